@@ -1,0 +1,58 @@
+//! The one error type every server function returns: what the user sees, never how it broke inside.
+
+use crate::domain::{Field, InputError};
+use leptos::server_fn::codec::JsonEncoding;
+use leptos::server_fn::error::{FromServerFnError, ServerFnErrorErr};
+use serde::{Deserialize, Serialize};
+
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize, thiserror::Error)]
+pub enum AppError {
+    /// A field was filled in wrong; the message says how to fix it.
+    #[error("{message}")]
+    Invalid { field: Field, message: String },
+    /// Any failed sign-in: never says which half was wrong.
+    #[error("Incorrect email or password.")]
+    InvalidCredentials,
+    /// Right password, but the address was never confirmed.
+    #[error("Please verify your email address first: open the link we sent you, or ask for a new one below.")]
+    EmailNotVerified,
+    /// Only when email verification is off: there is no mail to hide behind, so say it plainly.
+    #[error("An account with this email already exists. Log in instead.")]
+    EmailTaken,
+    #[error("This link is invalid, was already used, or has expired. Ask for a new one.")]
+    InvalidLink,
+    #[error("Please log in to continue.")]
+    SignInRequired,
+    #[error("Your session has ended. Please log in again.")]
+    SessionEnded,
+    /// Something broke on the server; the details are in the server log only.
+    #[error("Something went wrong on our side. Please try again in a moment.")]
+    Unexpected,
+    /// The request never got a proper answer (offline, server restarting, malformed request).
+    #[error("We could not reach the server. Check your connection and try again.")]
+    Transport(String),
+}
+
+impl AppError {
+    /// The form field this error belongs to, if any.
+    pub fn field(&self) -> Option<Field> {
+        match self {
+            AppError::Invalid { field, .. } => Some(*field),
+            _ => None,
+        }
+    }
+}
+
+impl From<InputError> for AppError {
+    fn from(e: InputError) -> Self {
+        AppError::Invalid { field: e.field, message: e.message }
+    }
+}
+
+impl FromServerFnError for AppError {
+    type Encoder = JsonEncoding;
+
+    fn from_server_fn_error(value: ServerFnErrorErr) -> Self {
+        AppError::Transport(value.to_string())
+    }
+}

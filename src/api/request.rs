@@ -1,0 +1,104 @@
+//! What a server function knows about the request it serves: the app, the session, the cookies, the
+//! client. The session was already looked up by `server::middleware::resolve_session`.
+
+use super::AppError;
+use crate::routes::Notice;
+use crate::server::middleware::session_cookie;
+use crate::server::sessions::{ClientInfo, CurrentSession, Lookup};
+use crate::server::AppState;
+use axum::http::{header, request::Parts, StatusCode};
+use leptos::prelude::{expect_context, use_context};
+use leptos_axum::ResponseOptions;
+use std::sync::Arc;
+use tower_cookies::Cookies;
+
+pub struct RequestContext {
+    pub app: AppState,
+    pub client: ClientInfo,
+    lookup: Lookup,
+    cookies: Option<Cookies>,
+    /// A plain HTML form post (JavaScript off) rather than a call from the hydrated page.
+    from_html_form: bool,
+}
+
+impl RequestContext {
+    pub fn get() -> Self {
+        let parts = use_context::<Parts>();
+        let ext = |parts: &Parts| {
+            (
+                parts.extensions.get::<Lookup>().cloned(),
+                parts.extensions.get::<ClientInfo>().cloned(),
+                parts.extensions.get::<Cookies>().cloned(),
+            )
+        };
+        let (lookup, client, cookies) = parts.as_ref().map(ext).unwrap_or_default();
+        let from_html_form = parts
+            .as_ref()
+            .and_then(|p| p.headers.get(header::ACCEPT))
+            .and_then(|v| v.to_str().ok())
+            .is_some_and(|accept| accept.contains("text/html"));
+        Self {
+            app: expect_context::<AppState>(),
+            client: client.unwrap_or_default(),
+            lookup: lookup.unwrap_or(Lookup::Guest),
+            cookies,
+            from_html_form,
+        }
+    }
+
+    /// The signed-in session, or the error (and a redirect to the login page) for a guest.
+    pub fn session(&self) -> Result<Arc<CurrentSession>, AppError> {
+        match &self.lookup {
+            Lookup::Active(session) => Ok(session.clone()),
+            Lookup::Guest => {
+                leptos_axum::redirect(crate::routes::paths::LOGIN);
+                Err(AppError::SignInRequired)
+            }
+            Lookup::Ended => {
+                leptos_axum::redirect(&Notice::SessionEnded.login_url());
+                Err(AppError::SessionEnded)
+            }
+        }
+    }
+
+    /// Hands the browser a new session. A session the browser already had ends, so signing in again
+    /// never leaves an orphan behind.
+    pub async fn start_session(&self, token: String) {
+        if let Lookup::Active(old) = &self.lookup {
+            if let Err(e) = crate::server::sessions::end(&self.app.db, &old.session_id).await {
+                tracing::warn!(error = %e, "could not end the previous session");
+            }
+        }
+        if let Some(cookies) = &self.cookies {
+            session_cookie::set(cookies, &self.app.settings, token);
+        }
+    }
+
+    pub fn clear_session_cookie(&self) {
+        if let Some(cookies) = &self.cookies {
+            session_cookie::clear(cookies, &self.app.settings);
+        }
+    }
+
+    /// Gives an error its HTTP status for API clients. Plain form posts keep the redirect back to the form
+    /// (which shows the message), since a 4xx there would leave the browser on a bare error page.
+    pub fn fail<T>(&self, error: impl Into<AppError>) -> Result<T, AppError> {
+        let error = error.into();
+        if !self.from_html_form {
+            if let Some(res) = use_context::<ResponseOptions>() {
+                res.set_status(status_of(&error));
+            }
+        }
+        Err(error)
+    }
+}
+
+fn status_of(error: &AppError) -> StatusCode {
+    match error {
+        AppError::Invalid { .. } | AppError::InvalidLink | AppError::Transport(_) => StatusCode::BAD_REQUEST,
+        AppError::InvalidCredentials | AppError::SignInRequired | AppError::SessionEnded => StatusCode::UNAUTHORIZED,
+        AppError::EmailNotVerified => StatusCode::FORBIDDEN,
+        AppError::EmailTaken => StatusCode::CONFLICT,
+        AppError::Unexpected => StatusCode::INTERNAL_SERVER_ERROR,
+    }
+}

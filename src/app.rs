@@ -1,0 +1,80 @@
+//! The HTML shell, the router and the routes.
+
+use crate::pages::{
+    auth_redirect::AuthRedirectPage, check_email::CheckEmailPage, home::HomePage, login::LoginPage,
+    not_found::NotFoundPage, profile::ProfilePage, register::RegisterPage,
+};
+use leptos::prelude::*;
+use leptos_meta::{provide_meta_context, MetaTags, Stylesheet};
+use leptos_router::components::{Route, Router, Routes};
+use leptos_router::path;
+
+pub fn shell(options: LeptosOptions) -> impl IntoView {
+    #[cfg(feature = "ssr")]
+    set_content_security_policy(&options);
+    view! {
+        <!DOCTYPE html>
+        <html lang="en">
+            <head>
+                <meta charset="utf-8"/>
+                <meta name="viewport" content="width=device-width, initial-scale=1"/>
+                <meta name="color-scheme" content="light dark"/>
+                <AutoReload options=options.clone()/>
+                <HydrationScripts options/>
+                <MetaTags/>
+            </head>
+            <body>
+                <App/>
+            </body>
+        </html>
+    }
+}
+
+/// Scripts may only come from this site or carry this response's nonce (Leptos' inline hydration
+/// scripts do); nothing may frame the pages, and forms may only post back here.
+#[cfg(feature = "ssr")]
+fn set_content_security_policy(options: &LeptosOptions) {
+    use leptos::nonce::use_nonce;
+    let nonce = use_nonce().map(|n| format!(" 'nonce-{n}'")).unwrap_or_default();
+    // `cargo leptos watch` reloads the page through a websocket on the reload port.
+    let reload = if options.env == leptos::config::Env::DEV {
+        format!(" ws://{}:{}", options.site_addr.ip(), options.reload_port)
+    } else {
+        String::new()
+    };
+    let policy = format!(
+        "default-src 'self'; script-src 'self'{nonce} 'wasm-unsafe-eval'; style-src 'self'; \
+         img-src 'self' data: blob:; connect-src 'self'{reload}; form-action 'self'; \
+         object-src 'none'; base-uri 'none'; frame-ancestors 'none'"
+    );
+    if let (Some(res), Ok(value)) =
+        (use_context::<leptos_axum::ResponseOptions>(), axum::http::HeaderValue::from_str(&policy))
+    {
+        res.insert_header(axum::http::header::CONTENT_SECURITY_POLICY, value);
+    }
+}
+
+#[component]
+pub fn App() -> impl IntoView {
+    provide_meta_context();
+    // Lets browser tests (and curious developers) see that the page has hydrated: effects run only in
+    // the browser.
+    Effect::new(move |_| {
+        if let Some(body) = document().body() {
+            let _ = body.set_attribute("data-hydrated", "true");
+        }
+    });
+    view! {
+        <Stylesheet id="leptos" href="/pkg/authkit.css"/>
+        <Router>
+            <Routes fallback=NotFoundPage>
+                <Route path=path!("/") view=HomePage/>
+                <Route path=path!("/register") view=RegisterPage/>
+                <Route path=path!("/check-email") view=CheckEmailPage/>
+                <Route path=path!("/login") view=LoginPage/>
+                <Route path=path!("/auth-redirect") view=AuthRedirectPage/>
+                <Route path=path!("/profile") view=ProfilePage/>
+            </Routes>
+        </Router>
+    }
+}

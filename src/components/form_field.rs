@@ -1,0 +1,53 @@
+use crate::api::AppError;
+use crate::domain::Field;
+use leptos::prelude::*;
+
+/// A labelled input whose error, when the last submission failed because of it, is shown beneath it and
+/// tied to it with `aria-describedby` / `aria-invalid`.
+#[component]
+pub fn FormField(
+    field: Field,
+    #[prop(into)] label: String,
+    #[prop(into)] input_type: String,
+    #[prop(into)] autocomplete: String,
+    /// The error of the form's last submission, if any.
+    #[prop(into)]
+    error: Signal<Option<AppError>>,
+    #[prop(optional, into)] value: Option<String>,
+    #[prop(optional, into)] hint: Option<String>,
+) -> impl IntoView {
+    let name = field.input_name();
+    let id = format!("field-{name}");
+    let error_id = format!("{id}-error");
+    let hint_id = format!("{id}-hint");
+    let message = move || error.get().filter(|e| e.field() == Some(field)).map(|e| e.to_string());
+    let described_by = {
+        let (error_id, hint_id, has_hint) = (error_id.clone(), hint_id.clone(), hint.is_some());
+        move || {
+            let mut ids = Vec::new();
+            if has_hint {
+                ids.push(hint_id.clone());
+            }
+            if message().is_some() {
+                ids.push(error_id.clone());
+            }
+            (!ids.is_empty()).then(|| ids.join(" "))
+        }
+    };
+    view! {
+        <div class="field">
+            <label for=id.clone()>{label}</label>
+            {hint.map(|hint| view! { <p class="field-hint" id=hint_id.clone()>{hint}</p> })}
+            <input
+                id=id
+                name=name
+                type=input_type
+                autocomplete=autocomplete
+                value=value
+                aria-invalid=move || message().map(|_| "true")
+                aria-describedby=described_by
+            />
+            {move || message().map(|m| view! { <p class="field-error" id=error_id.clone() role="alert">{m}</p> })}
+        </div>
+    }
+}

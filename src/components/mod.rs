@@ -1,0 +1,6 @@
+//! Reusable pieces of the pages.
+
+pub mod alert;
+pub mod auth_card;
+pub mod form_field;
+pub mod submit_button;

@@ -1,0 +1,35 @@
+use crate::api::auth::Register;
+use crate::components::alert::FormError;
+use crate::components::auth_card::AuthCard;
+use crate::components::form_field::FormField;
+use crate::components::submit_button::SubmitButton;
+use crate::domain::Field;
+use crate::routes::paths;
+use leptos::prelude::*;
+
+/// `/register`: name, email, password. With verification on, success goes to "Check your email…";
+/// with it off, straight to the profile.
+#[component]
+pub fn RegisterPage() -> impl IntoView {
+    let register = ServerAction::<Register>::new();
+    let error = Signal::derive(move || register.value().get().and_then(Result::err));
+    view! {
+        <AuthCard title="Create your account">
+            <ActionForm action=register attr:class="form" attr:novalidate=true>
+                <FormError error/>
+                <FormField field=Field::Name label="Name" input_type="text" autocomplete="name" error/>
+                <FormField field=Field::Email label="Email" input_type="email" autocomplete="email" error/>
+                <FormField
+                    field=Field::Password
+                    label="Password"
+                    input_type="password"
+                    autocomplete="new-password"
+                    hint="At least 12 characters. A few unrelated words work well."
+                    error
+                />
+                <SubmitButton label="Create account" pending=register.pending()/>
+            </ActionForm>
+            <p class="card-footer">"Already have an account? " <a href=paths::LOGIN>"Log in"</a></p>
+        </AuthCard>
+    }
+}

@@ -1,0 +1,151 @@
+//! Accounts: sign up, verify, sign in, sign out. The names follow the Altogic client the tutorial used
+//! (`signUpWithEmail`, `signInWithEmail`, `getAuthGrant`, `signOut`).
+//!
+//! Every function takes parsed input and returns either a result or an `Error`; the server functions in
+//! `src/api` turn those into cookies, redirects and messages.
+
+use super::email_tokens::{self, Purpose};
+use super::emails;
+use super::error::Error;
+use super::sessions::{self, ClientInfo, CurrentSession};
+use super::state::AppState;
+use super::users::{self, Created, User};
+use crate::api::AppError;
+use crate::domain::{DisplayName, Email, Password};
+use crate::routes::paths;
+
+pub enum SignUpOutcome {
+    /// A link was mailed; the account is usable once it is opened.
+    CheckEmail,
+    /// Verification is switched off: signed in at once with this session token.
+    SignedIn { session_token: String },
+}
+
+pub async fn sign_up(
+    app: &AppState,
+    name: DisplayName,
+    email: Email,
+    password: Password,
+    client: &ClientInfo,
+) -> Result<SignUpOutcome, Error> {
+    // Hash first, whatever happens next, so a taken address answers as slowly as a new one.
+    let password_hash = app.passwords.hash(&password).await?;
+    let now = app.now();
+    let verification = app.settings.app.email_verification;
+    match users::create(&app.db, now, &email, &name, &password_hash).await? {
+        Created::User(user) => {
+            audit("sign_up", &user.id);
+            if verification {
+                send_verification(app, &user).await?;
+                Ok(SignUpOutcome::CheckEmail)
+            } else {
+                let session_token = start_session(app, &user, client).await?;
+                Ok(SignUpOutcome::SignedIn { session_token })
+            }
+        }
+        // Without verification there is no mail to hide behind, and the user must be told.
+        Created::EmailTaken if !verification => Err(AppError::EmailTaken.into()),
+        Created::EmailTaken => {
+            let Some(existing) = users::find_by_email(&app.db, &email).await? else {
+                return Err(Error::Internal("email reported taken but no user found".into()));
+            };
+            if existing.is_verified() {
+                let login = app.link(paths::LOGIN, &[]);
+                app.mailer.send(emails::account_exists(&existing.email, &existing.name, &login)).await?;
+                audit("sign_up_existing_verified", &existing.id);
+            } else {
+                // Nobody has proved they own this address yet. The newest sign-up wins: it sets the name and
+                // password, and the link it mails replaces any earlier one. Otherwise whoever registered the
+                // address first (perhaps not its owner) would keep a password the owner then verifies.
+                users::replace_unverified(&app.db, &existing.id, now, &name, &password_hash).await?;
+                let existing = User { name: name.as_str().to_owned(), ..existing };
+                send_verification(app, &existing).await?;
+                audit("sign_up_existing_unverified", &existing.id);
+            }
+            Ok(SignUpOutcome::CheckEmail)
+        }
+    }
+}
+
+/// Signs in with email and password and returns the new session token. Every failure looks the same.
+pub async fn sign_in(app: &AppState, email: &str, password: &str, client: &ClientInfo) -> Result<String, Error> {
+    // Over-long passwords are refused before hashing: hashing megabytes would be a cheap denial of service.
+    if password.chars().count() > Password::MAX_CHARS {
+        return Err(AppError::InvalidCredentials.into());
+    }
+    let user = match Email::parse(email) {
+        Ok(email) => users::find_by_email(&app.db, &email).await?,
+        Err(_) => None,
+    };
+    // Unknown addresses are checked against a dummy hash so they take as long as a wrong password.
+    let matches = app.passwords.verify(password, user.as_ref().map(|u| u.password_hash.as_str())).await?;
+    let Some(user) = user.filter(|_| matches) else {
+        tracing::info!(target: "audit", event = "sign_in_failed", user_id = "", "failed sign-in");
+        return Err(AppError::InvalidCredentials.into());
+    };
+    if app.settings.app.email_verification && !user.is_verified() {
+        audit("sign_in_unverified", &user.id);
+        return Err(AppError::EmailNotVerified.into());
+    }
+    start_session(app, &user, client).await
+}
+
+/// Redeems a link from a verification or magic-link mail: the address is now verified, and a session
+/// starts. Returns the session token.
+pub async fn grant(app: &AppState, access_token: &str, client: &ClientInfo) -> Result<String, Error> {
+    let now = app.now();
+    let redeemed = email_tokens::redeem(&app.db, now, access_token, &[Purpose::VerifyEmail, Purpose::MagicLink])
+        .await?
+        .ok_or(AppError::InvalidLink)?;
+    let user = users::get(&app.db, &redeemed.user_id).await?.ok_or(AppError::InvalidLink)?;
+    // A link only vouches for the address it was sent to.
+    if user.email != redeemed.sent_to {
+        return Err(AppError::InvalidLink.into());
+    }
+    if !user.is_verified() {
+        users::mark_email_verified(&app.db, &user.id, now).await?;
+        audit("email_verified", &user.id);
+    }
+    start_session(app, &user, client).await
+}
+
+/// Mails a fresh verification link if the address belongs to an unverified account. The answer is the same
+/// whatever the address, so it cannot be used to find out who has an account.
+pub async fn resend_verification(app: &AppState, email: &Email) -> Result<(), Error> {
+    if !app.settings.app.email_verification {
+        return Ok(());
+    }
+    if let Some(user) = users::find_by_email(&app.db, email).await? {
+        if !user.is_verified() {
+            send_verification(app, &user).await?;
+            audit("verification_resent", &user.id);
+        }
+    }
+    Ok(())
+}
+
+pub async fn sign_out(app: &AppState, session: &CurrentSession) -> Result<(), Error> {
+    sessions::end(&app.db, &session.session_id).await?;
+    audit("sign_out", &session.user_id);
+    Ok(())
+}
+
+async fn send_verification(app: &AppState, user: &User) -> Result<(), Error> {
+    let ttl = app.settings.tokens.verify_email_ttl;
+    let token = email_tokens::issue(&app.db, app.now(), &user.id, Purpose::VerifyEmail, &user.email, ttl).await?;
+    let link = app.link(paths::AUTH_REDIRECT, &[("access_token", &token)]);
+    app.mailer.send(emails::verify_email(&user.email, &user.name, &link, ttl)).await
+}
+
+async fn start_session(app: &AppState, user: &User, client: &ClientInfo) -> Result<String, Error> {
+    let now = app.now();
+    let token = sessions::start(&app.db, now, &app.settings.sessions, &user.id, client).await?;
+    users::record_login(&app.db, &user.id, now).await?;
+    audit("sign_in", &user.id);
+    Ok(token)
+}
+
+/// One line per account event, with the user id and never a secret.
+fn audit(event: &'static str, user_id: &str) {
+    tracing::info!(target: "audit", event, user_id, "account event");
+}

@@ -1,0 +1,44 @@
+//! The database pool. Queries are written once in SQL that SQLite and PostgreSQL both accept (`$1`
+//! placeholders, integer Unix timestamps, text ids) and run through sqlx's `Any` driver, so the backend
+//! is chosen by `DATABASE_URL` alone.
+
+use super::settings::Settings;
+use sqlx::any::{AnyPoolOptions, install_default_drivers};
+use sqlx::Executor;
+use std::time::Duration;
+
+pub type Db = sqlx::AnyPool;
+
+pub static MIGRATOR: sqlx::migrate::Migrator = sqlx::migrate!("./migrations");
+
+/// Opens the pool and brings the schema up to date.
+pub async fn connect(settings: &Settings) -> Result<Db, sqlx::Error> {
+    install_default_drivers();
+    let pool = AnyPoolOptions::new()
+        .max_connections(8)
+        .acquire_timeout(Duration::from_secs(10))
+        .after_connect(|conn, _meta| {
+            Box::pin(async move {
+                if conn.backend_name() == "SQLite" {
+                    // WAL lets readers run beside the writer; NORMAL sync in WAL mode survives a crash of the
+                    // process (not of the machine) without losing acknowledged writes; the busy timeout makes
+                    // concurrent writers wait for their turn instead of failing with "database is locked".
+                    conn.execute(sqlx::raw_sql(
+                        "PRAGMA journal_mode = WAL; PRAGMA synchronous = NORMAL; \
+                         PRAGMA foreign_keys = ON; PRAGMA busy_timeout = 5000;",
+                    ))
+                    .await?;
+                }
+                Ok(())
+            })
+        })
+        .connect(settings.database.url.expose())
+        .await?;
+    MIGRATOR.run(&pool).await?;
+    Ok(pool)
+}
+
+/// True when the error is a unique-constraint violation, e.g. an email that is already registered.
+pub fn is_unique_violation(e: &sqlx::Error) -> bool {
+    e.as_database_error().is_some_and(|d| d.is_unique_violation())
+}

@@ -1,0 +1,79 @@
+//! `/dev/mailbox`: the outbox as a web page, so a developer can open the links the app mailed. Mounted
+//! only in development (`LEPTOS_ENV` is not PROD) and only when mail goes to the outbox.
+
+use super::mail::Mailer;
+use super::state::AppState;
+use axum::extract::State;
+use axum::response::Html;
+use mail_parser::MessageParser;
+
+pub struct OutboxMessage {
+    pub file: String,
+    pub to: String,
+    pub subject: String,
+    pub text: String,
+    pub modified: std::time::SystemTime,
+}
+
+/// Every message in the outbox, newest first.
+pub fn read_outbox(dir: &std::path::Path) -> std::io::Result<Vec<OutboxMessage>> {
+    let mut messages = Vec::new();
+    for entry in std::fs::read_dir(dir)? {
+        let entry = entry?;
+        let path = entry.path();
+        if path.extension().is_none_or(|e| e != "eml") {
+            continue;
+        }
+        let raw = std::fs::read(&path)?;
+        let Some(parsed) = MessageParser::default().parse(&raw) else { continue };
+        let to = parsed
+            .to()
+            .and_then(|a| a.first())
+            .and_then(|a| a.address())
+            .unwrap_or_default()
+            .to_owned();
+        messages.push(OutboxMessage {
+            file: entry.file_name().to_string_lossy().into_owned(),
+            to,
+            subject: parsed.subject().unwrap_or_default().to_owned(),
+            text: parsed.body_text(0).map(|t| t.into_owned()).unwrap_or_default(),
+            modified: entry.metadata()?.modified()?,
+        });
+    }
+    messages.sort_by(|a, b| b.modified.cmp(&a.modified));
+    Ok(messages)
+}
+
+pub async fn page(State(app): State<AppState>) -> Html<String> {
+    let dir = Mailer::outbox_dir(&app.settings);
+    let messages = tokio::task::spawn_blocking(move || read_outbox(&dir)).await.ok().and_then(Result::ok);
+    let mut html = String::from(
+        "<!DOCTYPE html><html lang=\"en\"><head><meta charset=\"utf-8\"><title>Mailbox (development)</title>\
+         <link rel=\"stylesheet\" href=\"/pkg/authkit.css\"></head><body><main class=\"page\">\
+         <h1>Mailbox</h1><p>Mail the app has written to the outbox, newest first. This page exists only in development.</p>",
+    );
+    match messages {
+        Some(messages) if !messages.is_empty() => {
+            for m in messages {
+                html.push_str(&format!(
+                    "<article class=\"card\"><h2>{}</h2><p>To {} · {}</p><pre>{}</pre>",
+                    escape(&m.subject),
+                    escape(&m.to),
+                    escape(&m.file),
+                    escape(&m.text)
+                ));
+                for link in m.text.split_whitespace().filter(|w| w.starts_with("http://") || w.starts_with("https://")) {
+                    html.push_str(&format!("<p><a href=\"{0}\">{0}</a></p>", escape(link)));
+                }
+                html.push_str("</article>");
+            }
+        }
+        _ => html.push_str("<p>The outbox is empty.</p>"),
+    }
+    html.push_str("</main></body></html>");
+    Html(html)
+}
+
+fn escape(s: &str) -> String {
+    s.replace('&', "&amp;").replace('<', "&lt;").replace('>', "&gt;").replace('"', "&quot;")
+}

@@ -1,0 +1,114 @@
+//! Single-use tokens sent by email (verify the address, magic-link sign-in, reset password, change email).
+//!
+//! One mechanism for every purpose: the raw token goes into the mailed link, the database keeps only its
+//! hash, the purpose and the address it was sent to. A token works once, before its expiry, for its own
+//! purpose, and a newer token of the same purpose for the same user replaces the older one.
+
+use super::clock::{secs, UnixTime};
+use super::db::Db;
+use super::secrets::{hash_token, is_well_formed, new_id, new_token};
+use std::time::Duration;
+
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Purpose {
+    VerifyEmail,
+    MagicLink,
+    ResetPassword,
+    ChangeEmail,
+}
+
+impl Purpose {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Purpose::VerifyEmail => "verify_email",
+            Purpose::MagicLink => "magic_link",
+            Purpose::ResetPassword => "reset_password",
+            Purpose::ChangeEmail => "change_email",
+        }
+    }
+
+    fn parse(s: &str) -> Option<Self> {
+        [Purpose::VerifyEmail, Purpose::MagicLink, Purpose::ResetPassword, Purpose::ChangeEmail]
+            .into_iter()
+            .find(|p| p.as_str() == s)
+    }
+}
+
+/// What a used token vouches for.
+#[derive(Debug)]
+pub struct Redeemed {
+    pub user_id: String,
+    pub purpose: Purpose,
+    pub sent_to: String,
+}
+
+/// Creates a token and returns the raw value to put in the link. Older unused tokens of the same purpose
+/// for this user stop working.
+pub async fn issue(
+    db: &Db,
+    now: UnixTime,
+    user_id: &str,
+    purpose: Purpose,
+    sent_to: &str,
+    ttl: Duration,
+) -> Result<String, sqlx::Error> {
+    let token = new_token();
+    let mut tx = db.begin().await?;
+    sqlx::query("DELETE FROM email_tokens WHERE user_id = $1 AND purpose = $2 AND used_at IS NULL")
+        .bind(user_id)
+        .bind(purpose.as_str())
+        .execute(&mut *tx)
+        .await?;
+    sqlx::query(
+        "INSERT INTO email_tokens (id, user_id, purpose, token_hash, sent_to, created_at, expires_at) \
+         VALUES ($1, $2, $3, $4, $5, $6, $7)",
+    )
+    .bind(new_id())
+    .bind(user_id)
+    .bind(purpose.as_str())
+    .bind(hash_token(&token))
+    .bind(sent_to)
+    .bind(now)
+    .bind(now.saturating_add(secs(ttl)))
+    .execute(&mut *tx)
+    .await?;
+    tx.commit().await?;
+    Ok(token)
+}
+
+/// Marks the token used and returns what it was for, if it is well formed, unused, unexpired and of one
+/// of the accepted purposes. The check and the marking are one statement, so two requests racing with
+/// the same link cannot both win.
+pub async fn redeem(
+    db: &Db,
+    now: UnixTime,
+    token: &str,
+    accepted: &[Purpose],
+) -> Result<Option<Redeemed>, sqlx::Error> {
+    if !is_well_formed(token) || accepted.is_empty() {
+        return Ok(None);
+    }
+    // Purposes are our own constants, never user input, so listing them in the SQL text is safe.
+    let purposes = accepted.iter().map(|p| format!("'{}'", p.as_str())).collect::<Vec<_>>().join(", ");
+    let row: Option<(String, String, String)> = sqlx::query_as(&format!(
+        "UPDATE email_tokens SET used_at = $1 \
+         WHERE token_hash = $2 AND used_at IS NULL AND expires_at > $1 AND purpose IN ({purposes}) \
+         RETURNING user_id, purpose, sent_to"
+    ))
+    .bind(now)
+    .bind(hash_token(token))
+    .fetch_optional(db)
+    .await?;
+    Ok(row.and_then(|(user_id, purpose, sent_to)| {
+        Purpose::parse(&purpose).map(|purpose| Redeemed { user_id, purpose, sent_to })
+    }))
+}
+
+/// Removes tokens that can no longer be used.
+pub async fn purge_expired(db: &Db, now: UnixTime) -> Result<u64, sqlx::Error> {
+    let done = sqlx::query("DELETE FROM email_tokens WHERE expires_at <= $1 OR used_at IS NOT NULL")
+        .bind(now)
+        .execute(db)
+        .await?;
+    Ok(done.rows_affected())
+}

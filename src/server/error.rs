@@ -1,0 +1,34 @@
+//! The backend's error: either something the user caused (shown to them as it is) or a failure inside
+//! (logged here with its detail, shown to the user only as "something went wrong").
+
+use crate::api::AppError;
+
+#[derive(Debug, thiserror::Error)]
+pub enum Error {
+    #[error(transparent)]
+    User(#[from] AppError),
+    #[error("database error: {0}")]
+    Database(#[from] sqlx::Error),
+    #[error("mail error: {0}")]
+    Mail(String),
+    #[error("internal error: {0}")]
+    Internal(String),
+}
+
+impl From<crate::domain::InputError> for Error {
+    fn from(e: crate::domain::InputError) -> Self {
+        Error::User(e.into())
+    }
+}
+
+impl From<Error> for AppError {
+    fn from(e: Error) -> Self {
+        match e {
+            Error::User(e) => e,
+            internal => {
+                tracing::error!(error = %internal, "request failed");
+                AppError::Unexpected
+            }
+        }
+    }
+}

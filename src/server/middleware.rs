@@ -1,0 +1,148 @@
+//! Layers every request passes through: session resolution and page guards, cross-site request refusal,
+//! and security headers.
+
+use super::sessions::{self, ClientInfo, Lookup};
+use super::settings::Settings;
+use super::state::AppState;
+use crate::routes::{access, paths, Access, Notice};
+use axum::body::Body;
+use axum::extract::{ConnectInfo, Request, State};
+use axum::http::{header, HeaderValue, Method, StatusCode};
+use axum::middleware::Next;
+use axum::response::{IntoResponse, Redirect, Response};
+use std::net::SocketAddr;
+use tower_cookies::cookie::{time::Duration as CookieDuration, Cookie, SameSite};
+use tower_cookies::Cookies;
+
+/// The session cookie: HttpOnly, SameSite=Lax, Path=/, no Domain; under https also Secure with the
+/// `__Host-` prefix, which makes browsers refuse it from any other host or path.
+pub mod session_cookie {
+    use super::*;
+
+    pub fn name(settings: &Settings) -> &'static str {
+        if settings.is_https() { "__Host-session" } else { "session" }
+    }
+
+    pub fn read(cookies: &Cookies, settings: &Settings) -> Option<String> {
+        cookies.get(name(settings)).map(|c| c.value().to_owned())
+    }
+
+    pub fn set(cookies: &Cookies, settings: &Settings, token: String) {
+        let max_age = CookieDuration::seconds(settings.sessions.absolute_timeout.as_secs() as i64);
+        cookies.add(build(settings, token).max_age(max_age).build());
+    }
+
+    pub fn clear(cookies: &Cookies, settings: &Settings) {
+        cookies.remove(build(settings, String::new()).build());
+    }
+
+    fn build(settings: &Settings, value: String) -> tower_cookies::cookie::CookieBuilder<'static> {
+        Cookie::build((name(settings), value))
+            .http_only(true)
+            .same_site(SameSite::Lax)
+            .path("/")
+            .secure(settings.is_https())
+    }
+}
+
+/// Static files never need the session; skipping them keeps asset requests off the database.
+fn is_asset(path: &str) -> bool {
+    path.starts_with("/pkg/") || path == "/favicon.ico" || path.starts_with("/assets/")
+}
+
+/// Looks up the session behind the cookie once per request and stores it (and the client's address) in
+/// the request extensions, where server functions and pages read it. Pages a guest or a signed-in user
+/// may not see are redirected here, before any HTML is rendered.
+pub async fn resolve_session(
+    State(app): State<AppState>,
+    cookies: Cookies,
+    mut req: Request,
+    next: Next,
+) -> Response {
+    let path = req.uri().path().to_owned();
+    if is_asset(&path) {
+        return next.run(req).await;
+    }
+    let lookup = match session_cookie::read(&cookies, &app.settings) {
+        None => Lookup::Guest,
+        Some(token) => match sessions::lookup(&app.db, app.now(), &app.settings.sessions, &token).await {
+            Ok(lookup) => lookup,
+            Err(e) => {
+                tracing::error!(error = %e, "session lookup failed");
+                return (StatusCode::SERVICE_UNAVAILABLE, "The service is temporarily unavailable. Please try again in a moment.")
+                    .into_response();
+            }
+        },
+    };
+    if matches!(lookup, Lookup::Ended) {
+        session_cookie::clear(&cookies, &app.settings);
+    }
+    if req.method() == Method::GET || req.method() == Method::HEAD {
+        match (access(&path), &lookup) {
+            (Access::SignedIn, Lookup::Guest) => return Redirect::to(paths::LOGIN).into_response(),
+            (Access::SignedIn, Lookup::Ended) => return Redirect::to(&Notice::SessionEnded.login_url()).into_response(),
+            (Access::GuestsOnly, Lookup::Active(_)) => return Redirect::to(paths::PROFILE).into_response(),
+            _ => {}
+        }
+    }
+    let client = ClientInfo {
+        ip: req.extensions().get::<ConnectInfo<SocketAddr>>().map(|c| c.0.ip().to_string()),
+        user_agent: req.headers().get(header::USER_AGENT).and_then(|v| v.to_str().ok()).map(str::to_owned),
+    };
+    req.extensions_mut().insert(lookup);
+    req.extensions_mut().insert(client);
+    next.run(req).await
+}
+
+/// Refuses state-changing requests sent by other sites. Server functions accept form posts, which any
+/// page on the web can make a browser send without a CORS preflight, so SameSite cookies alone are not
+/// enough for older browsers. Browsers say where a request came from in `Sec-Fetch-Site`, or failing that
+/// in `Origin`; requests with neither come from non-browser clients, which carry no ambient cookies.
+pub async fn refuse_cross_site(State(app): State<AppState>, req: Request, next: Next) -> Response {
+    let safe = matches!(*req.method(), Method::GET | Method::HEAD | Method::OPTIONS);
+    if !safe {
+        let headers = req.headers();
+        let allowed = match headers.get("sec-fetch-site").and_then(|v| v.to_str().ok()) {
+            Some(site) => site == "same-origin" || site == "none",
+            None => match headers.get(header::ORIGIN).and_then(|v| v.to_str().ok()) {
+                Some(origin) => origin == app.settings.app.base_url.origin().ascii_serialization(),
+                None => true,
+            },
+        };
+        if !allowed {
+            tracing::warn!(path = %req.uri().path(), "refused a cross-site request");
+            return (StatusCode::FORBIDDEN, "Cross-site requests are not allowed.").into_response();
+        }
+    }
+    next.run(req).await
+}
+
+/// Headers every response gets. The Content-Security-Policy itself is set while rendering the page
+/// (see `app::shell`), because it carries the per-request nonce of Leptos' inline scripts.
+pub async fn security_headers(State(app): State<AppState>, req: Request, next: Next) -> Response {
+    let carries_token = req.uri().path() == paths::AUTH_REDIRECT;
+    let mut res = next.run(req).await;
+    let is_html = res
+        .headers()
+        .get(header::CONTENT_TYPE)
+        .and_then(|v| v.to_str().ok())
+        .is_some_and(|ct| ct.starts_with("text/html"));
+    let h = res.headers_mut();
+    h.insert(header::X_CONTENT_TYPE_OPTIONS, HeaderValue::from_static("nosniff"));
+    // Links out of a page never carry its URL; pages with a token in their URL send no referrer at all.
+    let referrer = if carries_token { "no-referrer" } else { "same-origin" };
+    h.insert(header::REFERRER_POLICY, HeaderValue::from_static(referrer));
+    if app.settings.is_https() {
+        h.insert(header::STRICT_TRANSPORT_SECURITY, HeaderValue::from_static("max-age=63072000; includeSubDomains"));
+    }
+    // Pages show account data and responses that set or clear the session must never be cached.
+    if is_html || h.contains_key(header::SET_COOKIE) {
+        h.insert(header::CACHE_CONTROL, HeaderValue::from_static("no-store"));
+    }
+    res
+}
+
+/// A plain 404 for anything unknown outside the app's pages.
+pub async fn not_found() -> Response<Body> {
+    (StatusCode::NOT_FOUND, "Not found").into_response()
+}

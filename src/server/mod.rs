@@ -1,0 +1,23 @@
+//! The backend, in-process: settings, database, users, sessions, email tokens, passwords, mail, and the
+//! HTTP plumbing around the Leptos app. Compiled only with the `ssr` feature.
+
+pub mod auth;
+pub mod clock;
+pub mod db;
+pub mod dev_mailbox;
+pub mod email_tokens;
+pub mod emails;
+pub mod error;
+pub mod mail;
+pub mod middleware;
+pub mod passwords;
+pub mod secrets;
+pub mod sessions;
+pub mod settings;
+pub mod startup;
+pub mod state;
+pub mod users;
+pub mod web;
+
+pub use error::Error;
+pub use state::AppState;

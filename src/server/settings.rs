@@ -1,0 +1,354 @@
+//! Runtime settings: read from `Leptos.toml` (or the file named by `APP_CONFIG`), every key overridable by
+//! an environment variable. Anything invalid stops the server at start with a message naming the key.
+
+use lettre::message::Mailbox;
+use std::{collections::BTreeMap, fmt, net::SocketAddr, path::PathBuf, str::FromStr, time::Duration};
+use url::Url;
+
+#[derive(Clone, Debug)]
+pub struct Settings {
+    pub site: SiteSettings,
+    pub app: AppSettings,
+    pub database: DatabaseSettings,
+    pub mail: MailSettings,
+    pub sessions: SessionSettings,
+    pub tokens: TokenSettings,
+}
+
+#[derive(Clone, Debug)]
+pub struct SiteSettings {
+    pub addr: SocketAddr,
+    /// Where `cargo leptos build` put the compiled site (`pkg/`, CSS, public assets).
+    pub root: PathBuf,
+    pub environment: Environment,
+}
+
+#[derive(Clone, Debug)]
+pub struct AppSettings {
+    /// The only source of absolute links (emails); never the request's Host header.
+    pub base_url: Url,
+    pub data_dir: PathBuf,
+    /// On: sign-up sends a verification link and sign-in waits for it. Off: sign-up signs in at once.
+    pub email_verification: bool,
+}
+
+#[derive(Clone, Debug)]
+pub struct DatabaseSettings {
+    pub url: Secret,
+}
+
+#[derive(Clone, Debug)]
+pub struct MailSettings {
+    pub from: Mailbox,
+    /// None: mail is written to the outbox folder `$APP_DATA_DIR/mail/`.
+    pub smtp_url: Option<Secret>,
+}
+
+#[derive(Clone, Debug)]
+pub struct SessionSettings {
+    /// A session unused for this long ends.
+    pub idle_timeout: Duration,
+    /// A session ends this long after sign-in, however active.
+    pub absolute_timeout: Duration,
+}
+
+#[derive(Clone, Debug)]
+pub struct TokenSettings {
+    pub verify_email_ttl: Duration,
+    pub magic_link_ttl: Duration,
+    pub reset_password_ttl: Duration,
+    pub change_email_ttl: Duration,
+}
+
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Environment {
+    Dev,
+    Prod,
+}
+
+impl Settings {
+    /// Under https the session cookie gets `Secure` and the `__Host-` prefix.
+    pub fn is_https(&self) -> bool {
+        self.app.base_url.scheme() == "https"
+    }
+
+    /// Reads the settings file and the process environment.
+    pub fn load() -> Result<Self, SettingsError> {
+        let env = |key: &str| std::env::var(key).ok();
+        let (path, required) = match env("APP_CONFIG") {
+            Some(path) => (PathBuf::from(path), true),
+            None => (PathBuf::from("Leptos.toml"), false),
+        };
+        let text = match std::fs::read_to_string(&path) {
+            Ok(text) => text,
+            Err(e) if !required && e.kind() == std::io::ErrorKind::NotFound => String::new(),
+            Err(e) => {
+                return Err(SettingsError::File(format!("cannot read settings file {}: {e}", path.display())))
+            }
+        };
+        Self::from_sources(&text, env)
+    }
+
+    /// Builds settings from the text of a settings file and an environment lookup. Tests use this
+    /// directly, so they exercise the same parsing as the server.
+    pub fn from_sources(file_text: &str, env: impl Fn(&str) -> Option<String>) -> Result<Self, SettingsError> {
+        let src = Sources::new(file_text, &env)?;
+        let data_dir: PathBuf = src.get(&DATA_DIR, "./data", |s| Ok(PathBuf::from(s)))?;
+        let default_db = format!("sqlite://{}?mode=rwc", data_dir.join("app.db").display());
+        Ok(Settings {
+            site: SiteSettings {
+                addr: src.get(&SITE_ADDR, "127.0.0.1:3000", |s| {
+                    s.parse().map_err(|_| "expected an address and port like 127.0.0.1:3000".into())
+                })?,
+                root: src.get(&SITE_ROOT, "target/site", |s| Ok(PathBuf::from(s)))?,
+                environment: src.get(&ENVIRONMENT, "DEV", parse_environment)?,
+            },
+            app: AppSettings {
+                base_url: src.get(&BASE_URL, "http://127.0.0.1:3000", parse_base_url)?,
+                data_dir,
+                email_verification: src.get(&EMAIL_VERIFICATION, "true", parse_bool)?,
+            },
+            database: DatabaseSettings { url: src.get(&DATABASE_URL, &default_db, parse_database_url)? },
+            mail: MailSettings {
+                from: src.get(&MAIL_FROM, "Authkit <no-reply@authkit.localhost>", |s| {
+                    Mailbox::from_str(s).map_err(|_| "expected a sender like Name <no-reply@example.com>".into())
+                })?,
+                smtp_url: src.get(&SMTP_URL, "", parse_smtp_url)?,
+            },
+            sessions: SessionSettings {
+                idle_timeout: src.get(&SESSION_IDLE, "7d", parse_duration)?,
+                absolute_timeout: src.get(&SESSION_ABSOLUTE, "30d", parse_duration)?,
+            },
+            tokens: TokenSettings {
+                verify_email_ttl: src.get(&VERIFY_EMAIL_TTL, "24h", parse_duration)?,
+                magic_link_ttl: src.get(&MAGIC_LINK_TTL, "15m", parse_duration)?,
+                reset_password_ttl: src.get(&RESET_PASSWORD_TTL, "1h", parse_duration)?,
+                change_email_ttl: src.get(&CHANGE_EMAIL_TTL, "24h", parse_duration)?,
+            },
+        })
+    }
+}
+
+/// A setting: its key in the settings file (`section.name`) and the environment variable that overrides it.
+pub struct Key {
+    pub file: &'static str,
+    pub env: &'static str,
+}
+
+const SITE_ADDR: Key = Key { file: "site.addr", env: "LEPTOS_SITE_ADDR" };
+const SITE_ROOT: Key = Key { file: "site.root", env: "LEPTOS_SITE_ROOT" };
+const ENVIRONMENT: Key = Key { file: "site.env", env: "LEPTOS_ENV" };
+const BASE_URL: Key = Key { file: "app.base_url", env: "APP_BASE_URL" };
+const DATA_DIR: Key = Key { file: "app.data_dir", env: "APP_DATA_DIR" };
+const EMAIL_VERIFICATION: Key = Key { file: "app.email_verification", env: "APP_EMAIL_VERIFICATION" };
+const DATABASE_URL: Key = Key { file: "database.url", env: "DATABASE_URL" };
+const MAIL_FROM: Key = Key { file: "mail.from", env: "APP_MAIL_FROM" };
+const SMTP_URL: Key = Key { file: "mail.smtp_url", env: "SMTP_URL" };
+const SESSION_IDLE: Key = Key { file: "sessions.idle_timeout", env: "APP_SESSION_IDLE_TIMEOUT" };
+const SESSION_ABSOLUTE: Key = Key { file: "sessions.absolute_timeout", env: "APP_SESSION_ABSOLUTE_TIMEOUT" };
+const VERIFY_EMAIL_TTL: Key = Key { file: "tokens.verify_email_ttl", env: "APP_VERIFY_EMAIL_TTL" };
+const MAGIC_LINK_TTL: Key = Key { file: "tokens.magic_link_ttl", env: "APP_MAGIC_LINK_TTL" };
+const RESET_PASSWORD_TTL: Key = Key { file: "tokens.reset_password_ttl", env: "APP_RESET_PASSWORD_TTL" };
+const CHANGE_EMAIL_TTL: Key = Key { file: "tokens.change_email_ttl", env: "APP_CHANGE_EMAIL_TTL" };
+
+/// Every setting, in the order the README documents them.
+pub const KEYS: &[&Key] = &[
+    &SITE_ADDR, &SITE_ROOT, &ENVIRONMENT, &BASE_URL, &DATA_DIR, &EMAIL_VERIFICATION, &DATABASE_URL,
+    &MAIL_FROM, &SMTP_URL, &SESSION_IDLE, &SESSION_ABSOLUTE, &VERIFY_EMAIL_TTL, &MAGIC_LINK_TTL,
+    &RESET_PASSWORD_TTL, &CHANGE_EMAIL_TTL,
+];
+
+#[derive(Debug, thiserror::Error)]
+pub enum SettingsError {
+    #[error("{0}")]
+    File(String),
+    #[error("invalid setting `{key}` (environment variable {env}) {origin}: {message}")]
+    Invalid { key: &'static str, env: &'static str, origin: &'static str, message: String },
+}
+
+/// The settings file flattened to `section.name` → text, plus the environment lookup.
+struct Sources<'a> {
+    file: BTreeMap<String, String>,
+    env: &'a dyn Fn(&str) -> Option<String>,
+}
+
+impl<'a> Sources<'a> {
+    fn new(file_text: &str, env: &'a dyn Fn(&str) -> Option<String>) -> Result<Self, SettingsError> {
+        let table: toml::Table = toml::from_str(file_text)
+            .map_err(|e| SettingsError::File(format!("the settings file is not valid TOML: {e}")))?;
+        let mut file = BTreeMap::new();
+        for (section, value) in table {
+            let toml::Value::Table(entries) = value else {
+                return Err(SettingsError::File(format!("`{section}` in the settings file must be a [section]")));
+            };
+            for (name, value) in entries {
+                let key = format!("{section}.{name}");
+                // A misspelt key would otherwise be ignored silently and the default used instead.
+                if !KEYS.iter().any(|k| k.file == key) {
+                    return Err(SettingsError::File(format!("unknown setting `{key}` in the settings file")));
+                }
+                let text = match value {
+                    toml::Value::String(s) => s,
+                    toml::Value::Integer(i) => i.to_string(),
+                    toml::Value::Boolean(b) => b.to_string(),
+                    other => {
+                        return Err(SettingsError::File(format!(
+                            "setting `{key}` must be a string, number or boolean, not {}",
+                            other.type_str()
+                        )))
+                    }
+                };
+                file.insert(key, text);
+            }
+        }
+        Ok(Self { file, env })
+    }
+
+    fn get<T>(&self, key: &Key, default: &str, parse: impl Fn(&str) -> Result<T, String>) -> Result<T, SettingsError> {
+        let (text, origin) = match (self.env)(key.env).filter(|v| !v.trim().is_empty()) {
+            Some(v) => (v, "from the environment"),
+            None => match self.file.get(key.file) {
+                Some(v) => (v.clone(), "from the settings file"),
+                None => (default.to_owned(), "by default"),
+            },
+        };
+        parse(text.trim()).map_err(|message| SettingsError::Invalid { key: key.file, env: key.env, origin, message })
+    }
+}
+
+fn parse_environment(s: &str) -> Result<Environment, String> {
+    match s.to_ascii_lowercase().as_str() {
+        "dev" | "development" => Ok(Environment::Dev),
+        "prod" | "production" => Ok(Environment::Prod),
+        _ => Err(format!("'{s}' is not an environment; use DEV or PROD")),
+    }
+}
+
+fn parse_bool(s: &str) -> Result<bool, String> {
+    match s.to_ascii_lowercase().as_str() {
+        "true" | "on" | "yes" | "1" => Ok(true),
+        "false" | "off" | "no" | "0" => Ok(false),
+        _ => Err(format!("'{s}' is not true or false")),
+    }
+}
+
+fn parse_base_url(s: &str) -> Result<Url, String> {
+    let url = Url::parse(s).map_err(|_| format!("'{s}' is not a URL; write it like https://example.com"))?;
+    if !matches!(url.scheme(), "http" | "https") || url.host().is_none() {
+        return Err(format!("'{s}' must be an http:// or https:// address with a host"));
+    }
+    if url.query().is_some() || url.fragment().is_some() || url.path() != "/" {
+        return Err(format!("'{s}' must be just the scheme, host and port, with no path or query"));
+    }
+    Ok(url)
+}
+
+fn parse_database_url(s: &str) -> Result<Secret, String> {
+    if s.starts_with("sqlite:") {
+        Ok(Secret(s.to_owned()))
+    } else {
+        Err("only sqlite: URLs are supported by this build".into())
+    }
+}
+
+fn parse_smtp_url(s: &str) -> Result<Option<Secret>, String> {
+    if s.is_empty() {
+        return Ok(None);
+    }
+    let url = Url::parse(s).map_err(|_| "not a URL; write it like smtp://user:password@host:587".to_string())?;
+    if !matches!(url.scheme(), "smtp" | "smtps") || url.host().is_none() {
+        return Err("must be an smtp:// or smtps:// address with a host, like smtp://user:password@host:587".into());
+    }
+    Ok(Some(Secret(s.to_owned())))
+}
+
+/// Durations are written as a whole number and a unit: `90s`, `15m`, `24h`, `7d`.
+pub fn parse_duration(s: &str) -> Result<Duration, String> {
+    let problem = || format!("'{s}' is not a duration; write a whole number and a unit, like 90s, 15m, 24h or 7d");
+    let split = s.find(|c: char| !c.is_ascii_digit()).ok_or_else(problem)?;
+    let (number, unit) = s.split_at(split);
+    let n: u64 = number.parse().map_err(|_| problem())?;
+    let seconds = match unit.trim() {
+        "s" => 1,
+        "m" => 60,
+        "h" => 3600,
+        "d" => 86400,
+        _ => return Err(problem()),
+    };
+    if n == 0 {
+        return Err(format!("'{s}' must be longer than zero"));
+    }
+    n.checked_mul(seconds).map(Duration::from_secs).ok_or_else(problem)
+}
+
+/// A value that must never reach a log: database and SMTP URLs carry passwords.
+#[derive(Clone)]
+pub struct Secret(String);
+
+impl Secret {
+    pub fn expose(&self) -> &str {
+        &self.0
+    }
+}
+
+impl fmt::Debug for Secret {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str("Secret(..)")
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use std::collections::HashMap;
+
+    fn load(file: &str, env: &[(&str, &str)]) -> Result<Settings, SettingsError> {
+        let env: HashMap<String, String> = env.iter().map(|(k, v)| (k.to_string(), v.to_string())).collect();
+        Settings::from_sources(file, |k| env.get(k).cloned())
+    }
+
+    #[test]
+    fn defaults_need_no_file_and_no_environment() {
+        let s = load("", &[]).unwrap();
+        assert_eq!(s.site.addr.to_string(), "127.0.0.1:3000");
+        assert_eq!(s.app.data_dir, PathBuf::from("./data"));
+        assert!(s.app.email_verification);
+        assert_eq!(s.sessions.idle_timeout, Duration::from_secs(7 * 86400));
+        assert_eq!(s.tokens.magic_link_ttl, Duration::from_secs(15 * 60));
+        assert!(s.database.url.expose().starts_with("sqlite://./data/app.db"));
+        assert!(!s.is_https());
+    }
+
+    #[test]
+    fn the_environment_overrides_the_file() {
+        let file = "[app]\nemail_verification = false\n[sessions]\nidle_timeout = \"2h\"\n";
+        let s = load(file, &[("APP_SESSION_IDLE_TIMEOUT", "30m")]).unwrap();
+        assert!(!s.app.email_verification);
+        assert_eq!(s.sessions.idle_timeout, Duration::from_secs(1800));
+    }
+
+    #[test]
+    fn errors_name_the_key_and_its_variable() {
+        let e = load("", &[("APP_SESSION_IDLE_TIMEOUT", "soon")]).unwrap_err().to_string();
+        assert!(e.contains("sessions.idle_timeout") && e.contains("APP_SESSION_IDLE_TIMEOUT"), "{e}");
+        let e = load("[app]\nbase_url = \"ftp://x\"\n", &[]).unwrap_err().to_string();
+        assert!(e.contains("app.base_url") && e.contains("settings file"), "{e}");
+        let e = load("[app]\nbase_ulr = \"http://x\"\n", &[]).unwrap_err().to_string();
+        assert!(e.contains("unknown setting `app.base_ulr`"), "{e}");
+    }
+
+    #[test]
+    fn durations_need_a_unit() {
+        assert_eq!(parse_duration("90s").unwrap(), Duration::from_secs(90));
+        assert_eq!(parse_duration("7d").unwrap(), Duration::from_secs(604800));
+        for bad in ["", "7", "d", "7 weeks", "-1h", "0m", "1.5h"] {
+            assert!(parse_duration(bad).is_err(), "{bad}");
+        }
+    }
+
+    #[test]
+    fn secrets_stay_out_of_debug_output() {
+        let s = load("", &[("SMTP_URL", "smtp://me:hunter2@mail.example.com:587")]).unwrap();
+        assert!(!format!("{s:?}").contains("hunter2"));
+    }
+}

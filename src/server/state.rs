@@ -1,0 +1,36 @@
+//! Everything a request handler needs, cloned cheaply into each request.
+
+use super::clock::{Clock, UnixTime};
+use super::db::Db;
+use super::mail::Mailer;
+use super::passwords::Passwords;
+use super::settings::Settings;
+use axum::extract::FromRef;
+use leptos::config::LeptosOptions;
+use std::sync::Arc;
+
+#[derive(Clone, FromRef)]
+pub struct AppState {
+    pub leptos_options: LeptosOptions,
+    pub db: Db,
+    pub settings: Arc<Settings>,
+    pub clock: Arc<dyn Clock>,
+    pub mailer: Arc<Mailer>,
+    pub passwords: Passwords,
+}
+
+impl AppState {
+    pub fn now(&self) -> UnixTime {
+        self.clock.now()
+    }
+
+    /// An absolute link for an email, always on `APP_BASE_URL`, never on the request's Host header.
+    pub fn link(&self, path: &str, query: &[(&str, &str)]) -> String {
+        let mut url = self.settings.app.base_url.clone();
+        url.set_path(path);
+        if !query.is_empty() {
+            url.query_pairs_mut().extend_pairs(query);
+        }
+        url.into()
+    }
+}

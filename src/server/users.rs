@@ -1,0 +1,117 @@
+//! The users table.
+
+use super::clock::UnixTime;
+use super::db::{is_unique_violation, Db};
+use super::secrets::new_id;
+use crate::domain::{DisplayName, Email};
+
+#[derive(Clone, Debug, sqlx::FromRow)]
+pub struct User {
+    pub id: String,
+    pub email: String,
+    pub name: String,
+    pub password_hash: String,
+    pub email_verified_at: Option<i64>,
+    pub avatar_key: Option<String>,
+    pub created_at: i64,
+    pub updated_at: i64,
+    pub last_login_at: Option<i64>,
+}
+
+impl User {
+    pub fn is_verified(&self) -> bool {
+        self.email_verified_at.is_some()
+    }
+}
+
+const COLUMNS: &str =
+    "id, email, name, password_hash, email_verified_at, avatar_key, created_at, updated_at, last_login_at";
+
+pub async fn get(db: &Db, id: &str) -> Result<Option<User>, sqlx::Error> {
+    sqlx::query_as(&format!("SELECT {COLUMNS} FROM users WHERE id = $1")).bind(id).fetch_optional(db).await
+}
+
+pub async fn find_by_email(db: &Db, email: &Email) -> Result<Option<User>, sqlx::Error> {
+    sqlx::query_as(&format!("SELECT {COLUMNS} FROM users WHERE email = $1"))
+        .bind(email.as_str())
+        .fetch_optional(db)
+        .await
+}
+
+pub enum Created {
+    User(User),
+    EmailTaken,
+}
+
+/// Inserts a user; an address that is already registered is reported by the unique index, not by a
+/// lookup first, so two simultaneous sign-ups cannot both succeed.
+pub async fn create(
+    db: &Db,
+    now: UnixTime,
+    email: &Email,
+    name: &DisplayName,
+    password_hash: &str,
+) -> Result<Created, sqlx::Error> {
+    let user = User {
+        id: new_id(),
+        email: email.as_str().to_owned(),
+        name: name.as_str().to_owned(),
+        password_hash: password_hash.to_owned(),
+        email_verified_at: None,
+        avatar_key: None,
+        created_at: now,
+        updated_at: now,
+        last_login_at: None,
+    };
+    let inserted = sqlx::query(
+        "INSERT INTO users (id, email, name, password_hash, created_at, updated_at) VALUES ($1, $2, $3, $4, $5, $5)",
+    )
+    .bind(&user.id)
+    .bind(&user.email)
+    .bind(&user.name)
+    .bind(&user.password_hash)
+    .bind(now)
+    .execute(db)
+    .await;
+    match inserted {
+        Ok(_) => Ok(Created::User(user)),
+        Err(e) if is_unique_violation(&e) => Ok(Created::EmailTaken),
+        Err(e) => Err(e),
+    }
+}
+
+pub async fn mark_email_verified(db: &Db, id: &str, now: UnixTime) -> Result<(), sqlx::Error> {
+    sqlx::query(
+        "UPDATE users SET email_verified_at = COALESCE(email_verified_at, $2), updated_at = $2 WHERE id = $1",
+    )
+    .bind(id)
+    .bind(now)
+    .execute(db)
+    .await?;
+    Ok(())
+}
+
+pub async fn record_login(db: &Db, id: &str, now: UnixTime) -> Result<(), sqlx::Error> {
+    sqlx::query("UPDATE users SET last_login_at = $2 WHERE id = $1").bind(id).bind(now).execute(db).await?;
+    Ok(())
+}
+
+/// Overwrites the name and password of an account nobody has verified yet (see `auth::sign_up`).
+pub async fn replace_unverified(
+    db: &Db,
+    id: &str,
+    now: UnixTime,
+    name: &DisplayName,
+    password_hash: &str,
+) -> Result<(), sqlx::Error> {
+    sqlx::query(
+        "UPDATE users SET name = $2, password_hash = $3, updated_at = $4 WHERE id = $1 AND email_verified_at IS NULL",
+    )
+    .bind(id)
+    .bind(name.as_str())
+    .bind(password_hash)
+    .bind(now)
+    .execute(db)
+    .await?;
+    Ok(())
+}

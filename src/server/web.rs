@@ -1,0 +1,52 @@
+//! The axum router: Leptos pages and server functions, static files, and the layers around them.
+
+use super::dev_mailbox;
+use super::middleware::{refuse_cross_site, resolve_session, security_headers};
+use super::settings::Environment;
+use super::state::AppState;
+use crate::app::{shell, App};
+use axum::extract::Request;
+use axum::middleware::from_fn_with_state;
+use axum::routing::get;
+use axum::Router;
+use leptos::prelude::provide_context;
+use leptos_axum::{generate_route_list, LeptosRoutes};
+use tower_cookies::CookieManagerLayer;
+use tower_http::limit::RequestBodyLimitLayer;
+use tower_http::trace::{DefaultOnResponse, TraceLayer};
+use tracing::Level;
+
+/// Every form and server-function call is small; anything bigger is refused before it is read.
+const MAX_BODY_BYTES: usize = 64 * 1024;
+
+pub fn router(state: AppState) -> Router {
+    let routes = generate_route_list(App);
+    let context = {
+        let state = state.clone();
+        move || provide_context(state.clone())
+    };
+    let mut router = Router::new()
+        .leptos_routes_with_context(&state, routes, context.clone(), {
+            let options = state.leptos_options.clone();
+            move || shell(options.clone())
+        })
+        .fallback(leptos_axum::file_and_error_handler_with_context::<AppState, _>(context, shell));
+    if state.settings.site.environment == Environment::Dev && state.mailer.uses_outbox() {
+        router = router.route("/dev/mailbox", get(dev_mailbox::page));
+    }
+    router
+        .layer(from_fn_with_state(state.clone(), resolve_session))
+        .layer(from_fn_with_state(state.clone(), refuse_cross_site))
+        .layer(CookieManagerLayer::new())
+        .layer(from_fn_with_state(state.clone(), security_headers))
+        .layer(RequestBodyLimitLayer::new(MAX_BODY_BYTES))
+        .layer(
+            TraceLayer::new_for_http()
+                // The path only: query strings can carry tokens (`/auth-redirect?access_token=…`).
+                .make_span_with(|req: &Request| {
+                    tracing::info_span!("request", method = %req.method(), path = %req.uri().path())
+                })
+                .on_response(DefaultOnResponse::new().level(Level::INFO)),
+        )
+        .with_state(state)
+}
