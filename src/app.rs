@@ -7,7 +7,7 @@ use crate::pages::{
 use leptos::prelude::*;
 use leptos_meta::{provide_meta_context, MetaTags, Stylesheet};
 use leptos_router::components::{Route, Router, Routes};
-use leptos_router::path;
+use leptos_router::{path, SsrMode};
 
 pub fn shell(options: LeptosOptions) -> impl IntoView {
     #[cfg(feature = "ssr")]
@@ -64,16 +64,19 @@ pub fn App() -> impl IntoView {
             let _ = body.set_attribute("data-hydrated", "true");
         }
     });
+    // Every route renders completely before the first byte is sent (`SsrMode::Async`): pages are small,
+    // and streaming would leave content in templates that only JavaScript swaps in, while every page must
+    // work with JavaScript off. It also lets redirects and headers set while rendering always apply.
     view! {
         <Stylesheet id="leptos" href="/pkg/authkit.css"/>
         <Router>
             <Routes fallback=NotFoundPage>
-                <Route path=path!("/") view=HomePage/>
-                <Route path=path!("/register") view=RegisterPage/>
-                <Route path=path!("/check-email") view=CheckEmailPage/>
-                <Route path=path!("/login") view=LoginPage/>
-                <Route path=path!("/auth-redirect") view=AuthRedirectPage/>
-                <Route path=path!("/profile") view=ProfilePage/>
+                <Route path=path!("/") ssr=SsrMode::Async view=HomePage/>
+                <Route path=path!("/register") ssr=SsrMode::Async view=RegisterPage/>
+                <Route path=path!("/check-email") ssr=SsrMode::Async view=CheckEmailPage/>
+                <Route path=path!("/login") ssr=SsrMode::Async view=LoginPage/>
+                <Route path=path!("/auth-redirect") ssr=SsrMode::Async view=AuthRedirectPage/>
+                <Route path=path!("/profile") ssr=SsrMode::Async view=ProfilePage/>
             </Routes>
         </Router>
     }

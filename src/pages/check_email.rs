@@ -28,7 +28,7 @@ pub fn CheckEmailPage() -> impl IntoView {
                     <p class="lead">"Open the link we emailed you to verify your address and sign in."</p>
                 }.into_any(),
             }}
-            <p>"It can take a minute to arrive. Check your spam folder too. The link works once and expires after a day."</p>
+            <p>"It can take a minute to arrive; check your spam folder too. The link works once, for a limited time."</p>
             <h2 class="section-heading">"No email?"</h2>
             <ActionForm action=resend attr:class="form" attr:novalidate=true>
                 <FormError error/>

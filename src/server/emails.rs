@@ -70,7 +70,8 @@ fn escape(s: &str) -> String {
 /// "15 minutes", "24 hours", "7 days".
 pub fn describe(d: Duration) -> String {
     let s = d.as_secs();
-    let (n, unit) = if s % 86400 == 0 {
+    // Up to two days read better in hours ("24 hours", not "1 day").
+    let (n, unit) = if s % 86400 == 0 && s > 2 * 86400 {
         (s / 86400, "day")
     } else if s % 3600 == 0 {
         (s / 3600, "hour")
@@ -89,7 +90,8 @@ mod tests {
     #[test]
     fn durations_read_naturally() {
         assert_eq!(describe(Duration::from_secs(900)), "15 minutes");
-        assert_eq!(describe(Duration::from_secs(86400)), "1 day");
+        assert_eq!(describe(Duration::from_secs(86400)), "24 hours");
+        assert_eq!(describe(Duration::from_secs(7 * 86400)), "7 days");
         assert_eq!(describe(Duration::from_secs(3600)), "1 hour");
     }
 

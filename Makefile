@@ -1,0 +1,32 @@
+# Two commands do everything on a fresh machine:
+#   make run    build and serve the app on http://127.0.0.1:3000 (SQLite, files and a mail outbox in ./data)
+#   make test   run every test: unit, integration (real server + SQLite) and browser (Chromium)
+
+# binaryen's wasm-opt from npm: Debian's is too old and silently breaks hydration.
+export PATH := $(CURDIR)/end2end/node_modules/.bin:$(PATH)
+
+.PHONY: run dev test setup build test-rust test-e2e clean-data
+
+run: setup
+	LEPTOS_ENV=DEV cargo leptos serve --release
+
+dev: setup
+	cargo leptos watch
+
+setup:
+	@scripts/setup.sh
+
+build: setup
+	cargo leptos build --release
+
+test:
+	@scripts/test.sh
+
+test-rust: build
+	scripts/test.sh --rust-only
+
+test-e2e: build
+	scripts/test.sh --e2e-only
+
+clean-data:
+	rm -rf data

@@ -1,0 +1,135 @@
+// The whole foundation journey in a real browser: once hydrated, once with JavaScript off.
+import { expect, test, type Page } from "@playwright/test";
+import { latestLinkTo, uniqueEmail } from "./outbox";
+
+const PASSWORD = "correct horse battery staple";
+
+async function expectHydrated(page: Page, js: boolean) {
+  if (js) {
+    await expect(page.locator("body")).toHaveAttribute("data-hydrated", "true");
+  } else {
+    await expect(page.locator("body")).not.toHaveAttribute("data-hydrated", "true");
+  }
+}
+
+for (const js of [true, false]) {
+  test.describe(js ? "with JavaScript" : "without JavaScript", () => {
+    test.use({ javaScriptEnabled: js });
+
+    test("register, verify by email, see the profile, log out, log in", async ({ page }) => {
+      const email = uniqueEmail(js ? "ada-js" : "ada-nojs");
+
+      await page.goto("/");
+      await expectHydrated(page, js);
+      await expect(page.getByRole("link", { name: "Login With Magic Link" })).toBeVisible();
+      await expect(page.getByRole("link", { name: "Login", exact: true })).toBeVisible();
+      await page.getByRole("link", { name: "Register" }).click();
+
+      await expect(page).toHaveURL(/\/register$/);
+      await expectHydrated(page, js);
+      await page.getByLabel("Name", { exact: true }).fill("Ada Lovelace");
+      await page.getByLabel("Email", { exact: true }).fill(email);
+      await page.getByLabel("Password", { exact: true }).fill(PASSWORD);
+      await page.getByRole("button", { name: "Create account" }).click();
+      await expect(page.getByRole("heading", { name: "Check your email…" })).toBeVisible();
+
+      // The link from the mail: with JavaScript the page confirms by itself; without, one click.
+      await page.goto(await latestLinkTo(email));
+      if (!js) {
+        await page.getByRole("button", { name: "Continue" }).click();
+      }
+      await expect(page).toHaveURL(/\/profile$/);
+      await expect(page.getByRole("heading", { name: "Hello, Ada Lovelace" })).toBeVisible();
+
+      // Signed-in users are sent from guest pages to the profile.
+      await page.goto("/login");
+      await expect(page).toHaveURL(/\/profile$/);
+      await expectHydrated(page, js);
+
+      await page.getByRole("button", { name: "Logout" }).click();
+      await expect(page).toHaveURL(/\/login\?notice=signed_out$/);
+      await expect(page.getByText("You have been logged out.")).toBeVisible();
+
+      // Guests cannot see the profile.
+      await page.goto("/profile");
+      await expect(page).toHaveURL(/\/login$/);
+
+      await page.getByLabel("Email", { exact: true }).fill(email);
+      await page.getByLabel("Password", { exact: true }).fill("not the password");
+      await page.getByRole("button", { name: "Login" }).click();
+      await expect(page.getByRole("alert")).toHaveText("Incorrect email or password.");
+
+      await page.getByLabel("Email", { exact: true }).fill(email);
+      await page.getByLabel("Password", { exact: true }).fill(PASSWORD);
+      await page.getByRole("button", { name: "Login" }).click();
+      await expect(page).toHaveURL(/\/profile$/);
+      await expect(page.getByRole("heading", { name: "Hello, Ada Lovelace" })).toBeVisible();
+    });
+
+    test("an unverified account is told to verify and can get a new link", async ({ page }) => {
+      const email = uniqueEmail(js ? "unverified-js" : "unverified-nojs");
+      await page.goto("/register");
+      await page.getByLabel("Name", { exact: true }).fill("Grace");
+      await page.getByLabel("Email", { exact: true }).fill(email);
+      await page.getByLabel("Password", { exact: true }).fill(PASSWORD);
+      await page.getByRole("button", { name: "Create account" }).click();
+      await expect(page.getByRole("heading", { name: "Check your email…" })).toBeVisible();
+      const firstLink = await latestLinkTo(email);
+
+      await page.goto("/login");
+      await page.getByLabel("Email", { exact: true }).fill(email);
+      await page.getByLabel("Password", { exact: true }).fill(PASSWORD);
+      await page.getByRole("button", { name: "Login" }).click();
+      await expect(page.getByRole("alert")).toContainText("Please verify your email address first");
+
+      await page.getByRole("link", { name: "Send me a new verification link" }).click();
+      if (!(await page.locator('input[type="hidden"][name="email"]').count())) {
+        await page.getByLabel("Email", { exact: true }).fill(email);
+      }
+      await page.getByRole("button", { name: "Resend verification email" }).click();
+      await expect(page.getByText("a new link is on its way")).toBeVisible();
+      await expect.poll(() => latestLinkTo(email)).not.toBe(firstLink);
+
+      await page.goto(await latestLinkTo(email));
+      if (!js) {
+        await page.getByRole("button", { name: "Continue" }).click();
+      }
+      await expect(page.getByRole("heading", { name: "Hello, Grace" })).toBeVisible();
+    });
+
+    test("a refused registration explains itself next to the field", async ({ page }) => {
+      await page.goto("/register");
+      await expectHydrated(page, js);
+      await page.getByLabel("Name", { exact: true }).fill("Ada");
+      await page.getByLabel("Email", { exact: true }).fill(uniqueEmail("short"));
+      await page.getByLabel("Password", { exact: true }).fill("too short");
+      await page.getByRole("button", { name: "Create account" }).click();
+      const password = page.getByLabel("Password", { exact: true });
+      await expect(password).toHaveAttribute("aria-invalid", "true");
+      await expect(page.locator("#field-password-error")).toContainText("Use at least 12 characters");
+    });
+  });
+}
+
+test("with JavaScript, signing in happens without a full page load", async ({ page }) => {
+  const email = uniqueEmail("spa");
+  await page.goto("/register");
+  await expectHydrated(page, true);
+  await page.getByLabel("Name", { exact: true }).fill("Spa");
+  await page.getByLabel("Email", { exact: true }).fill(email);
+  await page.getByLabel("Password", { exact: true }).fill(PASSWORD);
+  await page.getByRole("button", { name: "Create account" }).click();
+  await expect(page.getByRole("heading", { name: "Check your email…" })).toBeVisible();
+  await page.goto(await latestLinkTo(email));
+  await expect(page).toHaveURL(/\/profile$/);
+  await page.getByRole("button", { name: "Logout" }).click();
+  await expect(page).toHaveURL(/\/login/);
+
+  // A marker on window survives only if the document is never reloaded.
+  await page.evaluate(() => ((window as unknown as { marker: number }).marker = 42));
+  await page.getByLabel("Email", { exact: true }).fill(email);
+  await page.getByLabel("Password", { exact: true }).fill(PASSWORD);
+  await page.getByRole("button", { name: "Login" }).click();
+  await expect(page.getByRole("heading", { name: "Hello, Spa" })).toBeVisible();
+  expect(await page.evaluate(() => (window as unknown as { marker?: number }).marker)).toBe(42);
+});

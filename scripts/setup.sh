@@ -1,0 +1,53 @@
+#!/usr/bin/env bash
+# Installs what building and testing need, and only what is missing: the wasm target, cargo-leptos,
+# the wasm-bindgen CLI matching Cargo.lock, the npm packages of end2end/ (Playwright, binaryen's
+# wasm-opt) and, for tests, Chromium. Safe to run again: each step checks first.
+set -euo pipefail
+cd "$(dirname "$0")/.."
+
+CARGO_LEPTOS_VERSION=0.3.10
+want_browser=false
+[[ "${1:-}" == "--with-browser" ]] && want_browser=true
+
+step() { printf '\n==> %s\n' "$*"; }
+
+if ! command -v cargo >/dev/null; then
+  echo "error: Rust is not installed. Install it from https://rustup.rs and run this again." >&2
+  exit 1
+fi
+
+if ! rustup target list --installed 2>/dev/null | grep -qx wasm32-unknown-unknown; then
+  step "adding the wasm32-unknown-unknown target"
+  rustup target add wasm32-unknown-unknown
+fi
+
+if [[ "$(cargo leptos --version 2>/dev/null | awk '{print $2}')" != "$CARGO_LEPTOS_VERSION" ]]; then
+  step "installing cargo-leptos $CARGO_LEPTOS_VERSION (about 10-15 minutes, once)"
+  cargo install cargo-leptos --version "$CARGO_LEPTOS_VERSION" --locked
+fi
+
+# cargo-leptos runs whatever wasm-bindgen is on PATH; it must be the exact version the app links against,
+# or the page silently fails to hydrate.
+bindgen_version=$(awk '/^name = "wasm-bindgen"$/ {getline; gsub(/"/, "", $3); print $3; exit}' Cargo.lock)
+if [[ "$(wasm-bindgen --version 2>/dev/null | awk '{print $2}')" != "$bindgen_version" ]]; then
+  step "installing wasm-bindgen-cli $bindgen_version (matches Cargo.lock)"
+  # Without --locked: its lockfile pins a crate version the registry may not carry.
+  cargo install wasm-bindgen-cli --version "$bindgen_version" --force
+fi
+
+if [[ ! -x end2end/node_modules/.bin/wasm-opt || end2end/package-lock.json -nt end2end/node_modules/.package-lock.json ]]; then
+  step "installing npm packages in end2end/ (Playwright, binaryen)"
+  (cd end2end && npm ci --no-audit --no-fund)
+fi
+
+if $want_browser && [[ -z "${CHROMIUM_PATH:-}" ]] && ! command -v chromium >/dev/null && ! command -v chromium-browser >/dev/null; then
+  if command -v apt-get >/dev/null; then
+    step "installing Debian's Chromium for the browser tests"
+    sudo=""; [[ $(id -u) -ne 0 ]] && sudo="sudo"
+    $sudo apt-get update -qq
+    DEBIAN_FRONTEND=noninteractive $sudo apt-get install -y -qq chromium >/dev/null
+  else
+    step "installing Playwright's Chromium"
+    (cd end2end && npx playwright install chromium)
+  fi
+fi

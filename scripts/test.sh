@@ -1,0 +1,40 @@
+#!/usr/bin/env bash
+# Every test, built once: one release build serves the Rust tests (unit + integration against the real
+# server and a real SQLite file) and the browser tests (Playwright driving Chromium against the real
+# binary with a fresh data folder).
+set -euo pipefail
+cd "$(dirname "$0")/.."
+export PATH="$PWD/end2end/node_modules/.bin:$PATH"
+
+rust=true; e2e=true
+case "${1:-}" in
+  --rust-only) e2e=false ;;
+  --e2e-only) rust=false ;;
+esac
+
+timed() {
+  local label=$1; shift
+  local start=$SECONDS
+  printf '\n==> %s\n' "$label"
+  "$@"
+  printf '==> %s: %ss\n' "$label" $((SECONDS - start))
+}
+
+timed "set-up" scripts/setup.sh --with-browser
+timed "release build (server + wasm)" cargo leptos build --release
+
+if $rust; then
+  # Same profile, features and LEPTOS_* variables as the build above, so cargo reuses its compiled crates.
+  timed "unit and integration tests" env LEPTOS_OUTPUT_NAME=authkit LEPTOS_SITE_ROOT=target/site \
+    LEPTOS_SITE_PKG_DIR=pkg LEPTOS_SITE_ADDR=127.0.0.1:3000 LEPTOS_RELOAD_PORT=3001 LEPTOS_LIB_DIR=. \
+    LEPTOS_BIN_DIR=. LEPTOS_JS_MINIFY=true LEPTOS_HASH_FILES=false \
+    cargo test --release --no-default-features --features ssr
+fi
+
+if $e2e; then
+  data_dir=$(mktemp -d)
+  trap 'rm -rf "$data_dir"' EXIT
+  # The server cargo-leptos starts inherits these: a fresh data folder, and the outbox where tests read mail.
+  timed "browser tests" env APP_DATA_DIR="$data_dir" LEPTOS_ENV=PROD RUST_LOG=warn \
+    cargo leptos end-to-end --release
+fi

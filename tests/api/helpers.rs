@@ -1,0 +1,190 @@
+use authkit::server::clock::ManualClock;
+use authkit::server::settings::Settings;
+use authkit::server::startup::Application;
+use authkit::server::AppState;
+use reqwest::header::{ACCEPT, LOCATION, REFERER, SET_COOKIE};
+use reqwest::{redirect, Client, Response, StatusCode};
+use std::collections::HashMap;
+use std::sync::{Arc, Once};
+use tempfile::TempDir;
+
+pub const PASSWORD: &str = "correct horse battery staple";
+
+pub struct TestApp {
+    pub address: String,
+    pub clock: Arc<ManualClock>,
+    pub state: AppState,
+    pub data_dir: TempDir,
+}
+
+/// Starts the server with default settings (email verification on).
+pub async fn spawn_app() -> TestApp {
+    spawn_app_with(&[]).await
+}
+
+/// Starts the server with some settings given as environment variables, e.g. `("APP_EMAIL_VERIFICATION", "false")`.
+pub async fn spawn_app_with(overrides: &[(&str, &str)]) -> TestApp {
+    init_logging();
+    let data_dir = tempfile::tempdir().expect("temp dir");
+    let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.expect("bind");
+    let address = format!("http://{}", listener.local_addr().unwrap());
+    let mut env: HashMap<String, String> = HashMap::from([
+        ("APP_DATA_DIR".into(), data_dir.path().display().to_string()),
+        ("APP_BASE_URL".into(), address.clone()),
+        ("LEPTOS_SITE_ADDR".into(), listener.local_addr().unwrap().to_string()),
+    ]);
+    for (k, v) in overrides {
+        env.insert(k.to_string(), v.to_string());
+    }
+    let settings = Settings::from_sources("", |k| env.get(k).cloned()).expect("test settings");
+    let clock = Arc::new(ManualClock::starting_now());
+    let app = Application::build(settings, clock.clone(), Some(listener)).await.expect("build app");
+    let state = app.state().clone();
+    tokio::spawn(app.run(std::future::pending()));
+    TestApp { address, clock, state, data_dir }
+}
+
+/// Server logs in test output only when asked for: `TEST_LOG=1 cargo test`.
+fn init_logging() {
+    static ONCE: Once = Once::new();
+    ONCE.call_once(|| {
+        if std::env::var("TEST_LOG").is_ok() {
+            tracing_subscriber::fmt().with_env_filter("info,sqlx=warn").with_test_writer().init();
+        }
+    });
+}
+
+/// A browser-like client: keeps cookies, does not follow redirects (tests look at each hop).
+pub fn browser() -> Client {
+    Client::builder().cookie_store(true).redirect(redirect::Policy::none()).build().unwrap()
+}
+
+impl TestApp {
+    pub fn url(&self, path: &str) -> String {
+        format!("{}{}", self.address, path)
+    }
+
+    /// Submits a form the way a browser without JavaScript does.
+    pub async fn post_form(&self, client: &Client, endpoint: &str, from_page: &str, form: &[(&str, &str)]) -> Response {
+        client
+            .post(self.url(endpoint))
+            .header(ACCEPT, "text/html,application/xhtml+xml")
+            .header(REFERER, self.url(from_page))
+            .form(form)
+            .send()
+            .await
+            .expect("request")
+    }
+
+    /// Calls a server function the way the hydrated page does.
+    pub async fn call(&self, client: &Client, endpoint: &str, form: &[(&str, &str)]) -> Response {
+        client.post(self.url(endpoint)).header(ACCEPT, "application/json").form(form).send().await.expect("request")
+    }
+
+    pub async fn get(&self, client: &Client, path: &str) -> Response {
+        client.get(self.url(path)).header(ACCEPT, "text/html").send().await.expect("request")
+    }
+
+    pub async fn register(&self, client: &Client, name: &str, email: &str, password: &str) -> Response {
+        self.post_form(client, "/api/register", "/register", &[("name", name), ("email", email), ("password", password)])
+            .await
+    }
+
+    pub async fn login(&self, client: &Client, email: &str, password: &str) -> Response {
+        self.post_form(client, "/api/login", "/login", &[("email", email), ("password", password)]).await
+    }
+
+    /// Registers, opens the verification link and confirms it: a signed-in client.
+    pub async fn signed_in_user(&self, name: &str, email: &str) -> Client {
+        let client = browser();
+        assert_redirect(&self.register(&client, name, email, PASSWORD).await, "/check-email");
+        let link = self.last_link_to(email);
+        assert_redirect(&self.confirm_link(&client, &link).await, "/profile");
+        client
+    }
+
+    /// Confirms an emailed link as the confirm form on `/auth-redirect` does.
+    pub async fn confirm_link(&self, client: &Client, link: &str) -> Response {
+        let token = access_token_of(link);
+        self.post_form(client, "/api/grant", "/auth-redirect", &[("access_token", &token)]).await
+    }
+
+    pub fn outbox(&self) -> Vec<Mail> {
+        read_outbox(&self.data_dir.path().join("mail"))
+    }
+
+    /// The link in the newest mail to `to`.
+    pub fn last_link_to(&self, to: &str) -> String {
+        let mail = self.outbox().into_iter().filter(|m| m.to == to).last().unwrap_or_else(|| panic!("no mail to {to}"));
+        mail.link().unwrap_or_else(|| panic!("no link in mail {:?}", mail.subject))
+    }
+
+    pub async fn count(&self, sql: &str) -> i64 {
+        sqlx::query_scalar::<_, i64>(sql).fetch_one(&self.state.db).await.expect("count query")
+    }
+}
+
+pub struct Mail {
+    pub to: String,
+    pub subject: String,
+    pub text: String,
+    pub html: String,
+    pub modified: std::time::SystemTime,
+}
+
+impl Mail {
+    pub fn link(&self) -> Option<String> {
+        self.text
+            .split_whitespace()
+            .find(|w| w.starts_with("http://") || w.starts_with("https://"))
+            .map(str::to_owned)
+    }
+}
+
+/// Every `.eml` file in the outbox, oldest first, parsed with an independent MIME parser.
+pub fn read_outbox(dir: &std::path::Path) -> Vec<Mail> {
+    let Ok(entries) = std::fs::read_dir(dir) else { return Vec::new() };
+    let mut mails: Vec<Mail> = entries
+        .filter_map(Result::ok)
+        .filter(|e| e.path().extension().is_some_and(|x| x == "eml"))
+        .map(|e| {
+            let raw = std::fs::read(e.path()).unwrap();
+            let msg = mail_parser::MessageParser::default().parse(&raw).expect("parseable mail");
+            Mail {
+                to: msg.to().and_then(|a| a.first()).and_then(|a| a.address()).unwrap_or_default().to_owned(),
+                subject: msg.subject().unwrap_or_default().to_owned(),
+                text: msg.body_text(0).unwrap_or_default().into_owned(),
+                html: msg.body_html(0).unwrap_or_default().into_owned(),
+                modified: e.metadata().unwrap().modified().unwrap(),
+            }
+        })
+        .collect();
+    mails.sort_by_key(|m| m.modified);
+    mails
+}
+
+pub fn access_token_of(link: &str) -> String {
+    let url = reqwest::Url::parse(link).expect("absolute link");
+    url.query_pairs().find(|(k, _)| k == "access_token").map(|(_, v)| v.into_owned()).expect("access_token in link")
+}
+
+/// Asserts a redirect whose target starts with `to` (path, optionally with query).
+#[track_caller]
+pub fn assert_redirect(res: &Response, to: &str) {
+    assert!(res.status().is_redirection(), "expected a redirect to {to}, got {}", res.status());
+    let location = location(res);
+    assert!(location.starts_with(to), "expected a redirect to {to}, got {location}");
+}
+
+pub fn location(res: &Response) -> String {
+    res.headers().get(LOCATION).map(|v| v.to_str().unwrap().to_owned()).unwrap_or_default()
+}
+
+pub fn set_cookies(res: &Response) -> Vec<String> {
+    res.headers().get_all(SET_COOKIE).iter().map(|v| v.to_str().unwrap().to_owned()).collect()
+}
+
+pub async fn text(res: Response) -> (StatusCode, String) {
+    let status = res.status();
+    (status, res.text().await.unwrap())
+}

@@ -1,0 +1,98 @@
+use crate::helpers::*;
+use reqwest::StatusCode;
+
+#[tokio::test]
+async fn the_right_password_signs_in_with_a_fresh_session_cookie() {
+    let app = spawn_app().await;
+    app.signed_in_user("Ada", "ada@example.com").await;
+
+    let client = browser();
+    let res = app.login(&client, " ADA@example.com ", PASSWORD).await;
+    assert_redirect(&res, "/profile");
+    let cookie = set_cookies(&res).into_iter().find(|c| c.starts_with("session=")).expect("session cookie");
+    for attribute in ["HttpOnly", "SameSite=Lax", "Path=/"] {
+        assert!(cookie.contains(attribute), "{cookie}");
+    }
+    assert!(!cookie.contains("Domain") && !cookie.contains("Secure"), "{cookie}");
+    assert_eq!(res.headers()["cache-control"], "no-store");
+    assert!(text(app.get(&client, "/profile").await).await.1.contains("Hello, Ada"));
+    assert_eq!(app.count("SELECT COUNT(*) FROM sessions").await, 2);
+}
+
+#[tokio::test]
+async fn a_wrong_password_and_an_unknown_email_get_the_same_answer() {
+    let app = spawn_app().await;
+    app.signed_in_user("Ada", "ada@example.com").await;
+
+    let attempts = [
+        ("ada@example.com", "correct horse battery stapl"),
+        ("nobody@example.com", PASSWORD),
+        ("ada@example.com", ""),
+        ("not an email", PASSWORD),
+    ];
+    let mut answers = Vec::new();
+    for (email, password) in attempts {
+        let res = app.call(&browser(), "/api/login", &[("email", email), ("password", password)]).await;
+        assert!(set_cookies(&res).is_empty());
+        answers.push(text(res).await);
+    }
+    assert_eq!(answers[0].0, StatusCode::UNAUTHORIZED);
+    assert!(answers[0].1.contains("InvalidCredentials"), "{}", answers[0].1);
+    assert!(answers.iter().all(|a| a == &answers[0]), "{answers:?}");
+    assert_eq!(app.count("SELECT COUNT(*) FROM sessions").await, 1);
+}
+
+#[tokio::test]
+async fn without_javascript_a_failed_login_shows_the_generic_message() {
+    let app = spawn_app().await;
+    let client = browser();
+    let res = app.login(&client, "nobody@example.com", PASSWORD).await;
+    assert_redirect(&res, &app.url("/login?"));
+    let (status, page) = text(app.get(&client, location(&res).trim_start_matches(&app.address)).await).await;
+    assert_eq!(status, StatusCode::OK);
+    assert!(page.contains(r#"role="alert""#) && page.contains("Incorrect email or password."), "{page}");
+}
+
+#[tokio::test]
+async fn an_unverified_account_is_told_to_verify_and_can_ask_for_a_new_link() {
+    let app = spawn_app().await;
+    app.register(&browser(), "Ada", "ada@example.com", PASSWORD).await;
+    let first_link = app.last_link_to("ada@example.com");
+
+    let (status, body) = text(app.call(&browser(), "/api/login", &[("email", "ada@example.com"), ("password", PASSWORD)]).await).await;
+    assert_eq!(status, StatusCode::FORBIDDEN);
+    assert!(body.contains("EmailNotVerified"), "{body}");
+    // Only the right password reveals that: a wrong one gets the generic answer.
+    let (_, body) = text(app.call(&browser(), "/api/login", &[("email", "ada@example.com"), ("password", "wrong password!!")]).await).await;
+    assert!(body.contains("InvalidCredentials"), "{body}");
+
+    let res = app.post_form(&browser(), "/api/resend_verification", "/check-email", &[("email", "ada@example.com")]).await;
+    assert_redirect(&res, "/check-email?email=ada%40example.com&resent=1");
+    let second_link = app.last_link_to("ada@example.com");
+    assert_ne!(first_link, second_link);
+    // The newer link replaces the older one.
+    assert_redirect(&app.confirm_link(&browser(), &first_link).await, "/auth-redirect?error=invalid_link");
+    assert_redirect(&app.confirm_link(&browser(), &second_link).await, "/profile");
+    assert_redirect(&app.login(&browser(), "ada@example.com", PASSWORD).await, "/profile");
+}
+
+#[tokio::test]
+async fn resending_answers_the_same_for_unknown_and_verified_addresses_and_mails_nobody() {
+    let app = spawn_app().await;
+    app.signed_in_user("Ada", "ada@example.com").await;
+    let before = app.outbox().len();
+    for email in ["ada@example.com", "nobody@example.com"] {
+        let res = app.post_form(&browser(), "/api/resend_verification", "/check-email", &[("email", email)]).await;
+        assert_redirect(&res, "/check-email?email=");
+    }
+    assert_eq!(app.outbox().len(), before);
+}
+
+#[tokio::test]
+async fn signing_in_again_replaces_the_session_the_browser_had() {
+    let app = spawn_app().await;
+    let client = app.signed_in_user("Ada", "ada@example.com").await;
+    // A stale login tab posting again while signed in.
+    assert_redirect(&app.login(&client, "ada@example.com", PASSWORD).await, "/profile");
+    assert_eq!(app.count("SELECT COUNT(*) FROM sessions").await, 1);
+}

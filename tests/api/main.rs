@@ -1,0 +1,12 @@
+//! Integration tests: the real server on a free port, a real SQLite file in a temp folder, mail read from
+//! the real outbox, driven over HTTP like a browser with JavaScript off (and like the hydrated app).
+
+mod helpers;
+
+mod guards;
+mod headers;
+mod login;
+mod logout;
+mod register;
+mod sessions;
+mod startup;

@@ -1,0 +1,192 @@
+use crate::helpers::*;
+use reqwest::StatusCode;
+use std::time::Duration;
+
+#[tokio::test]
+async fn registering_mails_a_verification_link_that_signs_in_once_confirmed() {
+    let app = spawn_app().await;
+    let client = browser();
+
+    let res = app.register(&client, "Ada Lovelace", "Ada@Example.com", PASSWORD).await;
+    assert_redirect(&res, "/check-email?email=ada%40example.com");
+    assert!(set_cookies(&res).is_empty(), "no session before verification");
+    let (status, page) = text(app.get(&client, &location(&res)).await).await;
+    assert_eq!(status, StatusCode::OK);
+    assert!(page.contains("Check your email…") && page.contains("ada@example.com"));
+
+    let mails = app.outbox();
+    assert_eq!(mails.len(), 1);
+    assert_eq!(mails[0].to, "ada@example.com");
+    assert_eq!(mails[0].subject, "Verify your email address");
+    let link = mails[0].link().unwrap();
+    assert!(link.starts_with(&format!("{}/auth-redirect?access_token=", app.address)), "{link}");
+    assert!(mails[0].text.contains("expires in 24 hours"));
+    assert!(mails[0].html.contains(&link.replace('&', "&amp;")));
+
+    // Opening the link (as a mail scanner would) shows a confirm form and uses nothing.
+    for _ in 0..2 {
+        let res = app.get(&client, link.trim_start_matches(&app.address)).await;
+        assert_eq!(res.headers()["referrer-policy"], "no-referrer");
+        let (status, page) = text(res).await;
+        assert_eq!(status, StatusCode::OK);
+        assert!(page.contains(">Continue<"), "confirm button missing: {page}");
+    }
+    assert_eq!(app.count("SELECT COUNT(*) FROM email_tokens WHERE used_at IS NULL").await, 1);
+
+    let res = app.confirm_link(&client, &link).await;
+    assert_redirect(&res, "/profile");
+    assert!(set_cookies(&res).iter().any(|c| c.starts_with("session=")));
+    let (status, page) = text(app.get(&client, "/profile").await).await;
+    assert_eq!(status, StatusCode::OK);
+    assert!(page.contains("<h1>Hello, Ada Lovelace</h1>"), "{page}");
+    // Rendered in place, not streamed into a template that only JavaScript would reveal.
+    assert!(!page.contains("Loading your profile") && !page.contains("<template"), "{page}");
+    assert_eq!(app.count("SELECT COUNT(*) FROM users WHERE email_verified_at IS NOT NULL").await, 1);
+}
+
+#[tokio::test]
+async fn a_verification_link_works_only_once() {
+    let app = spawn_app().await;
+    app.register(&browser(), "Ada", "ada@example.com", PASSWORD).await;
+    let link = app.last_link_to("ada@example.com");
+    assert_redirect(&app.confirm_link(&browser(), &link).await, "/profile");
+
+    let second = browser();
+    let res = app.confirm_link(&second, &link).await;
+    assert_redirect(&res, "/auth-redirect?error=invalid_link");
+    assert!(set_cookies(&res).is_empty());
+    let (_, page) = text(app.get(&second, &location(&res)).await).await;
+    assert!(page.contains("invalid, was already used, or has expired"));
+    assert_eq!(app.count("SELECT COUNT(*) FROM sessions").await, 1);
+}
+
+#[tokio::test]
+async fn an_expired_verification_link_fails() {
+    let app = spawn_app().await;
+    app.register(&browser(), "Ada", "ada@example.com", PASSWORD).await;
+    let link = app.last_link_to("ada@example.com");
+    app.clock.advance(Duration::from_secs(24 * 3600));
+    assert_redirect(&app.confirm_link(&browser(), &link).await, "/auth-redirect?error=invalid_link");
+    assert_eq!(app.count("SELECT COUNT(*) FROM users WHERE email_verified_at IS NOT NULL").await, 0);
+}
+
+#[tokio::test]
+async fn a_tampered_or_made_up_token_fails() {
+    let app = spawn_app().await;
+    app.register(&browser(), "Ada", "ada@example.com", PASSWORD).await;
+    let token = access_token_of(&app.last_link_to("ada@example.com"));
+    let mut tampered = token.clone().into_bytes();
+    tampered[0] = if tampered[0] == b'A' { b'B' } else { b'A' };
+    let tampered = String::from_utf8(tampered).unwrap();
+    for bad in [tampered.as_str(), "", "short", &format!("{token}x"), "' OR 1=1 --"] {
+        let res = app.post_form(&browser(), "/api/grant", "/auth-redirect", &[("access_token", bad)]).await;
+        assert_redirect(&res, "/auth-redirect?error=invalid_link");
+    }
+    assert_eq!(app.count("SELECT COUNT(*) FROM sessions").await, 0);
+}
+
+#[tokio::test]
+async fn tokens_are_stored_only_as_their_hash() {
+    let app = spawn_app().await;
+    app.register(&browser(), "Ada", "ada@example.com", PASSWORD).await;
+    let token = access_token_of(&app.last_link_to("ada@example.com"));
+    assert_eq!(token.len(), 43, "256 bits in base64url");
+    let stored: String = sqlx::query_scalar("SELECT token_hash FROM email_tokens").fetch_one(&app.state.db).await.unwrap();
+    assert_ne!(stored, token);
+    assert_eq!(stored, authkit::server::secrets::hash_token(&token));
+}
+
+#[tokio::test]
+async fn links_use_the_base_url_not_the_host_header() {
+    let app = spawn_app().await;
+    let res = browser()
+        .post(app.url("/api/register"))
+        .header("host", "evil.test")
+        .header("accept", "application/json")
+        .form(&[("name", "Ada"), ("email", "ada@example.com"), ("password", PASSWORD)])
+        .send()
+        .await
+        .unwrap();
+    assert!(res.status().is_success() || res.status().is_redirection(), "{}", res.status());
+    let link = app.last_link_to("ada@example.com");
+    assert!(link.starts_with(&app.address) && !link.contains("evil.test"), "{link}");
+}
+
+#[tokio::test]
+async fn bad_input_gets_a_message_and_stores_nothing() {
+    let app = spawn_app().await;
+    let cases = [
+        ("", "ada@example.com", PASSWORD, "Name", "Enter your name."),
+        ("Ada", "not-an-email", PASSWORD, "Email", "Enter an email address like name@example.com."),
+        ("Ada", "ada@example.com", "elevenchars", "Password", "Use at least 12 characters"),
+        ("Ada\u{202E}", "ada@example.com", PASSWORD, "Name", "control characters"),
+    ];
+    for (name, email, password, field, message) in cases {
+        let res = app.call(&browser(), "/api/register", &[("name", name), ("email", email), ("password", password)]).await;
+        let (status, body) = text(res).await;
+        assert_eq!(status, StatusCode::BAD_REQUEST, "{body}");
+        assert!(body.contains(&format!("\"field\":\"{field}\"")) && body.contains(message), "{body}");
+    }
+    assert_eq!(app.count("SELECT COUNT(*) FROM users").await, 0);
+    assert!(app.outbox().is_empty());
+}
+
+#[tokio::test]
+async fn without_javascript_a_refused_form_comes_back_with_the_message_by_its_field() {
+    let app = spawn_app().await;
+    let client = browser();
+    let res = app.register(&client, "Ada", "ada@example.com", "short").await;
+    assert_redirect(&res, &app.url("/register?"));
+    let (status, page) = text(app.get(&client, location(&res).trim_start_matches(&app.address)).await).await;
+    assert_eq!(status, StatusCode::OK);
+    assert!(page.contains("Use at least 12 characters"), "{page}");
+    assert!(page.contains(r#"aria-describedby="field-password-hint field-password-error""#), "{page}");
+}
+
+#[tokio::test]
+async fn registering_a_taken_address_looks_the_same_and_mails_the_owner_instead() {
+    let app = spawn_app().await;
+    let _owner = app.signed_in_user("Ada", "ada@example.com").await;
+
+    let fresh = app.register(&browser(), "Bob", "bob@example.com", PASSWORD).await;
+    let taken = app.register(&browser(), "Mallory", "ADA@example.com", "another password here").await;
+    assert_eq!(fresh.status(), taken.status());
+    assert_eq!(location(&taken), "/check-email?email=ada%40example.com");
+    assert_eq!(set_cookies(&fresh), set_cookies(&taken));
+
+    let last = app.outbox().into_iter().filter(|m| m.to == "ada@example.com").last().unwrap();
+    assert_eq!(last.subject, "You already have an account");
+    // The owner's account is untouched: the old password still works, the new one does not.
+    assert_redirect(&app.login(&browser(), "ada@example.com", PASSWORD).await, "/profile");
+    assert_redirect(&app.login(&browser(), "ada@example.com", "another password here").await, &app.url("/login?"));
+}
+
+#[tokio::test]
+async fn re_registering_an_unverified_address_replaces_the_pending_sign_up() {
+    let app = spawn_app().await;
+    app.register(&browser(), "Squatter", "ada@example.com", "squatters password").await;
+    let first_link = app.last_link_to("ada@example.com");
+    app.register(&browser(), "Ada", "ada@example.com", PASSWORD).await;
+    let second_link = app.last_link_to("ada@example.com");
+    assert_ne!(first_link, second_link);
+
+    assert_redirect(&app.confirm_link(&browser(), &first_link).await, "/auth-redirect?error=invalid_link");
+    let client = browser();
+    assert_redirect(&app.confirm_link(&client, &second_link).await, "/profile");
+    assert!(text(app.get(&client, "/profile").await).await.1.contains("Hello, Ada"));
+    assert_redirect(&app.login(&browser(), "ada@example.com", "squatters password").await, &app.url("/login?"));
+}
+
+#[tokio::test]
+async fn with_verification_off_registering_signs_in_at_once() {
+    let app = spawn_app_with(&[("APP_EMAIL_VERIFICATION", "false")]).await;
+    let client = browser();
+    let res = app.register(&client, "Ada", "ada@example.com", PASSWORD).await;
+    assert_redirect(&res, "/profile");
+    assert!(text(app.get(&client, "/profile").await).await.1.contains("Hello, Ada"));
+    assert!(app.outbox().is_empty());
+
+    let (status, body) = text(app.call(&browser(), "/api/register", &[("name", "B"), ("email", "ada@example.com"), ("password", PASSWORD)]).await).await;
+    assert_eq!(status, StatusCode::CONFLICT);
+    assert!(body.contains("EmailTaken"), "{body}");
+}

@@ -1,0 +1,48 @@
+use crate::helpers::*;
+use std::time::Duration;
+
+const DAY: Duration = Duration::from_secs(86400);
+
+#[tokio::test]
+async fn a_session_unused_past_the_idle_limit_ends() {
+    let app = spawn_app().await;
+    let client = app.signed_in_user("Ada", "ada@example.com").await;
+    app.clock.advance(DAY * 7);
+    assert_redirect(&app.get(&client, "/profile").await, "/login?notice=session_ended");
+    assert_eq!(app.count("SELECT COUNT(*) FROM sessions").await, 0);
+}
+
+#[tokio::test]
+async fn activity_slides_the_idle_window_but_not_the_absolute_limit() {
+    let app = spawn_app().await;
+    let client = app.signed_in_user("Ada", "ada@example.com").await;
+    for _ in 0..4 {
+        app.clock.advance(DAY * 6);
+        assert_eq!(app.get(&client, "/profile").await.status(), 200);
+    }
+    app.clock.advance(DAY * 6); // 30 days after sign-in
+    assert_redirect(&app.get(&client, "/profile").await, "/login?notice=session_ended");
+}
+
+#[tokio::test]
+async fn last_seen_is_written_at_most_once_a_minute() {
+    let app = spawn_app().await;
+    let client = app.signed_in_user("Ada", "ada@example.com").await;
+    let last_seen = || async { app.count("SELECT last_seen_at FROM sessions").await };
+    let start = last_seen().await;
+    app.clock.advance(Duration::from_secs(30));
+    app.get(&client, "/profile").await;
+    assert_eq!(last_seen().await, start);
+    app.clock.advance(Duration::from_secs(30));
+    app.get(&client, "/profile").await;
+    assert_eq!(last_seen().await, start + 60);
+}
+
+#[tokio::test]
+async fn a_made_up_cookie_is_never_adopted() {
+    let app = spawn_app().await;
+    let made_up = "session=AAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAA";
+    let res = browser().get(app.url("/profile")).header("cookie", made_up).header("accept", "text/html").send().await.unwrap();
+    assert!(res.status().is_redirection());
+    assert_eq!(app.count("SELECT COUNT(*) FROM sessions").await, 0);
+}
