@@ -3,6 +3,7 @@
 
 mod helpers;
 
+mod dev_mailbox;
 mod guards;
 mod headers;
 mod login;
