@@ -83,7 +83,11 @@ for (const js of [true, false]) {
       await expect(page.getByRole("alert")).toContainText("Please verify your email address first");
 
       await page.getByRole("link", { name: "Send me a new verification link" }).click();
-      if (!(await page.locator('input[type="hidden"][name="email"]').count())) {
+      await expect(page.getByRole("heading", { name: "Check your email…" })).toBeVisible();
+      if (js) {
+        // The hydrated login page remembers the address, so there is nothing to type again.
+        await expect(page.locator('input[type="hidden"][name="email"]')).toHaveValue(email);
+      } else {
         await page.getByLabel("Email", { exact: true }).fill(email);
       }
       await page.getByRole("button", { name: "Resend verification email" }).click();

@@ -13,7 +13,6 @@ pub fn FormField(
     /// The error of the form's last submission, if any.
     #[prop(into)]
     error: Signal<Option<AppError>>,
-    #[prop(optional, into)] value: Option<String>,
     #[prop(optional, into)] hint: Option<String>,
 ) -> impl IntoView {
     let name = field.input_name();
@@ -43,7 +42,6 @@ pub fn FormField(
                 name=name
                 type=input_type
                 autocomplete=autocomplete
-                value=value
                 aria-invalid=move || message().map(|_| "true")
                 aria-describedby=described_by
             />

@@ -16,9 +16,16 @@ pub fn LoginPage() -> impl IntoView {
     let error = Signal::derive(move || login.value().get().and_then(Result::err));
     let query = use_query_map();
     let notice = move || query.read().get("notice").and_then(|n| Notice::from_query(&n));
-    // With JavaScript the typed address is known, so the resend page can be filled in for the user.
-    let resend_href = move || match login.input().get() {
-        Some(input) => crate::api::auth::check_email_url(&input.email, false),
+    // With JavaScript the submitted address is known, so the resend page can be filled in for the user.
+    // (An action forgets its input once it resolves, so keep a copy.)
+    let submitted_email = RwSignal::new(None::<String>);
+    Effect::new(move |_| {
+        if let Some(input) = login.input().get() {
+            submitted_email.set(Some(input.email));
+        }
+    });
+    let resend_href = move || match submitted_email.get() {
+        Some(email) => crate::api::auth::check_email_url(&email, false),
         None => paths::CHECK_EMAIL.to_owned(),
     };
     view! {

@@ -79,9 +79,16 @@ pub async fn sign_in(app: &AppState, email: &str, password: &str, client: &Clien
     };
     // Unknown addresses are checked against a dummy hash so they take as long as a wrong password.
     let matches = app.passwords.verify(password, user.as_ref().map(|u| u.password_hash.as_str())).await?;
-    let Some(user) = user.filter(|_| matches) else {
-        tracing::info!(target: "audit", event = "sign_in_failed", user_id = "", "failed sign-in");
-        return Err(AppError::InvalidCredentials.into());
+    let user = match user {
+        Some(user) if matches => user,
+        Some(user) => {
+            audit("sign_in_failed", &user.id);
+            return Err(AppError::InvalidCredentials.into());
+        }
+        None => {
+            tracing::info!(target: "audit", event = "sign_in_failed_unknown_email", "account event");
+            return Err(AppError::InvalidCredentials.into());
+        }
     };
     if app.settings.app.email_verification && !user.is_verified() {
         audit("sign_in_unverified", &user.id);
