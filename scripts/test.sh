@@ -21,6 +21,7 @@ timed() {
 }
 
 timed "set-up" scripts/setup.sh --with-browser
+timed "formatting" cargo fmt --check
 timed "release build (server + wasm)" cargo leptos build --release
 
 if $rust; then

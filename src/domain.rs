@@ -78,9 +78,9 @@ impl Email {
                     && !label.ends_with('-')
                     && label.chars().all(|c| c.is_alphanumeric() || c == '-')
             });
-        let chars_ok = email
-            .chars()
-            .all(|c| !c.is_whitespace() && !c.is_control() && !matches!(c, '<' | '>' | '"' | ',' | ';' | '(' | ')' | '\\'));
+        let chars_ok = email.chars().all(|c| {
+            !c.is_whitespace() && !c.is_control() && !matches!(c, '<' | '>' | '"' | ',' | ';' | '(' | ')' | '\\')
+        });
         if !(local_ok && labels_ok && chars_ok) || domain.contains('@') {
             return err("Enter an email address like name@example.com.");
         }
@@ -180,9 +180,20 @@ mod tests {
 
     #[test]
     fn malformed_emails_are_refused_with_a_message() {
-        for bad in ["", "ada", "ada@", "@example.com", "ada@example", "ada@@example.com", "a b@example.com",
-            "ada@exa_mple.com", ".ada@example.com", "ada..b@example.com", "ada@-example.com", "<ada@example.com>"]
-        {
+        for bad in [
+            "",
+            "ada",
+            "ada@",
+            "@example.com",
+            "ada@example",
+            "ada@@example.com",
+            "a b@example.com",
+            "ada@exa_mple.com",
+            ".ada@example.com",
+            "ada..b@example.com",
+            "ada@-example.com",
+            "<ada@example.com>",
+        ] {
             let e = Email::parse(bad).unwrap_err();
             assert_eq!(e.field, Field::Email, "{bad}");
             assert!(!e.message.is_empty());

@@ -4,6 +4,19 @@ import { latestLinkTo, uniqueEmail } from "./outbox";
 
 const PASSWORD = "correct horse battery staple";
 
+async function register(page: Page, name: string, email: string, password = PASSWORD) {
+  await page.getByLabel("Name", { exact: true }).fill(name);
+  await page.getByLabel("Email", { exact: true }).fill(email);
+  await page.getByLabel("Password", { exact: true }).fill(password);
+  await page.getByRole("button", { name: "Create account" }).click();
+}
+
+async function login(page: Page, email: string, password: string) {
+  await page.getByLabel("Email", { exact: true }).fill(email);
+  await page.getByLabel("Password", { exact: true }).fill(password);
+  await page.getByRole("button", { name: "Login" }).click();
+}
+
 async function expectHydrated(page: Page, js: boolean) {
   if (js) {
     await expect(page.locator("body")).toHaveAttribute("data-hydrated", "true");
@@ -27,10 +40,7 @@ for (const js of [true, false]) {
 
       await expect(page).toHaveURL(/\/register$/);
       await expectHydrated(page, js);
-      await page.getByLabel("Name", { exact: true }).fill("Ada Lovelace");
-      await page.getByLabel("Email", { exact: true }).fill(email);
-      await page.getByLabel("Password", { exact: true }).fill(PASSWORD);
-      await page.getByRole("button", { name: "Create account" }).click();
+      await register(page, "Ada Lovelace", email);
       await expect(page.getByRole("heading", { name: "Check your email…" })).toBeVisible();
 
       // The link from the mail: with JavaScript the page confirms by itself; without, one click.
@@ -54,14 +64,10 @@ for (const js of [true, false]) {
       await page.goto("/profile");
       await expect(page).toHaveURL(/\/login$/);
 
-      await page.getByLabel("Email", { exact: true }).fill(email);
-      await page.getByLabel("Password", { exact: true }).fill("not the password");
-      await page.getByRole("button", { name: "Login" }).click();
+      await login(page, email, "not the password");
       await expect(page.getByRole("alert")).toHaveText("Incorrect email or password.");
 
-      await page.getByLabel("Email", { exact: true }).fill(email);
-      await page.getByLabel("Password", { exact: true }).fill(PASSWORD);
-      await page.getByRole("button", { name: "Login" }).click();
+      await login(page, email, PASSWORD);
       await expect(page).toHaveURL(/\/profile$/);
       await expect(page.getByRole("heading", { name: "Hello, Ada Lovelace" })).toBeVisible();
     });
@@ -69,17 +75,12 @@ for (const js of [true, false]) {
     test("an unverified account is told to verify and can get a new link", async ({ page }) => {
       const email = uniqueEmail(js ? "unverified-js" : "unverified-nojs");
       await page.goto("/register");
-      await page.getByLabel("Name", { exact: true }).fill("Grace");
-      await page.getByLabel("Email", { exact: true }).fill(email);
-      await page.getByLabel("Password", { exact: true }).fill(PASSWORD);
-      await page.getByRole("button", { name: "Create account" }).click();
+      await register(page, "Grace", email);
       await expect(page.getByRole("heading", { name: "Check your email…" })).toBeVisible();
       const firstLink = await latestLinkTo(email);
 
       await page.goto("/login");
-      await page.getByLabel("Email", { exact: true }).fill(email);
-      await page.getByLabel("Password", { exact: true }).fill(PASSWORD);
-      await page.getByRole("button", { name: "Login" }).click();
+      await login(page, email, PASSWORD);
       await expect(page.getByRole("alert")).toContainText("Please verify your email address first");
 
       await page.getByRole("link", { name: "Send me a new verification link" }).click();
@@ -104,10 +105,7 @@ for (const js of [true, false]) {
     test("a refused registration explains itself next to the field", async ({ page }) => {
       await page.goto("/register");
       await expectHydrated(page, js);
-      await page.getByLabel("Name", { exact: true }).fill("Ada");
-      await page.getByLabel("Email", { exact: true }).fill(uniqueEmail("short"));
-      await page.getByLabel("Password", { exact: true }).fill("too short");
-      await page.getByRole("button", { name: "Create account" }).click();
+      await register(page, "Ada", uniqueEmail("short"), "too short");
       const password = page.getByLabel("Password", { exact: true });
       await expect(password).toHaveAttribute("aria-invalid", "true");
       await expect(page.locator("#field-password-error")).toContainText("Use at least 12 characters");
@@ -119,10 +117,7 @@ test("with JavaScript, signing in happens without a full page load", async ({ pa
   const email = uniqueEmail("spa");
   await page.goto("/register");
   await expectHydrated(page, true);
-  await page.getByLabel("Name", { exact: true }).fill("Spa");
-  await page.getByLabel("Email", { exact: true }).fill(email);
-  await page.getByLabel("Password", { exact: true }).fill(PASSWORD);
-  await page.getByRole("button", { name: "Create account" }).click();
+  await register(page, "Spa", email);
   await expect(page.getByRole("heading", { name: "Check your email…" })).toBeVisible();
   await page.goto(await latestLinkTo(email));
   await expect(page).toHaveURL(/\/profile$/);
@@ -131,9 +126,7 @@ test("with JavaScript, signing in happens without a full page load", async ({ pa
 
   // A marker on window survives only if the document is never reloaded.
   await page.evaluate(() => ((window as unknown as { marker: number }).marker = 42));
-  await page.getByLabel("Email", { exact: true }).fill(email);
-  await page.getByLabel("Password", { exact: true }).fill(PASSWORD);
-  await page.getByRole("button", { name: "Login" }).click();
+  await login(page, email, PASSWORD);
   await expect(page.getByRole("heading", { name: "Hello, Spa" })).toBeVisible();
   expect(await page.evaluate(() => (window as unknown as { marker?: number }).marker)).toBe(42);
 });

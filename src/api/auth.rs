@@ -14,8 +14,8 @@ pub async fn register(name: String, email: String, password: String) -> Result<(
     use crate::server::auth::{self, SignUpOutcome};
 
     let req = RequestContext::get();
-    let parsed = DisplayName::parse(&name)
-        .and_then(|name| Ok((name, Email::parse(&email)?, Password::parse(&password)?)));
+    let parsed =
+        DisplayName::parse(&name).and_then(|name| Ok((name, Email::parse(&email)?, Password::parse(&password)?)));
     let (name, email, password) = match parsed {
         Ok(parsed) => parsed,
         Err(e) => return req.fail(e),

@@ -23,6 +23,9 @@ pub enum AlertKind {
 #[component]
 pub fn FormError(#[prop(into)] error: Signal<Option<crate::api::AppError>>) -> impl IntoView {
     move || {
-        error.get().filter(|e| e.field().is_none()).map(|e| view! { <Alert kind=AlertKind::Error>{e.to_string()}</Alert> })
+        error
+            .get()
+            .filter(|e| e.field().is_none())
+            .map(|e| view! { <Alert kind=AlertKind::Error>{e.to_string()}</Alert> })
     }
 }

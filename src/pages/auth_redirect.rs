@@ -16,9 +16,7 @@ pub fn AuthRedirectPage() -> impl IntoView {
     let grant = ServerAction::<Grant>::new();
     let query = use_query_map();
     let token = move || query.read().get("access_token").filter(|t| !t.is_empty());
-    let failed = move || {
-        query.read().get("error").is_some() || matches!(grant.value().get(), Some(Err(_)))
-    };
+    let failed = move || query.read().get("error").is_some() || matches!(grant.value().get(), Some(Err(_)));
 
     // In the browser only: submit once, straight away.
     Effect::new(move |submitted: Option<bool>| {

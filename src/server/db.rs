@@ -3,7 +3,7 @@
 //! is chosen by `DATABASE_URL` alone.
 
 use super::settings::Settings;
-use sqlx::any::{AnyPoolOptions, install_default_drivers};
+use sqlx::any::{install_default_drivers, AnyPoolOptions};
 use sqlx::Executor;
 use std::time::Duration;
 

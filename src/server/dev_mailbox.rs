@@ -1,6 +1,7 @@
 //! `/dev/mailbox`: the outbox as a web page, so a developer can open the links the app mailed. Mounted
 //! only in development (`LEPTOS_ENV` is not PROD) and only when mail goes to the outbox.
 
+use super::emails::escape;
 use super::mail::Mailer;
 use super::state::AppState;
 use axum::extract::State;
@@ -26,12 +27,7 @@ pub fn read_outbox(dir: &std::path::Path) -> std::io::Result<Vec<OutboxMessage>>
         }
         let raw = std::fs::read(&path)?;
         let Some(parsed) = MessageParser::default().parse(&raw) else { continue };
-        let to = parsed
-            .to()
-            .and_then(|a| a.first())
-            .and_then(|a| a.address())
-            .unwrap_or_default()
-            .to_owned();
+        let to = parsed.to().and_then(|a| a.first()).and_then(|a| a.address()).unwrap_or_default().to_owned();
         messages.push(OutboxMessage {
             file: entry.file_name().to_string_lossy().into_owned(),
             to,
@@ -40,7 +36,7 @@ pub fn read_outbox(dir: &std::path::Path) -> std::io::Result<Vec<OutboxMessage>>
             modified: entry.metadata()?.modified()?,
         });
     }
-    messages.sort_by(|a, b| b.modified.cmp(&a.modified));
+    messages.sort_by_key(|m| std::cmp::Reverse(m.modified));
     Ok(messages)
 }
 
@@ -62,7 +58,8 @@ pub async fn page(State(app): State<AppState>) -> Html<String> {
                     escape(&m.file),
                     escape(&m.text)
                 ));
-                for link in m.text.split_whitespace().filter(|w| w.starts_with("http://") || w.starts_with("https://")) {
+                for link in m.text.split_whitespace().filter(|w| w.starts_with("http://") || w.starts_with("https://"))
+                {
                     html.push_str(&format!("<p><a href=\"{0}\">{0}</a></p>", escape(link)));
                 }
                 html.push_str("</article>");
@@ -72,8 +69,4 @@ pub async fn page(State(app): State<AppState>) -> Html<String> {
     }
     html.push_str("</main></body></html>");
     Html(html)
-}
-
-fn escape(s: &str) -> String {
-    s.replace('&', "&amp;").replace('<', "&lt;").replace('>', "&gt;").replace('"', "&quot;")
 }

@@ -62,8 +62,8 @@ fn layout(greeting: &str, body: &str, button: &str, link: &str, footer: &str) ->
     )
 }
 
-/// Names are user input: in HTML mail they are text, never markup.
-fn escape(s: &str) -> String {
+/// User input (names, addresses) in HTML is text, never markup.
+pub fn escape(s: &str) -> String {
     s.replace('&', "&amp;").replace('<', "&lt;").replace('>', "&gt;").replace('"', "&quot;").replace('\'', "&#39;")
 }
 
@@ -71,11 +71,11 @@ fn escape(s: &str) -> String {
 pub fn describe(d: Duration) -> String {
     let s = d.as_secs();
     // Up to two days read better in hours ("24 hours", not "1 day").
-    let (n, unit) = if s % 86400 == 0 && s > 2 * 86400 {
+    let (n, unit) = if s.is_multiple_of(86400) && s > 2 * 86400 {
         (s / 86400, "day")
-    } else if s % 3600 == 0 {
+    } else if s.is_multiple_of(3600) {
         (s / 3600, "hour")
-    } else if s % 60 == 0 {
+    } else if s.is_multiple_of(60) {
         (s / 60, "minute")
     } else {
         (s, "second")

@@ -49,8 +49,7 @@ impl Mailer {
                 Transport::Outbox(AsyncFileTransport::new(dir))
             }
         };
-        let log_links =
-            matches!(transport, Transport::Outbox(_)) && settings.site.environment == Environment::Dev;
+        let log_links = matches!(transport, Transport::Outbox(_)) && settings.site.environment == Environment::Dev;
         Ok(Self { transport, from: settings.mail.from.clone(), log_links })
     }
 

@@ -20,7 +20,11 @@ pub mod session_cookie {
     use super::*;
 
     pub fn name(settings: &Settings) -> &'static str {
-        if settings.is_https() { "__Host-session" } else { "session" }
+        if settings.is_https() {
+            "__Host-session"
+        } else {
+            "session"
+        }
     }
 
     pub fn read(cookies: &Cookies, settings: &Settings) -> Option<String> {
@@ -53,12 +57,7 @@ fn is_asset(path: &str) -> bool {
 /// Looks up the session behind the cookie once per request and stores it (and the client's address) in
 /// the request extensions, where server functions and pages read it. Pages a guest or a signed-in user
 /// may not see are redirected here, before any HTML is rendered.
-pub async fn resolve_session(
-    State(app): State<AppState>,
-    cookies: Cookies,
-    mut req: Request,
-    next: Next,
-) -> Response {
+pub async fn resolve_session(State(app): State<AppState>, cookies: Cookies, mut req: Request, next: Next) -> Response {
     let path = req.uri().path().to_owned();
     if is_asset(&path) {
         return next.run(req).await;
@@ -69,7 +68,10 @@ pub async fn resolve_session(
             Ok(lookup) => lookup,
             Err(e) => {
                 tracing::error!(error = %e, "session lookup failed");
-                return (StatusCode::SERVICE_UNAVAILABLE, "The service is temporarily unavailable. Please try again in a moment.")
+                return (
+                    StatusCode::SERVICE_UNAVAILABLE,
+                    "The service is temporarily unavailable. Please try again in a moment.",
+                )
                     .into_response();
             }
         },
@@ -80,7 +82,9 @@ pub async fn resolve_session(
     if req.method() == Method::GET || req.method() == Method::HEAD {
         match (access(&path), &lookup) {
             (Access::SignedIn, Lookup::Guest) => return Redirect::to(paths::LOGIN).into_response(),
-            (Access::SignedIn, Lookup::Ended) => return Redirect::to(&Notice::SessionEnded.login_url()).into_response(),
+            (Access::SignedIn, Lookup::Ended) => {
+                return Redirect::to(&Notice::SessionEnded.login_url()).into_response()
+            }
             (Access::GuestsOnly, Lookup::Active(_)) => return Redirect::to(paths::PROFILE).into_response(),
             _ => {}
         }

@@ -82,9 +82,7 @@ impl Settings {
         let text = match std::fs::read_to_string(&path) {
             Ok(text) => text,
             Err(e) if !required && e.kind() == std::io::ErrorKind::NotFound => String::new(),
-            Err(e) => {
-                return Err(SettingsError::File(format!("cannot read settings file {}: {e}", path.display())))
-            }
+            Err(e) => return Err(SettingsError::File(format!("cannot read settings file {}: {e}", path.display()))),
         };
         Self::from_sources(&text, env)
     }
@@ -153,9 +151,21 @@ const CHANGE_EMAIL_TTL: Key = Key { file: "tokens.change_email_ttl", env: "APP_C
 
 /// Every setting, in the order the README documents them.
 pub const KEYS: &[&Key] = &[
-    &SITE_ADDR, &SITE_ROOT, &ENVIRONMENT, &BASE_URL, &DATA_DIR, &EMAIL_VERIFICATION, &DATABASE_URL,
-    &MAIL_FROM, &SMTP_URL, &SESSION_IDLE, &SESSION_ABSOLUTE, &VERIFY_EMAIL_TTL, &MAGIC_LINK_TTL,
-    &RESET_PASSWORD_TTL, &CHANGE_EMAIL_TTL,
+    &SITE_ADDR,
+    &SITE_ROOT,
+    &ENVIRONMENT,
+    &BASE_URL,
+    &DATA_DIR,
+    &EMAIL_VERIFICATION,
+    &DATABASE_URL,
+    &MAIL_FROM,
+    &SMTP_URL,
+    &SESSION_IDLE,
+    &SESSION_ABSOLUTE,
+    &VERIFY_EMAIL_TTL,
+    &MAGIC_LINK_TTL,
+    &RESET_PASSWORD_TTL,
+    &CHANGE_EMAIL_TTL,
 ];
 
 #[derive(Debug, thiserror::Error)]

@@ -33,8 +33,9 @@ impl Application {
         listener: Option<TcpListener>,
     ) -> Result<Self, String> {
         let data_dir = &settings.app.data_dir;
-        std::fs::create_dir_all(data_dir)
-            .map_err(|e| format!("cannot create the data folder {} (app.data_dir / APP_DATA_DIR): {e}", data_dir.display()))?;
+        std::fs::create_dir_all(data_dir).map_err(|e| {
+            format!("cannot create the data folder {} (app.data_dir / APP_DATA_DIR): {e}", data_dir.display())
+        })?;
         let db = db::connect(&settings)
             .await
             .map_err(|e| format!("cannot open the database (database.url / DATABASE_URL): {e}"))?;
@@ -42,9 +43,9 @@ impl Application {
         let passwords = Passwords::new().map_err(|e| e.to_string())?;
         let listener = match listener {
             Some(listener) => listener,
-            None => TcpListener::bind(settings.site.addr).await.map_err(|e| {
-                format!("cannot listen on {} (site.addr / LEPTOS_SITE_ADDR): {e}", settings.site.addr)
-            })?,
+            None => TcpListener::bind(settings.site.addr)
+                .await
+                .map_err(|e| format!("cannot listen on {} (site.addr / LEPTOS_SITE_ADDR): {e}", settings.site.addr))?,
         };
         let state = AppState {
             leptos_options: leptos_options(&settings),

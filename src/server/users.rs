@@ -81,13 +81,11 @@ pub async fn create(
 }
 
 pub async fn mark_email_verified(db: &Db, id: &str, now: UnixTime) -> Result<(), sqlx::Error> {
-    sqlx::query(
-        "UPDATE users SET email_verified_at = COALESCE(email_verified_at, $2), updated_at = $2 WHERE id = $1",
-    )
-    .bind(id)
-    .bind(now)
-    .execute(db)
-    .await?;
+    sqlx::query("UPDATE users SET email_verified_at = COALESCE(email_verified_at, $2), updated_at = $2 WHERE id = $1")
+        .bind(id)
+        .bind(now)
+        .execute(db)
+        .await?;
     Ok(())
 }
 

@@ -17,5 +17,8 @@ async fn pages_carry_a_nonce_based_content_security_policy_and_no_store() {
     assert!(page.contains(&format!("nonce=\"{nonce}\"")), "inline scripts carry the nonce");
 
     let again = app.get(&browser(), "/login").await;
-    assert!(!again.headers()["content-security-policy"].to_str().unwrap().contains(&nonce), "a fresh nonce per response");
+    assert!(
+        !again.headers()["content-security-policy"].to_str().unwrap().contains(&nonce),
+        "a fresh nonce per response"
+    );
 }

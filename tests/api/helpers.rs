@@ -86,8 +86,13 @@ impl TestApp {
     }
 
     pub async fn register(&self, client: &Client, name: &str, email: &str, password: &str) -> Response {
-        self.post_form(client, "/api/register", "/register", &[("name", name), ("email", email), ("password", password)])
-            .await
+        self.post_form(
+            client,
+            "/api/register",
+            "/register",
+            &[("name", name), ("email", email), ("password", password)],
+        )
+        .await
     }
 
     pub async fn login(&self, client: &Client, email: &str, password: &str) -> Response {
@@ -115,7 +120,7 @@ impl TestApp {
 
     /// The link in the newest mail to `to`.
     pub fn last_link_to(&self, to: &str) -> String {
-        let mail = self.outbox().into_iter().filter(|m| m.to == to).last().unwrap_or_else(|| panic!("no mail to {to}"));
+        let mail = self.outbox().into_iter().rfind(|m| m.to == to).unwrap_or_else(|| panic!("no mail to {to}"));
         mail.link().unwrap_or_else(|| panic!("no link in mail {:?}", mail.subject))
     }
 
@@ -134,10 +139,7 @@ pub struct Mail {
 
 impl Mail {
     pub fn link(&self) -> Option<String> {
-        self.text
-            .split_whitespace()
-            .find(|w| w.starts_with("http://") || w.starts_with("https://"))
-            .map(str::to_owned)
+        self.text.split_whitespace().find(|w| w.starts_with("http://") || w.starts_with("https://")).map(str::to_owned)
     }
 }
 

@@ -59,14 +59,19 @@ async fn an_unverified_account_is_told_to_verify_and_can_ask_for_a_new_link() {
     app.register(&browser(), "Ada", "ada@example.com", PASSWORD).await;
     let first_link = app.last_link_to("ada@example.com");
 
-    let (status, body) = text(app.call(&browser(), "/api/login", &[("email", "ada@example.com"), ("password", PASSWORD)]).await).await;
+    let (status, body) =
+        text(app.call(&browser(), "/api/login", &[("email", "ada@example.com"), ("password", PASSWORD)]).await).await;
     assert_eq!(status, StatusCode::FORBIDDEN);
     assert!(body.contains("EmailNotVerified"), "{body}");
     // Only the right password reveals that: a wrong one gets the generic answer.
-    let (_, body) = text(app.call(&browser(), "/api/login", &[("email", "ada@example.com"), ("password", "wrong password!!")]).await).await;
+    let (_, body) = text(
+        app.call(&browser(), "/api/login", &[("email", "ada@example.com"), ("password", "wrong password!!")]).await,
+    )
+    .await;
     assert!(body.contains("InvalidCredentials"), "{body}");
 
-    let res = app.post_form(&browser(), "/api/resend_verification", "/check-email", &[("email", "ada@example.com")]).await;
+    let res =
+        app.post_form(&browser(), "/api/resend_verification", "/check-email", &[("email", "ada@example.com")]).await;
     assert_redirect(&res, "/check-email?email=ada%40example.com&resent=1");
     let second_link = app.last_link_to("ada@example.com");
     assert_ne!(first_link, second_link);

@@ -18,7 +18,8 @@ async fn logging_out_ends_the_session_and_the_old_cookie_no_longer_works() {
     assert_eq!(app.count("SELECT COUNT(*) FROM sessions").await, 0);
 
     // Replaying the old cookie by hand.
-    let replay = browser().get(app.url("/profile")).header(COOKIE, &cookie).header("accept", "text/html").send().await.unwrap();
+    let replay =
+        browser().get(app.url("/profile")).header(COOKIE, &cookie).header("accept", "text/html").send().await.unwrap();
     assert_redirect(&replay, "/login?notice=session_ended");
     let (_, page) = text(app.get(&browser(), "/login?notice=session_ended").await).await;
     assert!(page.contains("Your session has ended"));

@@ -91,7 +91,8 @@ async fn tokens_are_stored_only_as_their_hash() {
     app.register(&browser(), "Ada", "ada@example.com", PASSWORD).await;
     let token = access_token_of(&app.last_link_to("ada@example.com"));
     assert_eq!(token.len(), 43, "256 bits in base64url");
-    let stored: String = sqlx::query_scalar("SELECT token_hash FROM email_tokens").fetch_one(&app.state.db).await.unwrap();
+    let stored: String =
+        sqlx::query_scalar("SELECT token_hash FROM email_tokens").fetch_one(&app.state.db).await.unwrap();
     assert_ne!(stored, token);
     assert_eq!(stored, authkit::server::secrets::hash_token(&token));
 }
@@ -122,7 +123,8 @@ async fn bad_input_gets_a_message_and_stores_nothing() {
         ("Ada\u{202E}", "ada@example.com", PASSWORD, "Name", "control characters"),
     ];
     for (name, email, password, field, message) in cases {
-        let res = app.call(&browser(), "/api/register", &[("name", name), ("email", email), ("password", password)]).await;
+        let res =
+            app.call(&browser(), "/api/register", &[("name", name), ("email", email), ("password", password)]).await;
         let (status, body) = text(res).await;
         assert_eq!(status, StatusCode::BAD_REQUEST, "{body}");
         assert!(body.contains(&format!("\"field\":\"{field}\"")) && body.contains(message), "{body}");
@@ -154,7 +156,7 @@ async fn registering_a_taken_address_looks_the_same_and_mails_the_owner_instead(
     assert_eq!(location(&taken), "/check-email?email=ada%40example.com");
     assert_eq!(set_cookies(&fresh), set_cookies(&taken));
 
-    let last = app.outbox().into_iter().filter(|m| m.to == "ada@example.com").last().unwrap();
+    let last = app.outbox().into_iter().rfind(|m| m.to == "ada@example.com").unwrap();
     assert_eq!(last.subject, "You already have an account");
     // The owner's account is untouched: the old password still works, the new one does not.
     assert_redirect(&app.login(&browser(), "ada@example.com", PASSWORD).await, "/profile");
@@ -186,7 +188,11 @@ async fn with_verification_off_registering_signs_in_at_once() {
     assert!(text(app.get(&client, "/profile").await).await.1.contains("Hello, Ada"));
     assert!(app.outbox().is_empty());
 
-    let (status, body) = text(app.call(&browser(), "/api/register", &[("name", "B"), ("email", "ada@example.com"), ("password", PASSWORD)]).await).await;
+    let (status, body) = text(
+        app.call(&browser(), "/api/register", &[("name", "B"), ("email", "ada@example.com"), ("password", PASSWORD)])
+            .await,
+    )
+    .await;
     assert_eq!(status, StatusCode::CONFLICT);
     assert!(body.contains("EmailTaken"), "{body}");
 }

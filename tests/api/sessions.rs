@@ -42,7 +42,13 @@ async fn last_seen_is_written_at_most_once_a_minute() {
 async fn a_made_up_cookie_is_never_adopted() {
     let app = spawn_app().await;
     let made_up = "session=AAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAA";
-    let res = browser().get(app.url("/profile")).header("cookie", made_up).header("accept", "text/html").send().await.unwrap();
+    let res = browser()
+        .get(app.url("/profile"))
+        .header("cookie", made_up)
+        .header("accept", "text/html")
+        .send()
+        .await
+        .unwrap();
     assert!(res.status().is_redirection());
     assert_eq!(app.count("SELECT COUNT(*) FROM sessions").await, 0);
 }

@@ -14,12 +14,7 @@ fn server() -> Command {
 #[tokio::test]
 async fn a_bad_setting_stops_the_server_and_names_the_key() {
     let dir = tempfile::tempdir().unwrap();
-    let out = server()
-        .current_dir(dir.path())
-        .env("APP_SESSION_IDLE_TIMEOUT", "soon")
-        .output()
-        .await
-        .unwrap();
+    let out = server().current_dir(dir.path()).env("APP_SESSION_IDLE_TIMEOUT", "soon").output().await.unwrap();
     assert_eq!(out.status.code(), Some(2));
     let stderr = String::from_utf8_lossy(&out.stderr);
     assert!(stderr.contains("sessions.idle_timeout") && stderr.contains("APP_SESSION_IDLE_TIMEOUT"), "{stderr}");
