@@ -25,11 +25,7 @@ timed "formatting" cargo fmt --check
 timed "release build (server + wasm)" cargo leptos build --release
 
 if $rust; then
-  # Same profile, features and LEPTOS_* variables as the build above, so cargo reuses its compiled crates.
-  timed "unit and integration tests" env LEPTOS_OUTPUT_NAME=authkit LEPTOS_SITE_ROOT=target/site \
-    LEPTOS_SITE_PKG_DIR=pkg LEPTOS_SITE_ADDR=127.0.0.1:3000 LEPTOS_RELOAD_PORT=3001 LEPTOS_LIB_DIR=. \
-    LEPTOS_BIN_DIR=. LEPTOS_JS_MINIFY=true LEPTOS_HASH_FILES=false \
-    cargo test --release --no-default-features --features ssr
+  timed "unit and integration tests" scripts/rust-tests.sh
 fi
 
 if $e2e; then

@@ -1,29 +1,7 @@
 // The whole foundation journey in a real browser: once hydrated, once with JavaScript off.
-import { expect, test, type Page } from "@playwright/test";
+import { expect, test } from "@playwright/test";
+import { expectHydrated, login, PASSWORD, register } from "./actions";
 import { latestLinkTo, uniqueEmail } from "./outbox";
-
-const PASSWORD = "correct horse battery staple";
-
-async function register(page: Page, name: string, email: string, password = PASSWORD) {
-  await page.getByLabel("Name", { exact: true }).fill(name);
-  await page.getByLabel("Email", { exact: true }).fill(email);
-  await page.getByLabel("Password", { exact: true }).fill(password);
-  await page.getByRole("button", { name: "Create account" }).click();
-}
-
-async function login(page: Page, email: string, password: string) {
-  await page.getByLabel("Email", { exact: true }).fill(email);
-  await page.getByLabel("Password", { exact: true }).fill(password);
-  await page.getByRole("button", { name: "Login" }).click();
-}
-
-async function expectHydrated(page: Page, js: boolean) {
-  if (js) {
-    await expect(page.locator("body")).toHaveAttribute("data-hydrated", "true");
-  } else {
-    await expect(page.locator("body")).not.toHaveAttribute("data-hydrated", "true");
-  }
-}
 
 for (const js of [true, false]) {
   test.describe(js ? "with JavaScript" : "without JavaScript", () => {

@@ -6,5 +6,6 @@ pub mod auth;
 pub mod error;
 #[cfg(feature = "ssr")]
 mod request;
+pub mod sessions;
 
 pub use error::AppError;

@@ -80,6 +80,14 @@ impl RequestContext {
         }
     }
 
+    /// Where a plain form post (JavaScript off) lands afterwards. The hydrated page stays where it is and
+    /// updates itself, so it gets no redirect.
+    pub fn redirect_html_form(&self, path: &str) {
+        if self.from_html_form {
+            leptos_axum::redirect(path);
+        }
+    }
+
     /// Gives an error its HTTP status for API clients. Plain form posts keep the redirect back to the form
     /// (which shows the message), since a 4xx there would leave the browser on a bare error page.
     pub fn fail<T>(&self, error: impl Into<AppError>) -> Result<T, AppError> {

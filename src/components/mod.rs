@@ -3,4 +3,6 @@
 pub mod alert;
 pub mod auth_card;
 pub mod form_field;
+pub mod sessions_list;
 pub mod submit_button;
+pub mod time;

@@ -1,6 +1,7 @@
 use crate::api::account::get_profile;
 use crate::api::auth::Logout;
 use crate::components::alert::{Alert, AlertKind};
+use crate::components::sessions_list::SessionsList;
 use crate::components::submit_button::SubmitButton;
 use leptos::prelude::*;
 use leptos_meta::Title;
@@ -28,6 +29,7 @@ pub fn ProfilePage() -> impl IntoView {
                     }
                 })}
             </Suspense>
+            <SessionsList/>
             <ActionForm action=logout attr:class="logout-form">
                 <SubmitButton label="Logout" pending=logout.pending() class="button"/>
             </ActionForm>

@@ -4,6 +4,7 @@
 //! Every function takes parsed input and returns either a result or an `Error`; the server functions in
 //! `src/api` turn those into cookies, redirects and messages.
 
+use super::audit;
 use super::email_tokens::{self, Purpose};
 use super::emails;
 use super::error::Error;
@@ -34,7 +35,7 @@ pub async fn sign_up(
     let verification = app.settings.app.email_verification;
     match users::create(&app.db, now, &email, &name, &password_hash).await? {
         Created::User(user) => {
-            audit("sign_up", &user.id);
+            audit::event("sign_up", &user.id);
             if verification {
                 send_verification(app, &user).await?;
                 Ok(SignUpOutcome::CheckEmail)
@@ -52,7 +53,7 @@ pub async fn sign_up(
             if existing.is_verified() {
                 let login = app.link(paths::LOGIN, &[]);
                 app.mailer.send(emails::account_exists(&existing.email, &existing.name, &login)).await?;
-                audit("sign_up_existing_verified", &existing.id);
+                audit::event("sign_up_existing_verified", &existing.id);
             } else {
                 // Nobody has proved they own this address yet. The newest sign-up wins: it sets the name and
                 // password, and the link it mails replaces any earlier one. Otherwise whoever registered the
@@ -60,7 +61,7 @@ pub async fn sign_up(
                 users::replace_unverified(&app.db, &existing.id, now, &name, &password_hash).await?;
                 let existing = User { name: name.as_str().to_owned(), ..existing };
                 send_verification(app, &existing).await?;
-                audit("sign_up_existing_unverified", &existing.id);
+                audit::event("sign_up_existing_unverified", &existing.id);
             }
             Ok(SignUpOutcome::CheckEmail)
         }
@@ -82,16 +83,16 @@ pub async fn sign_in(app: &AppState, email: &str, password: &str, client: &Clien
     let user = match user {
         Some(user) if matches => user,
         Some(user) => {
-            audit("sign_in_failed", &user.id);
+            audit::event("sign_in_failed", &user.id);
             return Err(AppError::InvalidCredentials.into());
         }
         None => {
-            tracing::info!(target: "audit", event = "sign_in_failed_unknown_email", "account event");
+            audit::unknown_account("sign_in_failed_unknown_email");
             return Err(AppError::InvalidCredentials.into());
         }
     };
     if app.settings.app.email_verification && !user.is_verified() {
-        audit("sign_in_unverified", &user.id);
+        audit::event("sign_in_unverified", &user.id);
         return Err(AppError::EmailNotVerified.into());
     }
     start_session(app, &user, client).await
@@ -111,7 +112,7 @@ pub async fn grant(app: &AppState, access_token: &str, client: &ClientInfo) -> R
     }
     if !user.is_verified() {
         users::mark_email_verified(&app.db, &user.id, now).await?;
-        audit("email_verified", &user.id);
+        audit::event("email_verified", &user.id);
     }
     start_session(app, &user, client).await
 }
@@ -125,7 +126,7 @@ pub async fn resend_verification(app: &AppState, email: &Email) -> Result<(), Er
     if let Some(user) = users::find_by_email(&app.db, email).await? {
         if !user.is_verified() {
             send_verification(app, &user).await?;
-            audit("verification_resent", &user.id);
+            audit::event("verification_resent", &user.id);
         }
     }
     Ok(())
@@ -133,7 +134,7 @@ pub async fn resend_verification(app: &AppState, email: &Email) -> Result<(), Er
 
 pub async fn sign_out(app: &AppState, session: &CurrentSession) -> Result<(), Error> {
     sessions::end(&app.db, &session.session_id).await?;
-    audit("sign_out", &session.user_id);
+    audit::event("sign_out", &session.user_id);
     Ok(())
 }
 
@@ -148,11 +149,6 @@ async fn start_session(app: &AppState, user: &User, client: &ClientInfo) -> Resu
     let now = app.now();
     let token = sessions::start(&app.db, now, &app.settings.sessions, &user.id, client).await?;
     users::record_login(&app.db, &user.id, now).await?;
-    audit("sign_in", &user.id);
+    audit::event("sign_in", &user.id);
     Ok(token)
-}
-
-/// One line per account event, with the user id and never a secret.
-fn audit(event: &'static str, user_id: &str) {
-    tracing::info!(target: "audit", event, user_id, "account event");
 }

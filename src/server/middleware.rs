@@ -10,7 +10,7 @@ use axum::extract::{ConnectInfo, Request, State};
 use axum::http::{header, HeaderValue, Method, StatusCode};
 use axum::middleware::Next;
 use axum::response::{IntoResponse, Redirect, Response};
-use std::net::SocketAddr;
+use std::net::{IpAddr, SocketAddr};
 use tower_cookies::cookie::{time::Duration as CookieDuration, Cookie, SameSite};
 use tower_cookies::Cookies;
 
@@ -90,12 +90,30 @@ pub async fn resolve_session(State(app): State<AppState>, cookies: Cookies, mut 
         }
     }
     let client = ClientInfo {
-        ip: req.extensions().get::<ConnectInfo<SocketAddr>>().map(|c| c.0.ip().to_string()),
+        ip: client_ip(&req, app.settings.app.trusted_proxy_hops).map(|ip| ip.to_string()),
         user_agent: req.headers().get(header::USER_AGENT).and_then(|v| v.to_str().ok()).map(str::to_owned),
     };
     req.extensions_mut().insert(lookup);
     req.extensions_mut().insert(client);
     next.run(req).await
+}
+
+/// The client's address: the socket's, or with `hops` trusted proxies in front, the address the outermost
+/// of them saw (the `hops`-th entry from the right of `X-Forwarded-For`).
+fn client_ip(req: &Request, hops: usize) -> Option<IpAddr> {
+    let socket = req.extensions().get::<ConnectInfo<SocketAddr>>().map(|c| c.0.ip());
+    if hops == 0 {
+        return socket;
+    }
+    let forwarded: Vec<&str> = req
+        .headers()
+        .get_all("x-forwarded-for")
+        .iter()
+        .filter_map(|v| v.to_str().ok())
+        .flat_map(|v| v.split(','))
+        .map(str::trim)
+        .collect();
+    forwarded.len().checked_sub(hops).and_then(|i| forwarded[i].parse().ok()).or(socket)
 }
 
 /// Refuses state-changing requests sent by other sites. Server functions accept form posts, which any

@@ -1,10 +1,12 @@
 //! The backend, in-process: settings, database, users, sessions, email tokens, passwords, mail, and the
 //! HTTP plumbing around the Leptos app. Compiled only with the `ssr` feature.
 
+pub mod audit;
 pub mod auth;
 pub mod clock;
 pub mod db;
 pub mod dev_mailbox;
+pub mod devices;
 pub mod email_tokens;
 pub mod emails;
 pub mod error;

@@ -109,6 +109,58 @@ pub async fn lookup(db: &Db, now: UnixTime, limits: &SessionSettings, token: &st
     Ok(Lookup::Active(Arc::new(session)))
 }
 
+/// A session as the owner's device list shows it. Never the token or its hash.
+#[derive(Clone, Debug, sqlx::FromRow)]
+pub struct SessionRecord {
+    pub id: String,
+    pub created_at: i64,
+    pub last_seen_at: i64,
+    pub ip: Option<String>,
+    pub user_agent: Option<String>,
+}
+
+/// The user's live sessions, newest first. Sessions past either limit are left out even before the
+/// background purge removes them.
+pub async fn list_for_user(
+    db: &Db,
+    now: UnixTime,
+    limits: &SessionSettings,
+    user_id: &str,
+) -> Result<Vec<SessionRecord>, sqlx::Error> {
+    sqlx::query_as(
+        "SELECT id, created_at, last_seen_at, ip, user_agent FROM sessions \
+         WHERE user_id = $1 AND expires_at > $2 AND last_seen_at > $3 \
+         ORDER BY created_at DESC, id DESC",
+    )
+    .bind(user_id)
+    .bind(now)
+    .bind(now.saturating_sub(secs(limits.idle_timeout)))
+    .fetch_all(db)
+    .await
+}
+
+/// Ends one of the user's own sessions, never the one making the request (that is what logging out is
+/// for). A session id of another user matches nothing, so the answer reveals nothing about it.
+pub async fn end_for_user(db: &Db, user_id: &str, session_id: &str, current: &str) -> Result<bool, sqlx::Error> {
+    let done = sqlx::query("DELETE FROM sessions WHERE id = $1 AND user_id = $2 AND id <> $3")
+        .bind(session_id)
+        .bind(user_id)
+        .bind(current)
+        .execute(db)
+        .await?;
+    Ok(done.rows_affected() > 0)
+}
+
+/// Ends every session of the user but `keep` (Altogic's `signOutAllExceptCurrent`).
+pub async fn end_all_except(db: &Db, user_id: &str, keep: &str) -> Result<u64, sqlx::Error> {
+    let done = sqlx::query("DELETE FROM sessions WHERE user_id = $1 AND id <> $2")
+        .bind(user_id)
+        .bind(keep)
+        .execute(db)
+        .await?;
+    Ok(done.rows_affected())
+}
+
 pub async fn end(db: &Db, session_id: &str) -> Result<(), sqlx::Error> {
     sqlx::query("DELETE FROM sessions WHERE id = $1").bind(session_id).execute(db).await?;
     Ok(())

@@ -30,6 +30,10 @@ pub struct AppSettings {
     pub data_dir: PathBuf,
     /// On: sign-up sends a verification link and sign-in waits for it. Off: sign-up signs in at once.
     pub email_verification: bool,
+    /// How many reverse proxies stand in front of the server. With 0 the client address is the socket's;
+    /// with N it is the Nth address from the right of `X-Forwarded-For`, the one the outermost trusted
+    /// proxy saw. Anything further left was written by the client and can be forged.
+    pub trusted_proxy_hops: usize,
 }
 
 #[derive(Clone, Debug)]
@@ -105,6 +109,12 @@ impl Settings {
                 base_url: src.get(&BASE_URL, "http://127.0.0.1:3000", parse_base_url)?,
                 data_dir,
                 email_verification: src.get(&EMAIL_VERIFICATION, "true", parse_bool)?,
+                trusted_proxy_hops: src.get(&TRUSTED_PROXY_HOPS, "0", |s| {
+                    s.parse::<usize>()
+                        .ok()
+                        .filter(|n| *n <= 10)
+                        .ok_or_else(|| format!("'{s}' is not a number of proxies from 0 to 10"))
+                })?,
             },
             database: DatabaseSettings { url: src.get(&DATABASE_URL, &default_db, parse_database_url)? },
             mail: MailSettings {
@@ -139,6 +149,7 @@ const ENVIRONMENT: Key = Key { file: "site.env", env: "LEPTOS_ENV" };
 const BASE_URL: Key = Key { file: "app.base_url", env: "APP_BASE_URL" };
 const DATA_DIR: Key = Key { file: "app.data_dir", env: "APP_DATA_DIR" };
 const EMAIL_VERIFICATION: Key = Key { file: "app.email_verification", env: "APP_EMAIL_VERIFICATION" };
+const TRUSTED_PROXY_HOPS: Key = Key { file: "app.trusted_proxy_hops", env: "APP_TRUSTED_PROXY_HOPS" };
 const DATABASE_URL: Key = Key { file: "database.url", env: "DATABASE_URL" };
 const MAIL_FROM: Key = Key { file: "mail.from", env: "APP_MAIL_FROM" };
 const SMTP_URL: Key = Key { file: "mail.smtp_url", env: "SMTP_URL" };
@@ -157,6 +168,7 @@ pub const KEYS: &[&Key] = &[
     &BASE_URL,
     &DATA_DIR,
     &EMAIL_VERIFICATION,
+    &TRUSTED_PROXY_HOPS,
     &DATABASE_URL,
     &MAIL_FROM,
     &SMTP_URL,

@@ -5,7 +5,7 @@ use super::mail::Mailer;
 use super::passwords::Passwords;
 use super::settings::{Environment, Settings};
 use super::state::AppState;
-use super::{db, email_tokens, sessions, web};
+use super::{db, devices, email_tokens, sessions, web};
 use leptos::config::{Env, LeptosOptions};
 use std::future::Future;
 use std::net::SocketAddr;
@@ -69,6 +69,7 @@ impl Application {
     /// Serves until `shutdown` resolves, then finishes the requests in flight.
     pub async fn run(self, shutdown: impl Future<Output = ()> + Send + 'static) -> std::io::Result<()> {
         tokio::spawn(purge_periodically(self.state.clone()));
+        tokio::task::spawn_blocking(devices::warm_up);
         let app = web::router(self.state);
         axum::serve(self.listener, app.into_make_service_with_connect_info::<SocketAddr>())
             .with_graceful_shutdown(shutdown)

@@ -108,6 +108,25 @@ impl TestApp {
         client
     }
 
+    /// Signs an existing, verified user in from another device (a new client with its own user agent).
+    pub async fn sign_in_from(&self, email: &str, user_agent: &str) -> Client {
+        let client = Client::builder()
+            .cookie_store(true)
+            .redirect(redirect::Policy::none())
+            .user_agent(user_agent)
+            .build()
+            .unwrap();
+        assert_redirect(&self.login(&client, email, PASSWORD).await, "/profile");
+        client
+    }
+
+    /// The session list as the hydrated page gets it.
+    pub async fn sessions_of(&self, client: &Client) -> serde_json::Value {
+        let res = self.call(client, "/api/sessions", &[]).await;
+        assert_eq!(res.status(), StatusCode::OK);
+        res.json().await.unwrap()
+    }
+
     /// Confirms an emailed link as the confirm form on `/auth-redirect` does.
     pub async fn confirm_link(&self, client: &Client, link: &str) -> Response {
         let token = access_token_of(link);

@@ -8,6 +8,7 @@ mod guards;
 mod headers;
 mod login;
 mod logout;
+mod managed_sessions;
 mod register;
 mod sessions;
 mod startup;

@@ -1,0 +1,38 @@
+// What a user does again and again in these tests.
+import { expect, type Page } from "@playwright/test";
+import { latestLinkTo } from "./outbox";
+
+export const PASSWORD = "correct horse battery staple";
+
+export async function register(page: Page, name: string, email: string, password = PASSWORD) {
+  await page.getByLabel("Name", { exact: true }).fill(name);
+  await page.getByLabel("Email", { exact: true }).fill(email);
+  await page.getByLabel("Password", { exact: true }).fill(password);
+  await page.getByRole("button", { name: "Create account" }).click();
+}
+
+export async function login(page: Page, email: string, password: string) {
+  await page.getByLabel("Email", { exact: true }).fill(email);
+  await page.getByLabel("Password", { exact: true }).fill(password);
+  await page.getByRole("button", { name: "Login" }).click();
+}
+
+export async function expectHydrated(page: Page, js: boolean) {
+  if (js) {
+    await expect(page.locator("body")).toHaveAttribute("data-hydrated", "true");
+  } else {
+    await expect(page.locator("body")).not.toHaveAttribute("data-hydrated", "true");
+  }
+}
+
+/** Registers and opens the verification link: the page ends on the profile. */
+export async function signUpAndVerify(page: Page, name: string, email: string, js: boolean) {
+  await page.goto("/register");
+  await register(page, name, email);
+  await expect(page.getByRole("heading", { name: "Check your email…" })).toBeVisible();
+  await page.goto(await latestLinkTo(email));
+  if (!js) {
+    await page.getByRole("button", { name: "Continue" }).click();
+  }
+  await expect(page.getByRole("heading", { name: `Hello, ${name}` })).toBeVisible();
+}

@@ -1,0 +1,62 @@
+// Managed sessions across three browsers signed in as one user, hydrated and with JavaScript off.
+import { expect, test } from "@playwright/test";
+import { expectHydrated, login, PASSWORD, signUpAndVerify } from "./actions";
+import { uniqueEmail } from "./outbox";
+
+const FIREFOX_ON_WINDOWS = "Mozilla/5.0 (Windows NT 10.0; Win64; x64; rv:128.0) Gecko/20100101 Firefox/128.0";
+
+for (const js of [true, false]) {
+  test(`see every device, sign one out, then all others (${js ? "with" : "without"} JavaScript)`, async ({
+    browser,
+  }) => {
+    const email = uniqueEmail(js ? "devices-js" : "devices-nojs");
+    const [here, firefox, third] = await Promise.all([
+      browser.newContext({ javaScriptEnabled: js }),
+      browser.newContext({ javaScriptEnabled: js, userAgent: FIREFOX_ON_WINDOWS }),
+      browser.newContext({ javaScriptEnabled: js }),
+    ]);
+    const page = await here.newPage();
+    await signUpAndVerify(page, "Ada", email, js);
+    for (const context of [firefox, third]) {
+      const other = await context.newPage();
+      await other.goto("/login");
+      await login(other, email, PASSWORD);
+      await expect(other).toHaveURL(/\/profile$/);
+    }
+
+    await page.reload();
+    await expectHydrated(page, js);
+    const list = page.getByRole("region", { name: "All sessions" });
+    await expect(list.getByRole("listitem")).toHaveCount(3);
+    await expect(list.getByRole("listitem").filter({ hasText: "This device" })).toHaveCount(1);
+    await expect(list.getByRole("listitem").filter({ hasText: "Firefox on Windows" })).toHaveCount(1);
+    await expect(list.locator("time[title]").first()).toHaveAttribute("title", /UTC$/);
+
+    // Hydrated, the row goes away without loading a new document: a marker on window survives.
+    await page.evaluate(() => ((window as unknown as { marker: number }).marker = 7));
+    await list.getByRole("button", { name: /^Sign out Firefox on Windows/ }).click();
+    await expect(list.getByRole("listitem")).toHaveCount(2);
+    expect(await page.evaluate(() => (window as unknown as { marker?: number }).marker)).toBe(js ? 7 : undefined);
+    await expect(list.getByText("Firefox on Windows")).toHaveCount(0);
+
+    // The signed-out browser finds out at its next navigation.
+    const firefoxPage = firefox.pages()[0];
+    await firefoxPage.goto("/profile");
+    await expect(firefoxPage).toHaveURL(/\/login\?notice=session_ended$/);
+    await expect(firefoxPage.getByText("Your session has ended.")).toBeVisible();
+
+    await list.getByRole("button", { name: "Sign out of all other sessions (1)" }).click();
+    await expect(list.getByText("Are you sure?")).toBeVisible();
+    await list.getByRole("button", { name: "Yes, sign out 1 other session" }).click();
+    await expect(list.getByText("This is your only session.")).toBeVisible();
+    await expect(list.getByRole("listitem")).toHaveCount(1);
+
+    const thirdPage = third.pages()[0];
+    await thirdPage.goto("/profile");
+    await expect(thirdPage).toHaveURL(/\/login\?notice=session_ended$/);
+    await page.reload();
+    await expect(page.getByRole("heading", { name: "Hello, Ada" })).toBeVisible();
+
+    await Promise.all([here.close(), firefox.close(), third.close()]);
+  });
+}

@@ -1,0 +1,147 @@
+//! "All sessions" on the profile: every device the user is signed in on, with a way to sign each out.
+
+use crate::api::sessions::{list_sessions, DeviceSession, EndOtherSessions, EndSession};
+use crate::components::alert::{Alert, AlertKind};
+use crate::components::time::RelativeTime;
+use crate::routes::paths;
+use leptos::html;
+use leptos::prelude::*;
+use leptos_router::hooks::use_query_map;
+
+/// Without JavaScript the "are you sure?" step is a page of its own: `/profile?confirm=sign-out-others`.
+const CONFIRM_PARAM: &str = "confirm";
+const CONFIRM_SIGN_OUT_OTHERS: &str = "sign-out-others";
+
+#[component]
+pub fn SessionsList() -> impl IntoView {
+    let end_one = ServerAction::<EndSession>::new();
+    let end_others = ServerAction::<EndOtherSessions>::new();
+    let sessions =
+        Resource::new_blocking(move || (end_one.version().get(), end_others.version().get()), |_| list_sessions());
+    let query = use_query_map();
+    let confirming = RwSignal::new(false);
+    let asked = Signal::derive(move || {
+        confirming.get() || query.read().get(CONFIRM_PARAM).as_deref() == Some(CONFIRM_SIGN_OUT_OTHERS)
+    });
+    Effect::new(move |_| {
+        if end_others.version().get() > 0 {
+            confirming.set(false);
+        }
+    });
+    let error =
+        move || end_one.value().get().and_then(Result::err).or_else(|| end_others.value().get().and_then(Result::err));
+
+    view! {
+        <section class="panel" aria-labelledby="sessions-heading">
+            <h2 id="sessions-heading">"All sessions"</h2>
+            {move || error().map(|e| view! { <Alert kind=AlertKind::Error>{e.to_string()}</Alert> })}
+            <Transition fallback=|| view! { <p class="muted">"Loading your sessions…"</p> }>
+                {move || Suspend::new(async move {
+                    match sessions.await {
+                        Ok(list) => view! {
+                            <ul class="sessions">
+                                {list.sessions.iter().cloned().map(|s| view! { <SessionRow session=s now=list.now end_one/> }).collect_view()}
+                            </ul>
+                            <SignOutOthers others=list.others() asked confirming end_others/>
+                        }.into_any(),
+                        Err(e) => view! { <Alert kind=AlertKind::Error>{e.to_string()}</Alert> }.into_any(),
+                    }
+                })}
+            </Transition>
+        </section>
+    }
+}
+
+#[component]
+fn SessionRow(session: DeviceSession, now: i64, end_one: ServerAction<EndSession>) -> impl IntoView {
+    let pending = {
+        let id = session.id.clone();
+        Memo::new(move |_| end_one.input().get().is_some_and(|input| input.id == id))
+    };
+    // Screen readers hear which device a button signs out, even when several look alike.
+    let button_detail =
+        format!(" {}, signed in {}", session.device, crate::time_format::relative(now, session.started_at));
+    view! {
+        <li class="session" class:session-pending=pending aria-busy=move || pending.get().then_some("true")>
+            <div class="session-main">
+                <span class="session-device">{session.device.clone()}</span>
+                {session.current.then(|| view! { <span class="badge">"This device"</span> })}
+            </div>
+            <p class="session-meta">
+                {session.ip.clone().map(|ip| view! { <span>{ip}</span> " · " })}
+                "Signed in " <RelativeTime now at=session.started_at/>
+                " · Last active " <RelativeTime now at=session.last_active_at/>
+            </p>
+            {(!session.current).then(|| view! {
+                <ActionForm action=end_one attr:class="session-end">
+                    <input type="hidden" name="id" value=session.id.clone()/>
+                    <button type="submit" class="button button-small" disabled=pending>
+                        "Sign out"<span class="visually-hidden">{button_detail}</span>
+                    </button>
+                </ActionForm>
+            })}
+        </li>
+    }
+}
+
+/// "Sign out of all other sessions (N)", then "Are you sure?" once before acting.
+#[component]
+fn SignOutOthers(
+    others: usize,
+    asked: Signal<bool>,
+    confirming: RwSignal<bool>,
+    end_others: ServerAction<EndOtherSessions>,
+) -> impl IntoView {
+    if others == 0 {
+        return view! { <p class="muted only-session">"This is your only session."</p> }.into_any();
+    }
+    let sessions = if others == 1 { "session" } else { "sessions" };
+    let confirm_button = NodeRef::<html::Button>::new();
+    // Keyboard and screen-reader users land on the question they were just asked.
+    Effect::new(move |_| {
+        if let Some(button) = confirm_button.get() {
+            let _ = button.focus();
+        }
+    });
+    view! {
+        <Show
+            when=move || asked.get()
+            fallback=move || view! {
+                <form
+                    method="get"
+                    action=paths::PROFILE
+                    class="sign-out-others"
+                    on:submit=move |ev| {
+                        ev.prevent_default();
+                        confirming.set(true);
+                    }
+                >
+                    <input type="hidden" name=CONFIRM_PARAM value=CONFIRM_SIGN_OUT_OTHERS/>
+                    <button type="submit" class="button">{format!("Sign out of all other sessions ({others})")}</button>
+                </form>
+            }
+        >
+            <div class="confirm" role="group" aria-labelledby="confirm-sign-out-others">
+                <p id="confirm-sign-out-others">
+                    {format!("Are you sure? This signs out {others} other {sessions}; this device stays signed in.")}
+                </p>
+                <div class="confirm-actions">
+                    <ActionForm action=end_others attr:class="inline-form">
+                        <button type="submit" class="button button-danger" node_ref=confirm_button aria-busy=move || end_others.pending().get().then_some("true")>
+                            {format!("Yes, sign out {others} other {sessions}")}
+                        </button>
+                    </ActionForm>
+                    <a
+                        class="button"
+                        href=paths::PROFILE
+                        on:click=move |ev| {
+                            ev.prevent_default();
+                            confirming.set(false);
+                        }
+                    >"Cancel"</a>
+                </div>
+            </div>
+        </Show>
+    }
+    .into_any()
+}
