@@ -1,8 +1,9 @@
 //! The HTML shell, the router and the routes.
 
 use crate::pages::{
-    auth_redirect::AuthRedirectPage, check_email::CheckEmailPage, home::HomePage, login::LoginPage,
-    not_found::NotFoundPage, profile::ProfilePage, register::RegisterPage,
+    auth_redirect::AuthRedirectPage, check_email::CheckEmailPage, confirm_email_change::ConfirmEmailChangePage,
+    forgot_password::ForgotPasswordPage, home::HomePage, login::LoginPage, magic_link::MagicLinkPage,
+    not_found::NotFoundPage, profile::ProfilePage, register::RegisterPage, reset_password::ResetPasswordPage,
 };
 use leptos::prelude::*;
 use leptos_meta::{provide_meta_context, MetaTags, Stylesheet};
@@ -75,7 +76,11 @@ pub fn App() -> impl IntoView {
                 <Route path=path!("/register") ssr=SsrMode::Async view=RegisterPage/>
                 <Route path=path!("/check-email") ssr=SsrMode::Async view=CheckEmailPage/>
                 <Route path=path!("/login") ssr=SsrMode::Async view=LoginPage/>
+                <Route path=path!("/login-with-magic-link") ssr=SsrMode::Async view=MagicLinkPage/>
                 <Route path=path!("/auth-redirect") ssr=SsrMode::Async view=AuthRedirectPage/>
+                <Route path=path!("/forgot-password") ssr=SsrMode::Async view=ForgotPasswordPage/>
+                <Route path=path!("/reset-password") ssr=SsrMode::Async view=ResetPasswordPage/>
+                <Route path=path!("/confirm-email-change") ssr=SsrMode::Async view=ConfirmEmailChangePage/>
                 <Route path=path!("/profile") ssr=SsrMode::Async view=ProfilePage/>
             </Routes>
         </Router>

@@ -14,6 +14,10 @@ pub enum Field {
     Name,
     Email,
     Password,
+    CurrentPassword,
+    NewPassword,
+    NewPasswordConfirm,
+    NewEmail,
 }
 
 impl Field {
@@ -23,6 +27,10 @@ impl Field {
             Field::Name => "name",
             Field::Email => "email",
             Field::Password => "password",
+            Field::CurrentPassword => "current_password",
+            Field::NewPassword => "new_password",
+            Field::NewPasswordConfirm => "new_password_confirm",
+            Field::NewEmail => "new_email",
         }
     }
 }
@@ -34,8 +42,14 @@ pub struct InputError {
 }
 
 impl InputError {
-    fn new(field: Field, message: impl Into<String>) -> Self {
+    pub fn new(field: Field, message: impl Into<String>) -> Self {
         Self { field, message: message.into() }
+    }
+
+    /// The same problem, reported on another field (a new password is checked like any password, but
+    /// its message belongs next to the "New password" input).
+    pub fn on(self, field: Field) -> Self {
+        Self { field, ..self }
     }
 }
 
@@ -159,6 +173,18 @@ impl Password {
 
     pub fn expose(&self) -> &str {
         &self.0
+    }
+
+    /// A new password typed twice, as on the reset and change forms.
+    pub fn parse_new(password: &str, confirmation: &str) -> Result<Self, InputError> {
+        let password = Self::parse(password).map_err(|e| e.on(Field::NewPassword))?;
+        if confirmation != password.expose() {
+            return Err(InputError::new(
+                Field::NewPasswordConfirm,
+                "The two passwords do not match. Type the new password again.",
+            ));
+        }
+        Ok(password)
     }
 }
 

@@ -9,6 +9,8 @@ pub mod paths {
     pub const MAGIC_LINK: &str = "/login-with-magic-link";
     pub const AUTH_REDIRECT: &str = "/auth-redirect";
     pub const FORGOT_PASSWORD: &str = "/forgot-password";
+    pub const RESET_PASSWORD: &str = "/reset-password";
+    pub const CONFIRM_EMAIL_CHANGE: &str = "/confirm-email-change";
     pub const PROFILE: &str = "/profile";
 }
 
@@ -29,33 +31,117 @@ pub fn access(path: &str) -> Access {
     }
 }
 
-/// Why the login page was opened, shown there as a banner. Carried as `?notice=…`.
+/// Pages whose URL carries a secret token: they send no referrer, so the token never leaks to another
+/// site through a link or a loaded resource.
+pub fn carries_token(path: &str) -> bool {
+    matches!(path, paths::AUTH_REDIRECT | paths::RESET_PASSWORD | paths::CONFIRM_EMAIL_CHANGE)
+}
+
+/// A message a page shows once, carried as `?notice=…` after a redirect: on the login page after signing
+/// out or resetting the password, on the profile after a change.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub enum Notice {
     SessionEnded,
     SignedOut,
+    PasswordReset,
+    PasswordChanged,
+    EmailChangeRequested,
+    EmailChanged,
 }
 
 impl Notice {
+    const ALL: [Notice; 6] = [
+        Notice::SessionEnded,
+        Notice::SignedOut,
+        Notice::PasswordReset,
+        Notice::PasswordChanged,
+        Notice::EmailChangeRequested,
+        Notice::EmailChanged,
+    ];
+
     pub fn as_query(self) -> &'static str {
         match self {
             Notice::SessionEnded => "session_ended",
             Notice::SignedOut => "signed_out",
+            Notice::PasswordReset => "password_reset",
+            Notice::PasswordChanged => "password_changed",
+            Notice::EmailChangeRequested => "email_change_requested",
+            Notice::EmailChanged => "email_changed",
         }
     }
 
     pub fn from_query(s: &str) -> Option<Self> {
-        [Notice::SessionEnded, Notice::SignedOut].into_iter().find(|n| n.as_query() == s)
+        Self::ALL.into_iter().find(|n| n.as_query() == s)
     }
 
     pub fn message(self) -> &'static str {
         match self {
             Notice::SessionEnded => "Your session has ended. Please log in again.",
             Notice::SignedOut => "You have been logged out.",
+            Notice::PasswordReset => "Your password has been reset. Log in with your new password.",
+            Notice::PasswordChanged => "Your password was changed. Your other devices were signed out.",
+            Notice::EmailChangeRequested => {
+                "Almost done: open the link we sent to your new address to confirm the change."
+            }
+            Notice::EmailChanged => "Your email address was changed.",
         }
     }
 
-    pub fn login_url(self) -> String {
-        format!("{}?notice={}", paths::LOGIN, self.as_query())
+    /// Successes read as successes; the rest are plain information.
+    pub fn is_success(self) -> bool {
+        !matches!(self, Notice::SessionEnded | Notice::SignedOut)
     }
+
+    /// `path?notice=…`
+    pub fn on(self, path: &str) -> String {
+        format!("{path}?notice={}", self.as_query())
+    }
+
+    pub fn login_url(self) -> String {
+        self.on(paths::LOGIN)
+    }
+}
+
+/// Which link a "Check your email…" page is waiting for. Carried as `?purpose=…`.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum MailSent {
+    Verification,
+    MagicLink,
+    PasswordReset,
+}
+
+impl MailSent {
+    pub fn as_query(self) -> &'static str {
+        match self {
+            MailSent::Verification => "verify",
+            MailSent::MagicLink => "magic-link",
+            MailSent::PasswordReset => "reset",
+        }
+    }
+
+    pub fn from_query(s: &str) -> Self {
+        [MailSent::MagicLink, MailSent::PasswordReset]
+            .into_iter()
+            .find(|m| m.as_query() == s)
+            .unwrap_or(MailSent::Verification)
+    }
+}
+
+/// `/check-email?email=…&purpose=…`, the page that says a link is on its way.
+pub fn check_email_url(email: &str, sent: MailSent, resent: bool) -> String {
+    let mut url = format!("{}?email={}&purpose={}", paths::CHECK_EMAIL, encode_query_value(email), sent.as_query());
+    if resent {
+        url.push_str("&resent=1");
+    }
+    url
+}
+
+/// Percent-encodes everything but unreserved characters, so the result is always a valid header value.
+pub fn encode_query_value(s: &str) -> String {
+    s.bytes()
+        .map(|b| match b {
+            b'A'..=b'Z' | b'a'..=b'z' | b'0'..=b'9' | b'-' | b'.' | b'_' | b'~' => (b as char).to_string(),
+            _ => format!("%{b:02X}"),
+        })
+        .collect()
 }

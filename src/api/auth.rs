@@ -1,32 +1,39 @@
-//! Signing up, verifying, signing in and out.
+//! Signing up, verifying, signing in (by password or magic link), signing out, resetting a forgotten
+//! password.
 //!
 //! On success each function redirects (`leptos_axum::redirect`): a plain form post gets a 302, and the
 //! hydrated page gets a header its router follows, so both end on the same page.
 
 use super::AppError;
 use leptos::prelude::*;
+#[cfg(feature = "ssr")]
+use leptos::server_fn::ServerFn as _;
 
 #[server(endpoint = "register")]
 pub async fn register(name: String, email: String, password: String) -> Result<(), AppError> {
     use super::request::RequestContext;
     use crate::domain::{DisplayName, Email, Password};
-    use crate::routes::paths;
+    use crate::routes::{check_email_url, encode_query_value, paths, MailSent};
     use crate::server::auth::{self, SignUpOutcome};
 
     let req = RequestContext::get();
+    // Without JavaScript, a refused form comes back with what was typed (never the password).
+    let back = format!("{}?name={}&email={}", paths::REGISTER, encode_query_value(&name), encode_query_value(&email));
     let parsed =
         DisplayName::parse(&name).and_then(|name| Ok((name, Email::parse(&email)?, Password::parse(&password)?)));
     let (name, email, password) = match parsed {
         Ok(parsed) => parsed,
-        Err(e) => return req.fail(e),
+        Err(e) => return req.fail_back_to(&back, Register::PATH, e),
     };
     match auth::sign_up(&req.app, name, email.clone(), password, &req.client).await {
-        Ok(SignUpOutcome::CheckEmail) => leptos_axum::redirect(&check_email_url(email.as_str(), false)),
+        Ok(SignUpOutcome::CheckEmail) => {
+            leptos_axum::redirect(&check_email_url(email.as_str(), MailSent::Verification, false))
+        }
         Ok(SignUpOutcome::SignedIn { session_token }) => {
             req.start_session(session_token).await;
             leptos_axum::redirect(paths::PROFILE);
         }
-        Err(e) => return req.fail(e),
+        Err(e) => return req.fail_back_to(&back, Register::PATH, e),
     }
     Ok(())
 }
@@ -34,7 +41,7 @@ pub async fn register(name: String, email: String, password: String) -> Result<(
 #[server(endpoint = "login")]
 pub async fn login(email: String, password: String) -> Result<(), AppError> {
     use super::request::RequestContext;
-    use crate::routes::paths;
+    use crate::routes::{encode_query_value, paths};
     use crate::server::auth;
 
     let req = RequestContext::get();
@@ -44,7 +51,10 @@ pub async fn login(email: String, password: String) -> Result<(), AppError> {
             leptos_axum::redirect(paths::PROFILE);
             Ok(())
         }
-        Err(e) => req.fail(e),
+        Err(e) => {
+            let back = format!("{}?email={}", paths::LOGIN, encode_query_value(email.trim()));
+            req.fail_back_to(&back, Login::PATH, e)
+        }
     }
 }
 
@@ -63,8 +73,7 @@ pub async fn grant(access_token: String) -> Result<(), AppError> {
             Ok(())
         }
         Err(e) => {
-            // The confirm page is served with `Referrer-Policy: no-referrer`, so there is no referer to send
-            // a plain form back to; send it to the page's error state instead, without the token.
+            // Back to the page's error state, without the used or bad token in the address.
             leptos_axum::redirect(&format!("{}?error=invalid_link", paths::AUTH_REDIRECT));
             req.fail(e)
         }
@@ -75,6 +84,7 @@ pub async fn grant(access_token: String) -> Result<(), AppError> {
 pub async fn resend_verification(email: String) -> Result<(), AppError> {
     use super::request::RequestContext;
     use crate::domain::Email;
+    use crate::routes::{check_email_url, MailSent};
     use crate::server::auth;
 
     let req = RequestContext::get();
@@ -82,12 +92,85 @@ pub async fn resend_verification(email: String) -> Result<(), AppError> {
         Ok(email) => email,
         Err(e) => return req.fail(e),
     };
-    match auth::resend_verification(&req.app, &email).await {
+    leptos_axum::redirect(&check_email_url(email.as_str(), MailSent::Verification, true));
+    auth::resend_verification(&req.app, email);
+    Ok(())
+}
+
+/// Altogic's `sendMagicLinkEmail`: always "Check your email…", whether or not the address has an account.
+#[server(endpoint = "send_magic_link")]
+pub async fn send_magic_link(email: String) -> Result<(), AppError> {
+    use super::request::RequestContext;
+    use crate::domain::Email;
+    use crate::routes::{check_email_url, MailSent};
+    use crate::server::auth;
+
+    let req = RequestContext::get();
+    let email = match Email::parse(&email) {
+        Ok(email) => email,
+        Err(e) => return req.fail(e),
+    };
+    leptos_axum::redirect(&check_email_url(email.as_str(), MailSent::MagicLink, false));
+    auth::send_magic_link(&req.app, email);
+    Ok(())
+}
+
+/// "Forgot password?": always the same answer, whether or not the address has an account.
+#[server(endpoint = "request_password_reset")]
+pub async fn request_password_reset(email: String) -> Result<(), AppError> {
+    use super::request::RequestContext;
+    use crate::domain::Email;
+    use crate::routes::{check_email_url, MailSent};
+    use crate::server::account;
+
+    let req = RequestContext::get();
+    let email = match Email::parse(&email) {
+        Ok(email) => email,
+        Err(e) => return req.fail(e),
+    };
+    leptos_axum::redirect(&check_email_url(email.as_str(), MailSent::PasswordReset, false));
+    account::request_password_reset(&req.app, email);
+    Ok(())
+}
+
+/// Whether a reset link still works, so the page can say so before the user types a new password.
+#[server(endpoint = "check_reset_link")]
+pub async fn check_reset_link(token: String) -> Result<bool, AppError> {
+    use super::request::RequestContext;
+    use crate::server::account;
+
+    let req = RequestContext::get();
+    match account::reset_link_is_usable(&req.app, &token).await {
+        Ok(usable) => Ok(usable),
+        Err(e) => req.fail(e),
+    }
+}
+
+#[server(endpoint = "reset_password")]
+pub async fn reset_password(token: String, new_password: String, new_password_confirm: String) -> Result<(), AppError> {
+    use super::request::RequestContext;
+    use crate::domain::Password;
+    use crate::routes::{encode_query_value, paths, Notice};
+    use crate::server::account;
+
+    let req = RequestContext::get();
+    let page = format!("{}?token={}", paths::RESET_PASSWORD, encode_query_value(&token));
+    let password = match Password::parse_new(&new_password, &new_password_confirm) {
+        Ok(password) => password,
+        Err(e) => return req.fail_back_to(&page, ResetPassword::PATH, e),
+    };
+    match account::reset_password(&req.app, &token, &password).await {
         Ok(()) => {
-            leptos_axum::redirect(&check_email_url(email.as_str(), true));
+            // Every session ended, this browser's too.
+            req.clear_session_cookie();
+            leptos_axum::redirect(&Notice::PasswordReset.login_url());
             Ok(())
         }
-        Err(e) => req.fail(e),
+        Err(crate::server::Error::User(AppError::InvalidLink)) => {
+            leptos_axum::redirect(&format!("{}?error=invalid_link", paths::RESET_PASSWORD));
+            req.fail(AppError::InvalidLink)
+        }
+        Err(e) => req.fail_back_to(&page, ResetPassword::PATH, e),
     }
 }
 
@@ -107,23 +190,4 @@ pub async fn logout() -> Result<(), AppError> {
     req.clear_session_cookie();
     leptos_axum::redirect(&Notice::SignedOut.login_url());
     Ok(())
-}
-
-/// `/check-email?email=…`, the page that says a link is on its way.
-pub fn check_email_url(email: &str, resent: bool) -> String {
-    let mut url = format!("{}?email={}", crate::routes::paths::CHECK_EMAIL, encode_query_value(email));
-    if resent {
-        url.push_str("&resent=1");
-    }
-    url
-}
-
-/// Percent-encodes everything but unreserved characters, so the result is always a valid header value.
-pub fn encode_query_value(s: &str) -> String {
-    s.bytes()
-        .map(|b| match b {
-            b'A'..=b'Z' | b'a'..=b'z' | b'0'..=b'9' | b'-' | b'.' | b'_' | b'~' => (b as char).to_string(),
-            _ => format!("%{b:02X}"),
-        })
-        .collect()
 }

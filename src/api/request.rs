@@ -8,6 +8,7 @@ use crate::server::sessions::{ClientInfo, CurrentSession, Lookup};
 use crate::server::AppState;
 use axum::http::{header, request::Parts, StatusCode};
 use leptos::prelude::{expect_context, use_context};
+use leptos::server_fn::error::ServerFnUrlError;
 use leptos_axum::ResponseOptions;
 use std::sync::Arc;
 use tower_cookies::Cookies;
@@ -61,6 +62,11 @@ impl RequestContext {
         }
     }
 
+    /// The signed-in session, if there is one, without redirecting guests anywhere.
+    pub fn session_if_active(&self) -> Option<Arc<CurrentSession>> {
+        self.lookup.active().cloned()
+    }
+
     /// Hands the browser a new session. A session the browser already had ends, so signing in again
     /// never leaves an orphan behind.
     pub async fn start_session(&self, token: String) {
@@ -86,6 +92,28 @@ impl RequestContext {
         if self.from_html_form {
             leptos_axum::redirect(path);
         }
+    }
+
+    /// Like `fail`, for forms on pages that send no referrer (their URL carries a token): a plain form
+    /// post goes back to `page` (path and query) with the error, as Leptos otherwise does through the
+    /// referer. Also used to bring back what the user typed (`/login?email=…`), which the referer lacks.
+    pub fn fail_back_to<T>(&self, page: &str, server_fn_path: &str, error: impl Into<AppError>) -> Result<T, AppError> {
+        let error = error.into();
+        if self.from_html_form {
+            let origin = self.app.settings.app.base_url.origin().ascii_serialization();
+            match ServerFnUrlError::new(server_fn_path, error.clone()).to_url(&format!("{origin}{page}")) {
+                // The path only: the browser stays on this site's origin, whatever it used.
+                Ok(url) => {
+                    let target = match url.query() {
+                        Some(q) => format!("{}?{q}", url.path()),
+                        None => url.path().to_owned(),
+                    };
+                    leptos_axum::redirect(&target)
+                }
+                Err(e) => tracing::warn!(error = %e, "could not build the form's return address"),
+            }
+        }
+        self.fail(error)
     }
 
     /// Gives an error its HTTP status for API clients. Plain form posts keep the redirect back to the form

@@ -19,13 +19,35 @@ pub enum AlertKind {
     Info,
 }
 
-/// The error of a form's last submission when it belongs to no single field.
+/// The error of a form's last submission when it belongs to no single field (or, with
+/// `include_field_errors`, any error: for forms whose fields are hidden).
 #[component]
-pub fn FormError(#[prop(into)] error: Signal<Option<crate::api::AppError>>) -> impl IntoView {
+pub fn FormError(
+    #[prop(into)] error: Signal<Option<crate::api::AppError>>,
+    #[prop(optional)] include_field_errors: bool,
+) -> impl IntoView {
     move || {
         error
             .get()
-            .filter(|e| e.field().is_none())
+            .filter(|e| include_field_errors || e.field().is_none())
             .map(|e| view! { <Alert kind=AlertKind::Error>{e.to_string()}</Alert> })
     }
+}
+
+/// The one-time message a redirect carried in `?notice=…` ("You have been logged out.").
+#[component]
+pub fn NoticeBanner() -> impl IntoView {
+    let query = leptos_router::hooks::use_query_map();
+    let notice = move || query.read().get("notice").and_then(|n| crate::routes::Notice::from_query(&n));
+    move || {
+        notice().map(|n| {
+            let kind = if n.is_success() { AlertKind::Success } else { AlertKind::Info };
+            view! { <Alert kind>{n.message()}</Alert> }
+        })
+    }
+}
+
+/// A `?name=…` value from the page's address, to fill a form back in.
+pub fn query_value(name: &'static str) -> Option<String> {
+    leptos_router::hooks::use_query_map().read_untracked().get(name).filter(|v| !v.is_empty())
 }

@@ -14,9 +14,18 @@ pub fn FormField(
     #[prop(into)]
     error: Signal<Option<AppError>>,
     #[prop(optional, into)] hint: Option<String>,
+    /// What the field starts with, e.g. what was typed before a form without JavaScript came back refused.
+    #[prop(optional_no_strip)]
+    value: Option<String>,
+    /// Tells apart the same field in two forms of one page (ids must be unique).
+    #[prop(optional)]
+    form: Option<&'static str>,
 ) -> impl IntoView {
     let name = field.input_name();
-    let id = format!("field-{name}");
+    let id = match form {
+        Some(form) => format!("{form}-field-{name}"),
+        None => format!("field-{name}"),
+    };
     let error_id = format!("{id}-error");
     let hint_id = format!("{id}-hint");
     let message = move || error.get().filter(|e| e.field() == Some(field)).map(|e| e.to_string());
@@ -42,6 +51,7 @@ pub fn FormField(
                 name=name
                 type=input_type
                 autocomplete=autocomplete
+                value=value
                 aria-invalid=move || message().map(|_| "true")
                 aria-describedby=described_by
             />

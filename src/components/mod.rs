@@ -1,5 +1,6 @@
 //! Reusable pieces of the pages.
 
+pub mod account_settings;
 pub mod alert;
 pub mod auth_card;
 pub mod form_field;

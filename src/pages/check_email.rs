@@ -4,42 +4,68 @@ use crate::components::auth_card::AuthCard;
 use crate::components::form_field::FormField;
 use crate::components::submit_button::SubmitButton;
 use crate::domain::Field;
+use crate::routes::{paths, MailSent};
 use leptos::prelude::*;
 use leptos_router::hooks::use_query_map;
 
-/// `/check-email?email=…`: after sign-up, or when asking for a new verification link.
+/// `/check-email?email=…&purpose=…`: a link is on its way (verification, magic link or password reset).
+/// The words never say whether the address has an account.
 #[component]
 pub fn CheckEmailPage() -> impl IntoView {
-    let resend = ServerAction::<ResendVerification>::new();
-    let error = Signal::derive(move || resend.value().get().and_then(Result::err));
     let query = use_query_map();
     let email = move || query.read().get("email").filter(|e| !e.is_empty());
+    let purpose = move || MailSent::from_query(&query.read().get("purpose").unwrap_or_default());
     let resent = move || query.read().get("resent").is_some();
+    let what = move || match purpose() {
+        MailSent::Verification => "Open the link in it to verify your address and sign in.",
+        MailSent::MagicLink => "If an account uses this address, the message has a link that signs you in.",
+        MailSent::PasswordReset => "If an account uses this address, the message has a link to choose a new password.",
+    };
     view! {
         <AuthCard title="Check your email…">
             {move || resent().then(|| view! {
                 <Alert kind=AlertKind::Success>"If that address has an account waiting for verification, a new link is on its way."</Alert>
             })}
-            {move || match email() {
-                Some(address) => view! {
-                    <p class="lead">"We sent a link to " <strong>{address}</strong> ". Open it to verify your address and sign in."</p>
+            <p class="lead">
+                {move || match email() {
+                    Some(address) => view! { "We sent a message to " <strong>{address}</strong> ". " }.into_any(),
+                    None => view! { "We sent you a message. " }.into_any(),
+                }}
+                {what}
+            </p>
+            <p>"It can take a minute to arrive; check your spam folder too. The link works once, for a limited time."</p>
+            {move || match purpose() {
+                MailSent::Verification => view! { <ResendVerificationForm email=email()/> }.into_any(),
+                MailSent::MagicLink => view! {
+                    <p><a href=paths::MAGIC_LINK>"Send another link"</a> " · " <a href=paths::LOGIN>"Log in with a password"</a></p>
                 }.into_any(),
-                None => view! {
-                    <p class="lead">"Open the link we emailed you to verify your address and sign in."</p>
+                MailSent::PasswordReset => view! {
+                    <p><a href=paths::FORGOT_PASSWORD>"Send another link"</a> " · " <a href=paths::LOGIN>"Back to log in"</a></p>
                 }.into_any(),
             }}
-            <p>"It can take a minute to arrive; check your spam folder too. The link works once, for a limited time."</p>
-            <h2 class="section-heading">"No email?"</h2>
-            <ActionForm action=resend attr:class="form" attr:novalidate=true>
-                <FormError error/>
-                {move || match email() {
-                    Some(address) => view! { <input type="hidden" name="email" value=address/> }.into_any(),
-                    None => view! {
-                        <FormField field=Field::Email label="Email" input_type="email" autocomplete="email" error/>
-                    }.into_any(),
-                }}
-                <SubmitButton label="Resend verification email" pending=resend.pending() class="button"/>
-            </ActionForm>
         </AuthCard>
+    }
+}
+
+#[component]
+fn ResendVerificationForm(email: Option<String>) -> impl IntoView {
+    let resend = ServerAction::<ResendVerification>::new();
+    let error = Signal::derive(move || resend.value().get().and_then(Result::err));
+    view! {
+        <h2 class="section-heading">"No email?"</h2>
+        <ActionForm action=resend attr:class="form" attr:novalidate=true>
+            {match email {
+                Some(address) => view! {
+                    // The address is not shown as a field, so its problems (if any) show as the form's.
+                    <FormError error include_field_errors=true/>
+                    <input type="hidden" name="email" value=address/>
+                }.into_any(),
+                None => view! {
+                    <FormError error/>
+                    <FormField field=Field::Email label="Email" input_type="email" autocomplete="email" error/>
+                }.into_any(),
+            }}
+            <SubmitButton label="Resend verification email" pending=resend.pending() class="button"/>
+        </ActionForm>
     }
 }

@@ -2,8 +2,12 @@
 
 pub mod auth_redirect;
 pub mod check_email;
+pub mod confirm_email_change;
+pub mod forgot_password;
 pub mod home;
 pub mod login;
+pub mod magic_link;
 pub mod not_found;
 pub mod profile;
 pub mod register;
+pub mod reset_password;

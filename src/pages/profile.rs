@@ -1,6 +1,7 @@
 use crate::api::account::get_profile;
 use crate::api::auth::Logout;
-use crate::components::alert::{Alert, AlertKind};
+use crate::components::account_settings::AccountSettings;
+use crate::components::alert::{Alert, AlertKind, NoticeBanner};
 use crate::components::sessions_list::SessionsList;
 use crate::components::submit_button::SubmitButton;
 use leptos::prelude::*;
@@ -16,20 +17,22 @@ pub fn ProfilePage() -> impl IntoView {
     view! {
         <Title text="Your profile · Authkit"/>
         <main class="profile-page">
+            <NoticeBanner/>
             <Suspense fallback=|| view! { <p class="loading">"Loading your profile…"</p> }>
                 {move || Suspend::new(async move {
                     match profile.await {
                         Ok(p) => view! {
                             <header class="profile-header">
                                 <h1>{format!("Hello, {}", p.name)}</h1>
-                                <p class="muted">{p.email}</p>
+                                <p class="muted">{p.email.clone()}</p>
                             </header>
+                            <SessionsList/>
+                            <AccountSettings email=p.email/>
                         }.into_any(),
                         Err(e) => view! { <Alert kind=AlertKind::Error>{e.to_string()}</Alert> }.into_any(),
                     }
                 })}
             </Suspense>
-            <SessionsList/>
             <ActionForm action=logout attr:class="logout-form">
                 <SubmitButton label="Logout" pending=logout.pending() class="button"/>
             </ActionForm>

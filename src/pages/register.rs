@@ -1,5 +1,5 @@
 use crate::api::auth::Register;
-use crate::components::alert::FormError;
+use crate::components::alert::{query_value, FormError};
 use crate::components::auth_card::AuthCard;
 use crate::components::form_field::FormField;
 use crate::components::submit_button::SubmitButton;
@@ -17,8 +17,8 @@ pub fn RegisterPage() -> impl IntoView {
         <AuthCard title="Create your account">
             <ActionForm action=register attr:class="form" attr:novalidate=true>
                 <FormError error/>
-                <FormField field=Field::Name label="Name" input_type="text" autocomplete="name" error/>
-                <FormField field=Field::Email label="Email" input_type="email" autocomplete="email" error/>
+                <FormField field=Field::Name label="Name" input_type="text" autocomplete="name" value=query_value("name") error/>
+                <FormField field=Field::Email label="Email" input_type="email" autocomplete="email" value=query_value("email") error/>
                 <FormField
                     field=Field::Password
                     label="Password"

@@ -117,19 +117,50 @@ pub async fn grant(app: &AppState, access_token: &str, client: &ClientInfo) -> R
     start_session(app, &user, client).await
 }
 
-/// Mails a fresh verification link if the address belongs to an unverified account. The answer is the same
-/// whatever the address, so it cannot be used to find out who has an account.
-pub async fn resend_verification(app: &AppState, email: &Email) -> Result<(), Error> {
+/// Mails a fresh verification link if the address belongs to an unverified account.
+pub fn resend_verification(app: &AppState, email: Email) {
     if !app.settings.app.email_verification {
-        return Ok(());
+        return;
     }
-    if let Some(user) = users::find_by_email(&app.db, email).await? {
-        if !user.is_verified() {
-            send_verification(app, &user).await?;
-            audit::event("verification_resent", &user.id);
+    let app = app.clone();
+    in_background("resend verification", async move {
+        if let Some(user) = users::find_by_email(&app.db, &email).await? {
+            if !user.is_verified() {
+                send_verification(&app, &user).await?;
+                audit::event("verification_resent", &user.id);
+            }
         }
-    }
-    Ok(())
+        Ok(())
+    });
+}
+
+/// Mails a sign-in link if the address has an account (Altogic's `sendMagicLinkEmail`). Opening it is
+/// `grant`; it also verifies the address.
+pub fn send_magic_link(app: &AppState, email: Email) {
+    let app = app.clone();
+    in_background("magic link", async move {
+        if let Some(user) = users::find_by_email(&app.db, &email).await? {
+            let ttl = app.settings.tokens.magic_link_ttl;
+            let token = email_tokens::issue(&app.db, app.now(), &user.id, Purpose::MagicLink, &user.email, ttl).await?;
+            let link = app.link(paths::AUTH_REDIRECT, &[("access_token", &token)]);
+            app.mailer.send(emails::magic_link(&user.email, &user.name, &link, ttl)).await?;
+            audit::event("magic_link_sent", &user.id);
+        }
+        Ok(())
+    });
+}
+
+/// Requests that reveal nothing about who has an account (magic link, password reset, resend) answer
+/// at once and do their work here, so the answer and its timing are the same for every address.
+pub(super) fn in_background(
+    what: &'static str,
+    work: impl std::future::Future<Output = Result<(), Error>> + Send + 'static,
+) {
+    tokio::spawn(async move {
+        if let Err(e) = work.await {
+            tracing::error!(task = what, error = %e, "background task failed");
+        }
+    });
 }
 
 pub async fn sign_out(app: &AppState, session: &CurrentSession) -> Result<(), Error> {

@@ -104,6 +104,23 @@ pub async fn redeem(
     }))
 }
 
+/// Whether a token would be accepted, without using it: lets a page say "this link has expired" before
+/// the user fills in a form.
+pub async fn is_usable(db: &Db, now: UnixTime, token: &str, purpose: Purpose) -> Result<bool, sqlx::Error> {
+    if !is_well_formed(token) {
+        return Ok(false);
+    }
+    let found: Option<(String,)> = sqlx::query_as(
+        "SELECT id FROM email_tokens WHERE token_hash = $1 AND purpose = $2 AND used_at IS NULL AND expires_at > $3",
+    )
+    .bind(hash_token(token))
+    .bind(purpose.as_str())
+    .bind(now)
+    .fetch_optional(db)
+    .await?;
+    Ok(found.is_some())
+}
+
 /// Removes tokens that can no longer be used.
 pub async fn purge_expired(db: &Db, now: UnixTime) -> Result<u64, sqlx::Error> {
     let done = sqlx::query("DELETE FROM email_tokens WHERE expires_at <= $1 OR used_at IS NOT NULL")

@@ -4,7 +4,7 @@
 use super::sessions::{self, ClientInfo, Lookup};
 use super::settings::Settings;
 use super::state::AppState;
-use crate::routes::{access, paths, Access, Notice};
+use crate::routes::{access, carries_token, paths, Access, Notice};
 use axum::body::Body;
 use axum::extract::{ConnectInfo, Request, State};
 use axum::http::{header, HeaderValue, Method, StatusCode};
@@ -142,7 +142,7 @@ pub async fn refuse_cross_site(State(app): State<AppState>, req: Request, next: 
 /// Headers every response gets. The Content-Security-Policy itself is set while rendering the page
 /// (see `app::shell`), because it carries the per-request nonce of Leptos' inline scripts.
 pub async fn security_headers(State(app): State<AppState>, req: Request, next: Next) -> Response {
-    let carries_token = req.uri().path() == paths::AUTH_REDIRECT;
+    let carries_token = carries_token(req.uri().path());
     let mut res = next.run(req).await;
     let is_html = res
         .headers()

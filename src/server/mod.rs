@@ -1,6 +1,7 @@
 //! The backend, in-process: settings, database, users, sessions, email tokens, passwords, mail, and the
 //! HTTP plumbing around the Leptos app. Compiled only with the `ssr` feature.
 
+pub mod account;
 pub mod audit;
 pub mod auth;
 pub mod clock;

@@ -161,6 +161,12 @@ pub async fn end_all_except(db: &Db, user_id: &str, keep: &str) -> Result<u64, s
     Ok(done.rows_affected())
 }
 
+/// Ends every session of the user, e.g. after a password reset.
+pub async fn end_all_for_user(db: &Db, user_id: &str) -> Result<u64, sqlx::Error> {
+    let done = sqlx::query("DELETE FROM sessions WHERE user_id = $1").bind(user_id).execute(db).await?;
+    Ok(done.rows_affected())
+}
+
 pub async fn end(db: &Db, session_id: &str) -> Result<(), sqlx::Error> {
     sqlx::query("DELETE FROM sessions WHERE id = $1").bind(session_id).execute(db).await?;
     Ok(())

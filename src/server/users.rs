@@ -38,6 +38,7 @@ pub async fn find_by_email(db: &Db, email: &Email) -> Result<Option<User>, sqlx:
         .await
 }
 
+/// The outcome of a write that claims an address.
 pub enum Created {
     User(User),
     EmailTaken,
@@ -112,4 +113,29 @@ pub async fn replace_unverified(
     .execute(db)
     .await?;
     Ok(())
+}
+
+pub async fn set_password(db: &Db, id: &str, now: UnixTime, password_hash: &str) -> Result<(), sqlx::Error> {
+    sqlx::query("UPDATE users SET password_hash = $2, updated_at = $3 WHERE id = $1")
+        .bind(id)
+        .bind(password_hash)
+        .bind(now)
+        .execute(db)
+        .await?;
+    Ok(())
+}
+
+/// Moves the account to a new, just-proven address. `EmailTaken` if another account got it meanwhile.
+pub async fn change_email(db: &Db, id: &str, now: UnixTime, email: &str) -> Result<Created, sqlx::Error> {
+    let changed = sqlx::query("UPDATE users SET email = $2, email_verified_at = $3, updated_at = $3 WHERE id = $1")
+        .bind(id)
+        .bind(email)
+        .bind(now)
+        .execute(db)
+        .await;
+    match changed {
+        Ok(_) => get(db, id).await?.map(Created::User).ok_or(sqlx::Error::RowNotFound),
+        Err(e) if is_unique_violation(&e) => Ok(Created::EmailTaken),
+        Err(e) => Err(e),
+    }
 }

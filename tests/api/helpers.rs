@@ -137,6 +137,30 @@ impl TestApp {
         read_outbox(&self.data_dir.path().join("mail"))
     }
 
+    /// How many mails the outbox holds for `to`.
+    pub fn mails_to(&self, to: &str) -> usize {
+        self.outbox().iter().filter(|m| m.to == to).count()
+    }
+
+    /// Waits for a mail to `to` beyond the first `before` (some mails are sent in the background, so the
+    /// answer to a request never depends on whether an account exists) and returns it.
+    pub async fn new_mail_to(&self, to: &str, before: usize) -> Mail {
+        for _ in 0..250 {
+            let mut mails: Vec<Mail> = self.outbox().into_iter().filter(|m| m.to == to).collect();
+            if mails.len() > before {
+                return mails.pop().unwrap();
+            }
+            tokio::time::sleep(std::time::Duration::from_millis(20)).await;
+        }
+        panic!("no new mail to {to} within 5 s");
+    }
+
+    /// Makes sure nothing more is mailed to `to`: gives background work time to finish first.
+    pub async fn assert_no_new_mail_to(&self, to: &str, before: usize) {
+        tokio::time::sleep(std::time::Duration::from_millis(300)).await;
+        assert_eq!(self.mails_to(to), before, "unexpected mail to {to}");
+    }
+
     /// The link in the newest mail to `to`.
     pub fn last_link_to(&self, to: &str) -> String {
         let mail = self.outbox().into_iter().rfind(|m| m.to == to).unwrap_or_else(|| panic!("no mail to {to}"));

@@ -4,6 +4,7 @@
 mod helpers;
 
 mod dev_mailbox;
+mod email_flows;
 mod guards;
 mod headers;
 mod login;

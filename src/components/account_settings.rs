@@ -1,0 +1,86 @@
+//! "Account settings" on the profile: change the password, change the email address. Both ask for the
+//! current password: a session left open on a shared computer must not be enough to take the account.
+
+use crate::api::account::{ChangeEmail, ChangePassword};
+use crate::components::alert::{Alert, AlertKind, FormError};
+use crate::components::form_field::FormField;
+use crate::components::submit_button::SubmitButton;
+use crate::domain::Field;
+use crate::routes::Notice;
+use leptos::html;
+use leptos::prelude::*;
+
+#[component]
+pub fn AccountSettings(email: String) -> impl IntoView {
+    view! {
+        <section class="panel" aria-labelledby="account-heading">
+            <h2 id="account-heading">"Account settings"</h2>
+            <ChangePasswordForm/>
+            <ChangeEmailForm email/>
+        </section>
+    }
+}
+
+#[component]
+fn ChangePasswordForm() -> impl IntoView {
+    let action = ServerAction::<ChangePassword>::new();
+    let error = Signal::derive(move || action.value().get().and_then(Result::err));
+    let done = move || matches!(action.value().get(), Some(Ok(())));
+    let form = clear_on_success(action.version(), done);
+    view! {
+        <section class="subsection" aria-labelledby="change-password-heading">
+            <h3 id="change-password-heading">"Change password"</h3>
+            {move || done().then(|| view! { <Alert kind=AlertKind::Success>{Notice::PasswordChanged.message()}</Alert> })}
+            <ActionForm action node_ref=form attr:class="form" attr:novalidate=true>
+                <FormError error/>
+                <FormField form="change-password" field=Field::CurrentPassword label="Current password" input_type="password" autocomplete="current-password" error/>
+                <FormField
+                    form="change-password"
+                    field=Field::NewPassword
+                    label="New password"
+                    input_type="password"
+                    autocomplete="new-password"
+                    hint="At least 12 characters. Your other devices will be signed out."
+                    error
+                />
+                <FormField form="change-password" field=Field::NewPasswordConfirm label="Confirm new password" input_type="password" autocomplete="new-password" error/>
+                <SubmitButton label="Change password" pending=action.pending() class="button"/>
+            </ActionForm>
+        </section>
+    }
+}
+
+#[component]
+fn ChangeEmailForm(email: String) -> impl IntoView {
+    let action = ServerAction::<ChangeEmail>::new();
+    let error = Signal::derive(move || action.value().get().and_then(Result::err));
+    let done = move || matches!(action.value().get(), Some(Ok(())));
+    let form = clear_on_success(action.version(), done);
+    view! {
+        <section class="subsection" aria-labelledby="change-email-heading">
+            <h3 id="change-email-heading">"Change email"</h3>
+            <p class="muted">"Your account uses " <strong>{email}</strong> ". The new address must be confirmed from its inbox."</p>
+            {move || done().then(|| view! { <Alert kind=AlertKind::Success>{Notice::EmailChangeRequested.message()}</Alert> })}
+            <ActionForm action node_ref=form attr:class="form" attr:novalidate=true>
+                <FormError error/>
+                <FormField form="change-email" field=Field::NewEmail label="New email" input_type="email" autocomplete="email" error/>
+                <FormField form="change-email" field=Field::CurrentPassword label="Current password" input_type="password" autocomplete="current-password" error/>
+                <SubmitButton label="Change email" pending=action.pending() class="button"/>
+            </ActionForm>
+        </section>
+    }
+}
+
+/// A form whose fields empty after a successful submission, so no password stays typed in the page.
+fn clear_on_success(version: RwSignal<usize>, done: impl Fn() -> bool + 'static) -> NodeRef<html::Form> {
+    let form = NodeRef::<html::Form>::new();
+    Effect::new(move |_| {
+        version.track();
+        if done() {
+            if let Some(form) = form.get_untracked() {
+                form.reset();
+            }
+        }
+    });
+    form
+}

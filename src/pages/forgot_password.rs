@@ -1,0 +1,26 @@
+use crate::api::auth::RequestPasswordReset;
+use crate::components::alert::FormError;
+use crate::components::auth_card::AuthCard;
+use crate::components::form_field::FormField;
+use crate::components::submit_button::SubmitButton;
+use crate::domain::Field;
+use crate::routes::paths;
+use leptos::prelude::*;
+
+/// `/forgot-password`: asks for a reset link.
+#[component]
+pub fn ForgotPasswordPage() -> impl IntoView {
+    let request = ServerAction::<RequestPasswordReset>::new();
+    let error = Signal::derive(move || request.value().get().and_then(Result::err));
+    view! {
+        <AuthCard title="Forgot your password?">
+            <p class="lead">"Enter the email address of your account and we will send you a link to choose a new password."</p>
+            <ActionForm action=request attr:class="form" attr:novalidate=true>
+                <FormError error/>
+                <FormField field=Field::Email label="Email" input_type="email" autocomplete="email" error/>
+                <SubmitButton label="Send reset link" pending=request.pending()/>
+            </ActionForm>
+            <p class="card-footer"><a href=paths::LOGIN>"Back to log in"</a></p>
+        </AuthCard>
+    }
+}

@@ -1,0 +1,26 @@
+use crate::api::auth::SendMagicLink;
+use crate::components::alert::FormError;
+use crate::components::auth_card::AuthCard;
+use crate::components::form_field::FormField;
+use crate::components::submit_button::SubmitButton;
+use crate::domain::Field;
+use crate::routes::paths;
+use leptos::prelude::*;
+
+/// `/login-with-magic-link`: an email address in, a sign-in link out.
+#[component]
+pub fn MagicLinkPage() -> impl IntoView {
+    let send = ServerAction::<SendMagicLink>::new();
+    let error = Signal::derive(move || send.value().get().and_then(Result::err));
+    view! {
+        <AuthCard title="Log in with a magic link">
+            <p class="lead">"We will email you a link that signs you in. No password needed."</p>
+            <ActionForm action=send attr:class="form" attr:novalidate=true>
+                <FormError error/>
+                <FormField field=Field::Email label="Email" input_type="email" autocomplete="email" error/>
+                <SubmitButton label="Send magic link" pending=send.pending()/>
+            </ActionForm>
+            <p class="card-footer"><a href=paths::LOGIN>"Log in with a password"</a> " · " <a href=paths::REGISTER>"Register"</a></p>
+        </AuthCard>
+    }
+}

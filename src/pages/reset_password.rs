@@ -1,0 +1,75 @@
+use crate::api::auth::{check_reset_link, ResetPassword};
+use crate::components::alert::{Alert, AlertKind, FormError};
+use crate::components::auth_card::AuthCard;
+use crate::components::form_field::FormField;
+use crate::components::submit_button::SubmitButton;
+use crate::domain::Field;
+use crate::routes::paths;
+use leptos::prelude::*;
+use leptos_router::hooks::use_query_map;
+
+/// `/reset-password?token=…`, from the reset mail: choose a new password. Opening the page does not use
+/// the link; it only checks that it still works, so nobody types a new password for nothing.
+#[component]
+pub fn ResetPasswordPage() -> impl IntoView {
+    let reset = ServerAction::<ResetPassword>::new();
+    let error = Signal::derive(move || reset.value().get().and_then(Result::err));
+    let query = use_query_map();
+    let token = query.read_untracked().get("token").unwrap_or_default();
+    let link_error = query.read_untracked().get("error").is_some();
+    let usable = Resource::new_blocking(
+        {
+            let token = token.clone();
+            move || token.clone()
+        },
+        move |token| async move {
+            if token.is_empty() || link_error {
+                Ok(false)
+            } else {
+                check_reset_link(token).await
+            }
+        },
+    );
+    view! {
+        <AuthCard title="Choose a new password">
+            <Suspense fallback=|| ()>
+                {move || {
+                    let token = token.clone();
+                    Suspend::new(async move {
+                        match usable.await {
+                            Ok(true) => view! {
+                                <ActionForm action=reset attr:class="form" attr:novalidate=true>
+                                    <FormError error/>
+                                    <input type="hidden" name="token" value=token/>
+                                    <FormField
+                                        field=Field::NewPassword
+                                        label="New password"
+                                        input_type="password"
+                                        autocomplete="new-password"
+                                        hint="At least 12 characters. A few unrelated words work well."
+                                        error
+                                    />
+                                    <FormField
+                                        field=Field::NewPasswordConfirm
+                                        label="Confirm new password"
+                                        input_type="password"
+                                        autocomplete="new-password"
+                                        error
+                                    />
+                                    <SubmitButton label="Reset password" pending=reset.pending()/>
+                                </ActionForm>
+                            }.into_any(),
+                            Ok(false) => view! {
+                                <Alert kind=AlertKind::Error>
+                                    "This reset link is invalid, was already used, or has expired. Links work once, for one hour."
+                                </Alert>
+                                <p><a href=paths::FORGOT_PASSWORD>"Send me a new link"</a></p>
+                            }.into_any(),
+                            Err(e) => view! { <Alert kind=AlertKind::Error>{e.to_string()}</Alert> }.into_any(),
+                        }
+                    })
+                }}
+            </Suspense>
+        </AuthCard>
+    }
+}

@@ -1,0 +1,317 @@
+//! Magic links, password reset, change password, change email: each end to end through the outbox.
+
+use crate::helpers::*;
+use reqwest::StatusCode;
+use std::time::Duration;
+
+const ADA: &str = "ada@example.com";
+
+fn token_param(link: &str, name: &str) -> String {
+    let url = reqwest::Url::parse(link).unwrap();
+    url.query_pairs().find(|(k, _)| k == name).map(|(_, v)| v.into_owned()).unwrap()
+}
+
+/// Asks for a magic link and returns it.
+async fn magic_link(app: &TestApp, email: &str) -> String {
+    let before = app.mails_to(email);
+    let res = app.post_form(&browser(), "/api/send_magic_link", "/login-with-magic-link", &[("email", email)]).await;
+    assert_redirect(&res, "/check-email?email=");
+    let mail = app.new_mail_to(email, before).await;
+    assert_eq!(mail.subject, "Your sign-in link");
+    mail.link().unwrap()
+}
+
+async fn reset_link(app: &TestApp, email: &str) -> String {
+    let before = app.mails_to(email);
+    app.post_form(&browser(), "/api/request_password_reset", "/forgot-password", &[("email", email)]).await;
+    let mail = app.new_mail_to(email, before).await;
+    assert_eq!(mail.subject, "Reset your password");
+    mail.link().unwrap()
+}
+
+async fn reset(
+    app: &TestApp,
+    client: &reqwest::Client,
+    link: &str,
+    password: &str,
+    confirm: &str,
+) -> reqwest::Response {
+    let token = token_param(link, "token");
+    app.post_form(
+        client,
+        "/api/reset_password",
+        "/reset-password",
+        &[("token", &token), ("new_password", password), ("new_password_confirm", confirm)],
+    )
+    .await
+}
+
+#[tokio::test]
+async fn a_magic_link_signs_in_once_and_verifies_the_address() {
+    let app = spawn_app().await;
+    app.register(&browser(), "Ada", ADA, PASSWORD).await;
+    let link = magic_link(&app, ADA).await;
+    assert!(link.starts_with(&format!("{}/auth-redirect?access_token=", app.address)), "{link}");
+    let mail = app.outbox().into_iter().rfind(|m| m.subject == "Your sign-in link").unwrap();
+    assert!(mail.text.contains("expires in 15 minutes") && mail.html.contains("Log in"));
+
+    let client = browser();
+    assert_redirect(&app.confirm_link(&client, &link).await, "/profile");
+    assert_eq!(app.get(&client, "/profile").await.status(), StatusCode::OK);
+    assert_eq!(app.count("SELECT COUNT(*) FROM users WHERE email_verified_at IS NOT NULL").await, 1);
+    assert_redirect(&app.confirm_link(&browser(), &link).await, "/auth-redirect?error=invalid_link");
+}
+
+#[tokio::test]
+async fn magic_link_requests_answer_the_same_for_unknown_addresses_and_mail_nobody() {
+    let app = spawn_app().await;
+    app.signed_in_user("Ada", ADA).await;
+    let known = app.post_form(&browser(), "/api/send_magic_link", "/login-with-magic-link", &[("email", ADA)]).await;
+    let unknown = app
+        .post_form(&browser(), "/api/send_magic_link", "/login-with-magic-link", &[("email", "nobody@example.com")])
+        .await;
+    assert_eq!(known.status(), unknown.status());
+    assert_eq!(location(&known).replace("ada", "X"), location(&unknown).replace("nobody", "X"));
+    assert_eq!(set_cookies(&known), set_cookies(&unknown));
+    assert_eq!(text(known).await.1, text(unknown).await.1);
+    app.assert_no_new_mail_to("nobody@example.com", 0).await;
+}
+
+#[tokio::test]
+async fn a_magic_link_expires_after_15_minutes_and_a_newer_one_replaces_it() {
+    let app = spawn_app().await;
+    app.signed_in_user("Ada", ADA).await;
+    let first = magic_link(&app, ADA).await;
+    let second = magic_link(&app, ADA).await;
+    assert_redirect(&app.confirm_link(&browser(), &first).await, "/auth-redirect?error=invalid_link");
+    app.clock.advance(Duration::from_secs(15 * 60));
+    assert_redirect(&app.confirm_link(&browser(), &second).await, "/auth-redirect?error=invalid_link");
+    let third = magic_link(&app, ADA).await;
+    app.clock.advance(Duration::from_secs(14 * 60));
+    assert_redirect(&app.confirm_link(&browser(), &third).await, "/profile");
+}
+
+#[tokio::test]
+async fn a_token_only_works_for_its_own_purpose() {
+    let app = spawn_app().await;
+    app.signed_in_user("Ada", ADA).await;
+    let reset_mail_link = reset_link(&app, ADA).await;
+    let reset_token = token_param(&reset_mail_link, "token");
+    let res = app.post_form(&browser(), "/api/grant", "/auth-redirect", &[("access_token", &reset_token)]).await;
+    assert_redirect(&res, "/auth-redirect?error=invalid_link");
+
+    let magic = magic_link(&app, ADA).await;
+    let res = reset(
+        &app,
+        &browser(),
+        &magic.replace("access_token", "token"),
+        "a brand new password",
+        "a brand new password",
+    )
+    .await;
+    assert_redirect(&res, "/reset-password?error=invalid_link");
+    // Both still work for what they were made for.
+    assert_redirect(
+        &reset(&app, &browser(), &reset_mail_link, "a brand new password", "a brand new password").await,
+        "/login?notice=password_reset",
+    );
+    assert_redirect(&app.confirm_link(&browser(), &magic).await, "/profile");
+}
+
+#[tokio::test]
+async fn links_are_built_on_the_base_url_whatever_the_host_header() {
+    let app = spawn_app().await;
+    app.signed_in_user("Ada", ADA).await;
+    for endpoint in ["/api/send_magic_link", "/api/request_password_reset"] {
+        let before = app.mails_to(ADA);
+        browser()
+            .post(app.url(endpoint))
+            .header("host", "evil.test")
+            .header("x-forwarded-host", "evil.test")
+            .form(&[("email", ADA)])
+            .send()
+            .await
+            .unwrap();
+        let link = app.new_mail_to(ADA, before).await.link().unwrap();
+        assert!(link.starts_with(&app.address) && !link.contains("evil"), "{link}");
+    }
+}
+
+#[tokio::test]
+async fn forgot_then_reset_ends_every_session_and_only_the_new_password_works() {
+    let app = spawn_app().await;
+    let laptop = app.signed_in_user("Ada", ADA).await;
+    let phone = app.sign_in_from(ADA, "phone").await;
+
+    let known = app.post_form(&browser(), "/api/request_password_reset", "/forgot-password", &[("email", ADA)]).await;
+    let unknown = app
+        .post_form(&browser(), "/api/request_password_reset", "/forgot-password", &[("email", "no@example.com")])
+        .await;
+    assert_eq!(location(&known).replace("ada", "X"), location(&unknown).replace("no", "X"));
+    assert!(location(&known).contains("purpose=reset"));
+    let link = app.new_mail_to(ADA, 1).await.link().unwrap();
+    assert!(link.starts_with(&format!("{}/reset-password?token=", app.address)), "{link}");
+    app.assert_no_new_mail_to("no@example.com", 0).await;
+
+    // Opening the page uses nothing and leaks nothing.
+    let page = app.get(&browser(), link.trim_start_matches(&app.address)).await;
+    assert_eq!(page.headers()["referrer-policy"], "no-referrer");
+    let (_, html) = text(page).await;
+    assert!(html.contains("New password") && html.contains("Confirm new password"), "{html}");
+
+    // A typo is refused without using up the link.
+    let res = reset(&app, &browser(), &link, "a brand new password", "a brand new pasword").await;
+    assert!(location(&res).starts_with("/reset-password?token="), "{}", location(&res));
+    let (_, html) = text(app.get(&browser(), &location(&res)).await).await;
+    assert!(html.contains("The two passwords do not match"), "{html}");
+
+    let res = reset(&app, &browser(), &link, "a brand new password", "a brand new password").await;
+    assert_redirect(&res, "/login?notice=password_reset");
+    let (_, html) = text(app.get(&browser(), "/login?notice=password_reset").await).await;
+    assert!(html.contains("Your password has been reset."));
+    for ended in [&laptop, &phone] {
+        assert_redirect(&app.get(ended, "/profile").await, "/login?notice=session_ended");
+    }
+    assert_redirect(&app.login(&browser(), ADA, PASSWORD).await, "/login?email=");
+    assert_redirect(&app.login(&browser(), ADA, "a brand new password").await, "/profile");
+    assert_eq!(app.outbox().last().unwrap().subject, "Your password was changed");
+
+    // The link is spent.
+    assert_redirect(
+        &reset(&app, &browser(), &link, "another new password", "another new password").await,
+        "/reset-password?error=invalid_link",
+    );
+}
+
+#[tokio::test]
+async fn a_reset_link_expires_after_an_hour() {
+    let app = spawn_app().await;
+    app.signed_in_user("Ada", ADA).await;
+    let link = reset_link(&app, ADA).await;
+    app.clock.advance(Duration::from_secs(3600));
+    let (_, html) = text(app.get(&browser(), link.trim_start_matches(&app.address)).await).await;
+    assert!(html.contains("This reset link is invalid, was already used, or has expired"), "{html}");
+    assert_redirect(
+        &reset(&app, &browser(), &link, "a brand new password", "a brand new password").await,
+        "/reset-password?error=invalid_link",
+    );
+}
+
+#[tokio::test]
+async fn changing_the_password_needs_the_current_one_and_ends_the_other_sessions() {
+    let app = spawn_app().await;
+    let this = app.signed_in_user("Ada", ADA).await;
+    let other = app.sign_in_from(ADA, "other device").await;
+    let change = |current: &'static str, new: &'static str, confirm: &'static str| {
+        let (app, this) = (&app, &this);
+        async move {
+            text(
+                app.call(
+                    this,
+                    "/api/change_password",
+                    &[("current_password", current), ("new_password", new), ("new_password_confirm", confirm)],
+                )
+                .await,
+            )
+            .await
+        }
+    };
+
+    let (status, body) = change("not my password", "a brand new password", "a brand new password").await;
+    assert_eq!(status, StatusCode::BAD_REQUEST);
+    assert!(body.contains("CurrentPassword") && body.contains("That is not your current password."), "{body}");
+    let (_, body) = change(PASSWORD, "short", "short").await;
+    assert!(body.contains("NewPassword") && body.contains("at least 12"), "{body}");
+    let (_, body) = change(PASSWORD, "a brand new password", "something else").await;
+    assert!(body.contains("NewPasswordConfirm"), "{body}");
+    assert_eq!(app.get(&other, "/profile").await.status(), StatusCode::OK, "refusals change nothing");
+
+    let (status, _) = change(PASSWORD, "a brand new password", "a brand new password").await;
+    assert_eq!(status, StatusCode::OK);
+    assert_redirect(&app.get(&other, "/profile").await, "/login?notice=session_ended");
+    assert_eq!(app.get(&this, "/profile").await.status(), StatusCode::OK);
+    assert_eq!(app.outbox().last().unwrap().subject, "Your password was changed");
+    assert_redirect(&app.login(&browser(), ADA, "a brand new password").await, "/profile");
+    assert_redirect(&app.login(&browser(), ADA, PASSWORD).await, "/login?email=");
+}
+
+#[tokio::test]
+async fn changing_the_email_happens_only_when_the_link_to_the_new_address_is_used() {
+    let app = spawn_app().await;
+    let this = app.signed_in_user("Ada", ADA).await;
+    let new = "ada.lovelace@example.org";
+
+    let (status, body) =
+        text(app.call(&this, "/api/change_email", &[("new_email", new), ("current_password", "wrong password")]).await)
+            .await;
+    assert_eq!(status, StatusCode::BAD_REQUEST);
+    assert!(body.contains("CurrentPassword"), "{body}");
+    let (_, body) =
+        text(app.call(&this, "/api/change_email", &[("new_email", ADA), ("current_password", PASSWORD)]).await).await;
+    assert!(body.contains("That is already your email address."), "{body}");
+
+    let before_old = app.mails_to(ADA);
+    let res = app
+        .post_form(&this, "/api/change_email", "/profile", &[("new_email", new), ("current_password", PASSWORD)])
+        .await;
+    assert_redirect(&res, "/profile?notice=email_change_requested");
+    let confirm = app.new_mail_to(new, 0).await;
+    assert_eq!(confirm.subject, "Confirm your new email address");
+    let notice = app.new_mail_to(ADA, before_old).await;
+    assert_eq!(notice.subject, "A change of your email address was requested");
+    assert!(notice.text.contains(new));
+    let link = confirm.link().unwrap();
+    assert!(link.starts_with(&format!("{}/confirm-email-change?token=", app.address)), "{link}");
+
+    // Nothing has changed yet; opening the page changes nothing either.
+    let page = app.get(&browser(), link.trim_start_matches(&app.address)).await;
+    assert_eq!(page.headers()["referrer-policy"], "no-referrer");
+    assert!(text(page).await.1.contains("Confirm new address"));
+    assert_redirect(&app.login(&browser(), ADA, PASSWORD).await, "/profile");
+
+    let token = token_param(&link, "token");
+    let res = app.post_form(&this, "/api/confirm_email_change", "/confirm-email-change", &[("token", &token)]).await;
+    assert_redirect(&res, "/profile?notice=email_changed");
+    assert!(text(app.get(&this, "/profile").await).await.1.contains(new));
+    assert_redirect(&app.login(&browser(), new, PASSWORD).await, "/profile");
+    assert_redirect(&app.login(&browser(), ADA, PASSWORD).await, "/login?email=");
+    let res =
+        app.post_form(&browser(), "/api/confirm_email_change", "/confirm-email-change", &[("token", &token)]).await;
+    assert_redirect(&res, "/confirm-email-change?error=invalid_link");
+}
+
+#[tokio::test]
+async fn moving_to_an_address_of_another_account_looks_the_same_and_changes_nothing() {
+    let app = spawn_app().await;
+    let ada = app.signed_in_user("Ada", ADA).await;
+    app.signed_in_user("Bob", "bob@example.com").await;
+    let bob_before = app.mails_to("bob@example.com");
+    let res = app
+        .post_form(
+            &ada,
+            "/api/change_email",
+            "/profile",
+            &[("new_email", "bob@example.com"), ("current_password", PASSWORD)],
+        )
+        .await;
+    assert_redirect(&res, "/profile?notice=email_change_requested");
+    let mail = app.new_mail_to("bob@example.com", bob_before).await;
+    assert_eq!(mail.subject, "Someone tried to use your email address");
+    assert!(mail.link().is_none());
+    assert_eq!(app.count("SELECT COUNT(*) FROM email_tokens WHERE purpose = 'change_email'").await, 0);
+}
+
+#[tokio::test]
+async fn without_javascript_refused_forms_come_back_filled_in() {
+    let app = spawn_app().await;
+    let client = browser();
+    let res = app.register(&client, "Ada <3", "ada@example.com", "short").await;
+    assert_redirect(&res, "/register?name=Ada%20%3C3&email=ada%40example.com&__path=");
+    let (_, page) = text(app.get(&client, &location(&res)).await).await;
+    assert!(page.contains(r#"value="Ada &lt;3""#) && page.contains(r#"value="ada@example.com""#), "{page}");
+    assert!(page.contains("Use at least 12 characters"));
+
+    let res = app.login(&client, "ada@example.com", "whatever it is").await;
+    let (_, page) = text(app.get(&client, &location(&res)).await).await;
+    assert!(page.contains(r#"value="ada@example.com""#) && page.contains("Incorrect email or password."), "{page}");
+}
