@@ -9,6 +9,17 @@ use serde::{Deserialize, Serialize};
 pub struct Profile {
     pub name: String,
     pub email: String,
+    /// The uploaded picture, or a default drawn from the initials.
+    pub avatar_url: String,
+    /// Uploads above this are refused; shown as a hint and checked in the browser before uploading.
+    pub avatar_max_bytes: u64,
+}
+
+/// After a name change: the name as stored (trimmed) and the avatar, whose default shows the initials.
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+pub struct NameChanged {
+    pub name: String,
+    pub avatar_url: String,
 }
 
 #[server(endpoint = "profile")]
@@ -20,7 +31,49 @@ pub async fn get_profile() -> Result<Profile, AppError> {
         Ok(session) => session,
         Err(e) => return req.fail(e),
     };
-    Ok(Profile { name: session.name.clone(), email: session.email.clone() })
+    Ok(Profile {
+        name: session.name.clone(),
+        email: session.email.clone(),
+        avatar_url: avatar_url_of(&session.name, &session.user_id, session.avatar_key.as_deref()),
+        avatar_max_bytes: req.app.settings.storage.avatar_max_bytes,
+    })
+}
+
+#[cfg(feature = "ssr")]
+fn avatar_url_of(name: &str, user_id: &str, avatar_key: Option<&str>) -> String {
+    use crate::server::avatars::{avatar_url, default_avatar};
+    avatar_key.map(avatar_url).unwrap_or_else(|| default_avatar(name, user_id))
+}
+
+/// Changes the signed-in user's own name; there is no user id to pass, so nobody else's can be targeted.
+#[server(endpoint = "update_name")]
+pub async fn update_name(name: String) -> Result<NameChanged, AppError> {
+    use super::request::RequestContext;
+    use crate::domain::DisplayName;
+    use crate::routes::{encode_query_value, paths};
+    use crate::server::{audit, users};
+    use leptos::server_fn::ServerFn as _;
+
+    let req = RequestContext::get();
+    let session = match req.session() {
+        Ok(session) => session,
+        Err(e) => return req.fail(e),
+    };
+    // Without JavaScript, a refused name comes back in the editor as typed.
+    let back = format!("{}?edit=name&name={}", paths::PROFILE, encode_query_value(&name));
+    let name = match DisplayName::parse(&name) {
+        Ok(name) => name,
+        Err(e) => return req.fail_back_to(&back, UpdateName::PATH, e),
+    };
+    if let Err(e) = users::update_name(&req.app.db, &session.user_id, req.app.now(), &name).await {
+        return req.fail_back_to(&back, UpdateName::PATH, crate::server::Error::from(e));
+    }
+    audit::event("name_changed", &session.user_id);
+    req.redirect_html_form(paths::PROFILE);
+    Ok(NameChanged {
+        name: name.as_str().to_owned(),
+        avatar_url: avatar_url_of(name.as_str(), &session.user_id, session.avatar_key.as_deref()),
+    })
 }
 
 /// Changes the password; the current one is required. Other devices are signed out.

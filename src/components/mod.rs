@@ -3,7 +3,9 @@
 pub mod account_settings;
 pub mod alert;
 pub mod auth_card;
+pub mod avatar_upload;
 pub mod form_field;
+pub mod name_editor;
 pub mod sessions_list;
 pub mod submit_button;
 pub mod time;

@@ -1,7 +1,10 @@
 use crate::api::account::get_profile;
+use crate::api::account::Profile;
 use crate::api::auth::Logout;
 use crate::components::account_settings::AccountSettings;
 use crate::components::alert::{Alert, AlertKind, NoticeBanner};
+use crate::components::avatar_upload::AvatarUpload;
+use crate::components::name_editor::NameEditor;
 use crate::components::sessions_list::SessionsList;
 use crate::components::submit_button::SubmitButton;
 use leptos::prelude::*;
@@ -22,10 +25,7 @@ pub fn ProfilePage() -> impl IntoView {
                 {move || Suspend::new(async move {
                     match profile.await {
                         Ok(p) => view! {
-                            <header class="profile-header">
-                                <h1>{format!("Hello, {}", p.name)}</h1>
-                                <p class="muted">{p.email.clone()}</p>
-                            </header>
+                            <ProfileHeader profile=p.clone()/>
                             <SessionsList/>
                             <AccountSettings email=p.email/>
                         }.into_any(),
@@ -37,5 +37,21 @@ pub fn ProfilePage() -> impl IntoView {
                 <SubmitButton label="Logout" pending=logout.pending() class="button"/>
             </ActionForm>
         </main>
+    }
+}
+
+/// The avatar, the greeting with its name editor, and the address.
+#[component]
+fn ProfileHeader(profile: Profile) -> impl IntoView {
+    let name = RwSignal::new(profile.name);
+    let avatar_url = RwSignal::new(profile.avatar_url);
+    view! {
+        <header class="profile-header">
+            <AvatarUpload avatar_url name=name max_bytes=profile.avatar_max_bytes/>
+            <div class="profile-identity">
+                <NameEditor name avatar_url/>
+                <p class="muted">{profile.email}</p>
+            </div>
+        </header>
     }
 }

@@ -51,7 +51,7 @@ pub mod session_cookie {
 
 /// Static files never need the session; skipping them keeps asset requests off the database.
 fn is_asset(path: &str) -> bool {
-    path.starts_with("/pkg/") || path == "/favicon.ico" || path.starts_with("/assets/")
+    path.starts_with("/pkg/") || path == "/favicon.ico" || path.starts_with("/assets/") || path.starts_with("/avatars/")
 }
 
 /// Looks up the session behind the cookie once per request and stores it (and the client's address) in

@@ -4,6 +4,7 @@
 pub mod account;
 pub mod audit;
 pub mod auth;
+pub mod avatars;
 pub mod clock;
 pub mod db;
 pub mod dev_mailbox;
@@ -11,6 +12,7 @@ pub mod devices;
 pub mod email_tokens;
 pub mod emails;
 pub mod error;
+pub mod images;
 pub mod mail;
 pub mod middleware;
 pub mod passwords;
@@ -19,6 +21,7 @@ pub mod sessions;
 pub mod settings;
 pub mod startup;
 pub mod state;
+pub mod storage;
 pub mod users;
 pub mod web;
 

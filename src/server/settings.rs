@@ -13,6 +13,24 @@ pub struct Settings {
     pub mail: MailSettings,
     pub sessions: SessionSettings,
     pub tokens: TokenSettings,
+    pub storage: StorageSettings,
+}
+
+#[derive(Clone, Debug)]
+pub struct StorageSettings {
+    /// Uploads bigger than this are refused (413) before they are read.
+    pub avatar_max_bytes: u64,
+    /// None: files under `$APP_DATA_DIR/uploads/`. Some: an S3-compatible bucket; credentials come from
+    /// the standard `AWS_ACCESS_KEY_ID` / `AWS_SECRET_ACCESS_KEY` environment variables.
+    pub s3: Option<S3Settings>,
+}
+
+#[derive(Clone, Debug)]
+pub struct S3Settings {
+    pub bucket: String,
+    /// For S3-compatible services (MinIO, R2, moto…); empty for AWS itself.
+    pub endpoint: Option<String>,
+    pub region: String,
 }
 
 #[derive(Clone, Debug)]
@@ -133,6 +151,26 @@ impl Settings {
                 reset_password_ttl: src.get(&RESET_PASSWORD_TTL, "1h", parse_duration)?,
                 change_email_ttl: src.get(&CHANGE_EMAIL_TTL, "24h", parse_duration)?,
             },
+            storage: StorageSettings {
+                avatar_max_bytes: src.get(&AVATAR_MAX_BYTES, "5MB", parse_size)?,
+                s3: match src.get(&S3_BUCKET, "", |s| Ok(s.to_owned()))? {
+                    bucket if bucket.is_empty() => None,
+                    bucket => Some(S3Settings {
+                        bucket,
+                        endpoint: src.get(&S3_ENDPOINT, "", |s| {
+                            if s.is_empty() {
+                                return Ok(None);
+                            }
+                            Url::parse(s)
+                                .ok()
+                                .filter(|u| matches!(u.scheme(), "http" | "https"))
+                                .map(|_| Some(s.to_owned()))
+                                .ok_or_else(|| format!("'{s}' is not an http:// or https:// address"))
+                        })?,
+                        region: src.get(&S3_REGION, "us-east-1", |s| Ok(s.to_owned()))?,
+                    }),
+                },
+            },
         })
     }
 }
@@ -160,6 +198,11 @@ const MAGIC_LINK_TTL: Key = Key { file: "tokens.magic_link_ttl", env: "APP_MAGIC
 const RESET_PASSWORD_TTL: Key = Key { file: "tokens.reset_password_ttl", env: "APP_RESET_PASSWORD_TTL" };
 const CHANGE_EMAIL_TTL: Key = Key { file: "tokens.change_email_ttl", env: "APP_CHANGE_EMAIL_TTL" };
 
+const AVATAR_MAX_BYTES: Key = Key { file: "storage.avatar_max_bytes", env: "APP_AVATAR_MAX_BYTES" };
+const S3_BUCKET: Key = Key { file: "storage.s3_bucket", env: "APP_S3_BUCKET" };
+const S3_ENDPOINT: Key = Key { file: "storage.s3_endpoint", env: "APP_S3_ENDPOINT" };
+const S3_REGION: Key = Key { file: "storage.s3_region", env: "APP_S3_REGION" };
+
 /// Every setting, in the order the README documents them.
 pub const KEYS: &[&Key] = &[
     &SITE_ADDR,
@@ -178,6 +221,10 @@ pub const KEYS: &[&Key] = &[
     &MAGIC_LINK_TTL,
     &RESET_PASSWORD_TTL,
     &CHANGE_EMAIL_TTL,
+    &AVATAR_MAX_BYTES,
+    &S3_BUCKET,
+    &S3_ENDPOINT,
+    &S3_REGION,
 ];
 
 #[derive(Debug, thiserror::Error)]
@@ -303,6 +350,25 @@ pub fn parse_duration(s: &str) -> Result<Duration, String> {
     n.checked_mul(seconds).map(Duration::from_secs).ok_or_else(problem)
 }
 
+/// Sizes are a whole number of bytes, or with a unit: `512KB`, `5MB` (binary: 1 MB = 1024 × 1024 bytes).
+pub fn parse_size(s: &str) -> Result<u64, String> {
+    let problem = || format!("'{s}' is not a size; write a whole number and a unit, like 512KB or 5MB");
+    let split = s.find(|c: char| !c.is_ascii_digit()).unwrap_or(s.len());
+    let (number, unit) = s.split_at(split);
+    let n: u64 = number.parse().map_err(|_| problem())?;
+    let factor = match unit.trim().to_ascii_uppercase().as_str() {
+        "" | "B" => 1,
+        "KB" | "K" | "KIB" => 1024,
+        "MB" | "M" | "MIB" => 1024 * 1024,
+        _ => return Err(problem()),
+    };
+    match n.checked_mul(factor) {
+        Some(0) => Err(format!("'{s}' must be more than zero")),
+        Some(bytes) => Ok(bytes),
+        None => Err(problem()),
+    }
+}
+
 /// A value that must never reach a log: database and SMTP URLs carry passwords.
 #[derive(Clone)]
 pub struct Secret(String);
@@ -357,6 +423,16 @@ mod tests {
         assert!(e.contains("app.base_url") && e.contains("settings file"), "{e}");
         let e = load("[app]\nbase_ulr = \"http://x\"\n", &[]).unwrap_err().to_string();
         assert!(e.contains("unknown setting `app.base_ulr`"), "{e}");
+    }
+
+    #[test]
+    fn sizes_take_binary_units() {
+        assert_eq!(parse_size("5MB").unwrap(), 5 * 1024 * 1024);
+        assert_eq!(parse_size("512KB").unwrap(), 512 * 1024);
+        assert_eq!(parse_size("1000").unwrap(), 1000);
+        for bad in ["", "MB", "0MB", "5 GB", "-1KB", "1.5MB"] {
+            assert!(parse_size(bad).is_err(), "{bad}");
+        }
     }
 
     #[test]

@@ -5,6 +5,7 @@ use super::mail::Mailer;
 use super::passwords::Passwords;
 use super::settings::{Environment, Settings};
 use super::state::AppState;
+use super::storage::Storage;
 use super::{db, devices, email_tokens, sessions, web};
 use leptos::config::{Env, LeptosOptions};
 use std::future::Future;
@@ -41,6 +42,7 @@ impl Application {
             .map_err(|e| format!("cannot open the database (database.url / DATABASE_URL): {e}"))?;
         let mailer = Mailer::from_settings(&settings)?;
         let passwords = Passwords::new().map_err(|e| e.to_string())?;
+        let storage = Storage::from_settings(&settings)?;
         let listener = match listener {
             Some(listener) => listener,
             None => TcpListener::bind(settings.site.addr)
@@ -54,6 +56,7 @@ impl Application {
             clock,
             mailer: Arc::new(mailer),
             passwords,
+            storage,
         };
         Ok(Self { listener, state })
     }

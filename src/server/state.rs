@@ -5,6 +5,7 @@ use super::db::Db;
 use super::mail::Mailer;
 use super::passwords::Passwords;
 use super::settings::Settings;
+use super::storage::Storage;
 use axum::extract::FromRef;
 use leptos::config::LeptosOptions;
 use std::sync::Arc;
@@ -17,6 +18,7 @@ pub struct AppState {
     pub clock: Arc<dyn Clock>,
     pub mailer: Arc<Mailer>,
     pub passwords: Passwords,
+    pub storage: Storage,
 }
 
 impl AppState {

@@ -139,3 +139,28 @@ pub async fn change_email(db: &Db, id: &str, now: UnixTime, email: &str) -> Resu
         Err(e) => Err(e),
     }
 }
+
+pub async fn update_name(db: &Db, id: &str, now: UnixTime, name: &DisplayName) -> Result<(), sqlx::Error> {
+    sqlx::query("UPDATE users SET name = $2, updated_at = $3 WHERE id = $1")
+        .bind(id)
+        .bind(name.as_str())
+        .bind(now)
+        .execute(db)
+        .await?;
+    Ok(())
+}
+
+/// Points the user at a new avatar file and returns the one it replaces, for the caller to delete.
+pub async fn set_avatar(db: &Db, id: &str, now: UnixTime, avatar_key: &str) -> Result<Option<String>, sqlx::Error> {
+    let mut tx = db.begin().await?;
+    let previous: Option<(Option<String>,)> =
+        sqlx::query_as("SELECT avatar_key FROM users WHERE id = $1").bind(id).fetch_optional(&mut *tx).await?;
+    sqlx::query("UPDATE users SET avatar_key = $2, updated_at = $3 WHERE id = $1")
+        .bind(id)
+        .bind(avatar_key)
+        .bind(now)
+        .execute(&mut *tx)
+        .await?;
+    tx.commit().await?;
+    Ok(previous.and_then(|(key,)| key))
+}

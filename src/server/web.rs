@@ -1,13 +1,14 @@
 //! The axum router: Leptos pages and server functions, static files, and the layers around them.
 
-use super::dev_mailbox;
 use super::middleware::{refuse_cross_site, resolve_session, security_headers};
 use super::settings::Environment;
 use super::state::AppState;
+use super::{avatars, dev_mailbox};
 use crate::app::{shell, App};
+use axum::extract::DefaultBodyLimit;
 use axum::extract::Request;
 use axum::middleware::from_fn_with_state;
-use axum::routing::get;
+use axum::routing::{get, post};
 use axum::Router;
 use leptos::prelude::provide_context;
 use leptos_axum::{generate_route_list, LeptosRoutes};
@@ -25,21 +26,30 @@ pub fn router(state: AppState) -> Router {
         let state = state.clone();
         move || provide_context(state.clone())
     };
-    let mut router = Router::new()
+    let mut pages = Router::new()
         .leptos_routes_with_context(&state, routes, context.clone(), {
             let options = state.leptos_options.clone();
             move || shell(options.clone())
         })
-        .fallback(leptos_axum::file_and_error_handler_with_context::<AppState, _>(context, shell));
+        .fallback(leptos_axum::file_and_error_handler_with_context::<AppState, _>(context, shell))
+        .layer(RequestBodyLimitLayer::new(MAX_BODY_BYTES));
     if state.settings.site.environment == Environment::Dev && state.mailer.uses_outbox() {
-        router = router.route("/dev/mailbox", get(dev_mailbox::page));
+        pages = pages.route("/dev/mailbox", get(dev_mailbox::page));
     }
-    router
+    let avatar_limit =
+        usize::try_from(state.settings.storage.avatar_max_bytes + avatars::MULTIPART_OVERHEAD).unwrap_or(usize::MAX);
+    let uploads = Router::new()
+        .route("/api/avatar", post(avatars::upload))
+        .route("/avatars/{name}", get(avatars::serve))
+        // The handler reads the file in chunks against the exact limit; this layer caps the whole body.
+        .layer(DefaultBodyLimit::disable())
+        .layer(RequestBodyLimitLayer::new(avatar_limit));
+    pages
+        .merge(uploads)
         .layer(from_fn_with_state(state.clone(), resolve_session))
         .layer(from_fn_with_state(state.clone(), refuse_cross_site))
         .layer(CookieManagerLayer::new())
         .layer(from_fn_with_state(state.clone(), security_headers))
-        .layer(RequestBodyLimitLayer::new(MAX_BODY_BYTES))
         .layer(
             TraceLayer::new_for_http()
                 // The path only: query strings can carry tokens (`/auth-redirect?access_token=…`).

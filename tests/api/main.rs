@@ -10,6 +10,7 @@ mod headers;
 mod login;
 mod logout;
 mod managed_sessions;
+mod profile;
 mod register;
 mod sessions;
 mod startup;

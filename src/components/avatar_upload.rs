@@ -1,0 +1,146 @@
+//! The avatar and its "Change avatar" file input. Hydrated, choosing a file uploads it at once with a
+//! progress bar, then "Processing…", then swaps the picture. Without JavaScript it is a multipart form
+//! with an "Upload" button that comes back to the profile.
+
+use crate::avatar::{describe_size, AvatarProblem};
+use crate::components::alert::{query_value, Alert, AlertKind};
+use leptos::prelude::*;
+
+#[derive(Clone, Debug, PartialEq)]
+#[cfg_attr(not(feature = "hydrate"), allow(dead_code))] // only the browser uploads with progress
+enum Upload {
+    Idle,
+    Sending { percent: u8 },
+    Processing,
+    Failed(String),
+}
+
+#[component]
+pub fn AvatarUpload(avatar_url: RwSignal<String>, #[prop(into)] name: Signal<String>, max_bytes: u64) -> impl IntoView {
+    // A refusal after a form post without JavaScript comes back as `?avatar_error=…`.
+    let initial = query_value("avatar_error")
+        .and_then(|code| AvatarProblem::from_code(&code))
+        .map(|p| Upload::Failed(p.message().to_owned()))
+        .unwrap_or(Upload::Idle);
+    let upload = RwSignal::new(initial);
+    let on_change = move |ev: leptos::ev::Event| {
+        #[cfg(feature = "hydrate")]
+        browser::start(ev, upload, avatar_url, max_bytes);
+        #[cfg(not(feature = "hydrate"))]
+        let _ = ev;
+    };
+    let on_submit = move |ev: leptos::ev::SubmitEvent| {
+        // Hydrated, the upload already started when the file was chosen.
+        ev.prevent_default();
+    };
+    view! {
+        <div class="avatar-block">
+            <img class="avatar" src=move || avatar_url.get() alt=move || name.get() width="96" height="96"/>
+            <form method="post" action="/api/avatar" enctype="multipart/form-data" class="avatar-form" on:submit=on_submit>
+                <label for="avatar-input" class="avatar-label">"Change avatar"</label>
+                <input
+                    id="avatar-input"
+                    class="avatar-input"
+                    type="file"
+                    name="avatar"
+                    accept="image/png,image/jpeg,image/webp,image/gif"
+                    aria-describedby="avatar-hint"
+                    on:change=on_change
+                />
+                <p id="avatar-hint" class="field-hint">{format!("PNG, JPEG, WebP or GIF, up to {}.", describe_size(max_bytes))}</p>
+                <button type="submit" class="button button-small avatar-submit">"Upload"</button>
+            </form>
+            <div class="avatar-status" aria-live="polite">
+                {move || match upload.get() {
+                    Upload::Idle => ().into_any(),
+                    Upload::Sending { percent } => view! {
+                        <label class="upload-progress">
+                            <span>{format!("Uploading… {percent}%")}</span>
+                            <progress max="100" value=percent.to_string()>{format!("{percent}%")}</progress>
+                        </label>
+                    }.into_any(),
+                    Upload::Processing => view! { <p class="muted">"Processing…"</p> }.into_any(),
+                    Upload::Failed(message) => view! { <Alert kind=AlertKind::Error>{message}</Alert> }.into_any(),
+                }}
+            </div>
+        </div>
+    }
+}
+
+/// The upload itself, through XMLHttpRequest: the only browser API that reports upload progress.
+#[cfg(feature = "hydrate")]
+mod browser {
+    use super::Upload;
+    use crate::avatar::AvatarProblem;
+    use leptos::prelude::*;
+    use wasm_bindgen::{closure::Closure, JsCast};
+    use web_sys::{FormData, HtmlInputElement, ProgressEvent, XmlHttpRequest};
+
+    const OFFLINE: &str = "We could not reach the server. Check your connection and try again.";
+
+    pub fn start(ev: leptos::ev::Event, upload: RwSignal<Upload>, avatar_url: RwSignal<String>, max_bytes: u64) {
+        let Some(input) = ev.target().and_then(|t| t.dyn_into::<HtmlInputElement>().ok()) else { return };
+        let Some(file) = input.files().and_then(|files| files.get(0)) else { return };
+        // The same answer the server would give, without sending megabytes first.
+        if file.size() > max_bytes as f64 {
+            upload.set(Upload::Failed(AvatarProblem::TooLarge.message().to_owned()));
+            input.set_value("");
+            return;
+        }
+        upload.set(Upload::Sending { percent: 0 });
+        if send(&file, upload, avatar_url).is_err() {
+            upload.set(Upload::Failed(OFFLINE.to_owned()));
+        }
+        // Choosing the same file again must fire `change` again.
+        input.set_value("");
+    }
+
+    fn send(
+        file: &web_sys::File,
+        upload: RwSignal<Upload>,
+        avatar_url: RwSignal<String>,
+    ) -> Result<(), wasm_bindgen::JsValue> {
+        let xhr = XmlHttpRequest::new()?;
+        xhr.open_with_async("POST", "/api/avatar", true)?;
+        xhr.set_request_header("Accept", "text/plain")?;
+        let form = FormData::new()?;
+        form.append_with_blob(super::FIELD, file)?;
+
+        let on_progress = Closure::<dyn FnMut(ProgressEvent)>::new(move |e: ProgressEvent| {
+            if e.length_computable() && e.total() > 0.0 {
+                let percent = (e.loaded() / e.total() * 100.0).floor().min(100.0) as u8;
+                upload.set(if percent >= 100 { Upload::Processing } else { Upload::Sending { percent } });
+            }
+        });
+        xhr.upload()?.set_onprogress(Some(on_progress.as_ref().unchecked_ref()));
+
+        let done = xhr.clone();
+        let on_load = Closure::<dyn FnMut()>::new(move || {
+            let body = done.response_text().ok().flatten().unwrap_or_default();
+            match done.status().unwrap_or(0) {
+                200 => {
+                    avatar_url.set(body);
+                    upload.set(Upload::Idle);
+                }
+                401 => {
+                    let _ = window().location().set_href(&crate::routes::Notice::SessionEnded.login_url());
+                }
+                _ if !body.is_empty() => upload.set(Upload::Failed(body)),
+                _ => upload.set(Upload::Failed(AvatarProblem::Failed.message().to_owned())),
+            }
+        });
+        xhr.set_onload(Some(on_load.as_ref().unchecked_ref()));
+        let on_error = Closure::<dyn FnMut()>::new(move || upload.set(Upload::Failed(OFFLINE.to_owned())));
+        xhr.set_onerror(Some(on_error.as_ref().unchecked_ref()));
+
+        xhr.send_with_opt_form_data(Some(&form))?;
+        // The request owns its handlers until it ends; there is one request per chosen file.
+        on_progress.forget();
+        on_load.forget();
+        on_error.forget();
+        Ok(())
+    }
+}
+
+/// The multipart field the picture travels in.
+pub const FIELD: &str = "avatar";
