@@ -104,6 +104,13 @@ impl Email {
     pub fn as_str(&self) -> &str {
         &self.0
     }
+
+    /// "a•••@example.com": enough for its owner to recognise, not enough to harvest.
+    pub fn masked(&self) -> String {
+        let (local, domain) = self.0.split_once('@').unwrap_or((&self.0, ""));
+        let first: String = local.graphemes(true).take(1).collect();
+        format!("{first}•••@{domain}")
+    }
 }
 
 impl fmt::Display for Email {
@@ -202,6 +209,11 @@ mod tests {
     #[test]
     fn email_is_trimmed_and_lowercased() {
         assert_eq!(Email::parse("  Ada@Example.COM ").unwrap().as_str(), "ada@example.com");
+    }
+
+    #[test]
+    fn masked_addresses_keep_the_first_letter_and_the_domain() {
+        assert_eq!(Email::parse("ada.lovelace@example.com").unwrap().masked(), "a•••@example.com");
     }
 
     #[test]

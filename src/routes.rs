@@ -37,6 +37,13 @@ pub fn carries_token(path: &str) -> bool {
     matches!(path, paths::AUTH_REDIRECT | paths::RESET_PASSWORD | paths::CONFIRM_EMAIL_CHANGE)
 }
 
+/// Where a page with a mailed link goes when the link fails: its own address without the token, saying
+/// whether the link was bad (`error=invalid_link`) or the server failed (`error=failed`).
+pub fn link_error_url(page: &str, error: &crate::api::AppError) -> String {
+    let code = if *error == crate::api::AppError::InvalidLink { "invalid_link" } else { "failed" };
+    format!("{page}?error={code}")
+}
+
 /// A message a page shows once, carried as `?notice=…` after a redirect: on the login page after signing
 /// out or resetting the password, on the profile after a change.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]

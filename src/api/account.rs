@@ -99,6 +99,19 @@ pub async fn change_password(
     };
     match account::change_password(&req.app, &session, &current_password, &password).await {
         Ok(()) => {
+            // A new token for this session too: a copy of the old cookie, wherever it went, is now worthless.
+            match crate::server::sessions::start(
+                &req.app.db,
+                req.app.now(),
+                &req.app.settings.sessions,
+                &session.user_id,
+                &req.client,
+            )
+            .await
+            {
+                Ok(token) => req.start_session(token).await,
+                Err(e) => tracing::error!(error = %e, "could not renew the session after a password change"),
+            }
             req.redirect_html_form(&Notice::PasswordChanged.on(paths::PROFILE));
             Ok(())
         }
@@ -112,24 +125,27 @@ pub async fn change_password(
 pub async fn change_email(new_email: String, current_password: String) -> Result<(), AppError> {
     use super::request::RequestContext;
     use crate::domain::{Email, Field};
-    use crate::routes::{paths, Notice};
+    use crate::routes::{encode_query_value, paths, Notice};
     use crate::server::account;
+    use leptos::server_fn::ServerFn as _;
 
     let req = RequestContext::get();
     let session = match req.session() {
         Ok(session) => session,
         Err(e) => return req.fail(e),
     };
+    // Without JavaScript, a refused change comes back with the typed address.
+    let back = format!("{}?new_email={}", paths::PROFILE, encode_query_value(&new_email));
     let new_email = match Email::parse(&new_email) {
         Ok(email) => email,
-        Err(e) => return req.fail(e.on(Field::NewEmail)),
+        Err(e) => return req.fail_back_to(&back, ChangeEmail::PATH, e.on(Field::NewEmail)),
     };
     match account::request_email_change(&req.app, &session, &current_password, &new_email).await {
         Ok(()) => {
             req.redirect_html_form(&Notice::EmailChangeRequested.on(paths::PROFILE));
             Ok(())
         }
-        Err(e) => req.fail(e),
+        Err(e) => req.fail_back_to(&back, ChangeEmail::PATH, e),
     }
 }
 
@@ -137,19 +153,21 @@ pub async fn change_email(new_email: String, current_password: String) -> Result
 #[server(endpoint = "confirm_email_change")]
 pub async fn confirm_email_change(token: String) -> Result<(), AppError> {
     use super::request::RequestContext;
-    use crate::routes::{paths, Notice};
+    use crate::routes::{link_error_url, paths, Notice};
     use crate::server::account;
 
     let req = RequestContext::get();
     match account::confirm_email_change(&req.app, &token).await {
-        Ok(_) => {
-            // The link may be opened on a device that is not signed in.
-            let page = if req.session_if_active().is_some() { paths::PROFILE } else { paths::LOGIN };
+        Ok(user_id) => {
+            // The link may be opened where nobody, or somebody else, is signed in.
+            let own_session = req.session_if_active().is_some_and(|s| s.user_id == user_id);
+            let page = if own_session { paths::PROFILE } else { paths::LOGIN };
             leptos_axum::redirect(&Notice::EmailChanged.on(page));
             Ok(())
         }
         Err(e) => {
-            leptos_axum::redirect(&format!("{}?error=invalid_link", paths::CONFIRM_EMAIL_CHANGE));
+            let e = AppError::from(e);
+            leptos_axum::redirect(&link_error_url(paths::CONFIRM_EMAIL_CHANGE, &e));
             req.fail(e)
         }
     }

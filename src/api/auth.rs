@@ -8,6 +8,7 @@ use super::AppError;
 use leptos::prelude::*;
 #[cfg(feature = "ssr")]
 use leptos::server_fn::ServerFn as _;
+use serde::{Deserialize, Serialize};
 
 #[server(endpoint = "register")]
 pub async fn register(name: String, email: String, password: String) -> Result<(), AppError> {
@@ -27,6 +28,7 @@ pub async fn register(name: String, email: String, password: String) -> Result<(
     };
     match auth::sign_up(&req.app, name, email.clone(), password, &req.client).await {
         Ok(SignUpOutcome::CheckEmail) => {
+            req.mark_link_requested();
             leptos_axum::redirect(&check_email_url(email.as_str(), MailSent::Verification, false))
         }
         Ok(SignUpOutcome::SignedIn { session_token }) => {
@@ -58,23 +60,51 @@ pub async fn login(email: String, password: String) -> Result<(), AppError> {
     }
 }
 
+/// What `/auth-redirect` shows before anything is used: whether the link still works, whose account it
+/// signs in to, and whether this browser asked for it (then the hydrated page may continue by itself).
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+pub struct LinkPreview {
+    pub usable: bool,
+    /// "a•••@example.com".
+    pub account: Option<String>,
+    pub automatic: bool,
+}
+
+#[server(endpoint = "preview_link")]
+pub async fn preview_link(access_token: String) -> Result<LinkPreview, AppError> {
+    use super::request::RequestContext;
+    use crate::server::auth;
+
+    let req = RequestContext::get();
+    match auth::preview_link(&req.app, &access_token).await {
+        Ok(account) => Ok(LinkPreview {
+            usable: account.is_some(),
+            automatic: account.is_some() && req.link_requested_here(),
+            account,
+        }),
+        Err(e) => req.fail(e),
+    }
+}
+
 /// Redeems the token from a verification or magic-link mail (Altogic's `getAuthGrant`).
 #[server(endpoint = "grant")]
 pub async fn grant(access_token: String) -> Result<(), AppError> {
     use super::request::RequestContext;
-    use crate::routes::paths;
+    use crate::routes::{link_error_url, paths};
     use crate::server::auth;
 
     let req = RequestContext::get();
     match auth::grant(&req.app, &access_token, &req.client).await {
         Ok(session_token) => {
             req.start_session(session_token).await;
+            req.clear_link_requested();
             leptos_axum::redirect(paths::PROFILE);
             Ok(())
         }
         Err(e) => {
             // Back to the page's error state, without the used or bad token in the address.
-            leptos_axum::redirect(&format!("{}?error=invalid_link", paths::AUTH_REDIRECT));
+            let e = AppError::from(e);
+            leptos_axum::redirect(&link_error_url(paths::AUTH_REDIRECT, &e));
             req.fail(e)
         }
     }
@@ -93,6 +123,7 @@ pub async fn resend_verification(email: String) -> Result<(), AppError> {
         Err(e) => return req.fail(e),
     };
     leptos_axum::redirect(&check_email_url(email.as_str(), MailSent::Verification, true));
+    req.mark_link_requested();
     auth::resend_verification(&req.app, email);
     Ok(())
 }
@@ -102,15 +133,19 @@ pub async fn resend_verification(email: String) -> Result<(), AppError> {
 pub async fn send_magic_link(email: String) -> Result<(), AppError> {
     use super::request::RequestContext;
     use crate::domain::Email;
-    use crate::routes::{check_email_url, MailSent};
+    use crate::routes::{check_email_url, encode_query_value, paths, MailSent};
     use crate::server::auth;
 
     let req = RequestContext::get();
     let email = match Email::parse(&email) {
         Ok(email) => email,
-        Err(e) => return req.fail(e),
+        Err(e) => {
+            let back = format!("{}?email={}", paths::MAGIC_LINK, encode_query_value(&email));
+            return req.fail_back_to(&back, SendMagicLink::PATH, e);
+        }
     };
     leptos_axum::redirect(&check_email_url(email.as_str(), MailSent::MagicLink, false));
+    req.mark_link_requested();
     auth::send_magic_link(&req.app, email);
     Ok(())
 }
@@ -120,13 +155,16 @@ pub async fn send_magic_link(email: String) -> Result<(), AppError> {
 pub async fn request_password_reset(email: String) -> Result<(), AppError> {
     use super::request::RequestContext;
     use crate::domain::Email;
-    use crate::routes::{check_email_url, MailSent};
+    use crate::routes::{check_email_url, encode_query_value, paths, MailSent};
     use crate::server::account;
 
     let req = RequestContext::get();
     let email = match Email::parse(&email) {
         Ok(email) => email,
-        Err(e) => return req.fail(e),
+        Err(e) => {
+            let back = format!("{}?email={}", paths::FORGOT_PASSWORD, encode_query_value(&email));
+            return req.fail_back_to(&back, RequestPasswordReset::PATH, e);
+        }
     };
     leptos_axum::redirect(&check_email_url(email.as_str(), MailSent::PasswordReset, false));
     account::request_password_reset(&req.app, email);
@@ -150,7 +188,7 @@ pub async fn check_reset_link(token: String) -> Result<bool, AppError> {
 pub async fn reset_password(token: String, new_password: String, new_password_confirm: String) -> Result<(), AppError> {
     use super::request::RequestContext;
     use crate::domain::Password;
-    use crate::routes::{encode_query_value, paths, Notice};
+    use crate::routes::{encode_query_value, link_error_url, paths, Notice};
     use crate::server::account;
 
     let req = RequestContext::get();
@@ -167,7 +205,7 @@ pub async fn reset_password(token: String, new_password: String, new_password_co
             Ok(())
         }
         Err(crate::server::Error::User(AppError::InvalidLink)) => {
-            leptos_axum::redirect(&format!("{}?error=invalid_link", paths::RESET_PASSWORD));
+            leptos_axum::redirect(&link_error_url(paths::RESET_PASSWORD, &AppError::InvalidLink));
             req.fail(AppError::InvalidLink)
         }
         Err(e) => req.fail_back_to(&page, ResetPassword::PATH, e),

@@ -3,7 +3,7 @@
 
 use super::AppError;
 use crate::routes::Notice;
-use crate::server::middleware::session_cookie;
+use crate::server::middleware::{link_cookie, session_cookie};
 use crate::server::sessions::{ClientInfo, CurrentSession, Lookup};
 use crate::server::AppState;
 use axum::http::{header, request::Parts, StatusCode};
@@ -77,6 +77,23 @@ impl RequestContext {
         }
         if let Some(cookies) = &self.cookies {
             session_cookie::set(cookies, &self.app.settings, token);
+        }
+    }
+
+    /// Remembers that this browser asked for a mailed sign-in link (see `link_cookie`).
+    pub fn mark_link_requested(&self) {
+        if let Some(cookies) = &self.cookies {
+            link_cookie::set(cookies, &self.app.settings);
+        }
+    }
+
+    pub fn link_requested_here(&self) -> bool {
+        self.cookies.as_ref().is_some_and(|c| link_cookie::is_set(c, &self.app.settings))
+    }
+
+    pub fn clear_link_requested(&self) {
+        if let Some(cookies) = &self.cookies {
+            link_cookie::clear(cookies, &self.app.settings);
         }
     }
 

@@ -2,8 +2,9 @@
 //! current password: a session left open on a shared computer must not be enough to take the account.
 
 use crate::api::account::{ChangeEmail, ChangePassword};
-use crate::components::alert::{Alert, AlertKind, FormError};
+use crate::components::alert::{query_value, Alert, AlertKind, FormError};
 use crate::components::form_field::FormField;
+use crate::components::sessions_list::SessionsChanged;
 use crate::components::submit_button::SubmitButton;
 use crate::domain::Field;
 use crate::routes::Notice;
@@ -27,6 +28,14 @@ fn ChangePasswordForm() -> impl IntoView {
     let error = Signal::derive(move || action.value().get().and_then(Result::err));
     let done = move || matches!(action.value().get(), Some(Ok(())));
     let form = clear_on_success(action.version(), done);
+    // The other devices were just signed out: the session list should say so.
+    if let Some(SessionsChanged(changes)) = use_context::<SessionsChanged>() {
+        Effect::new(move |_| {
+            if matches!(action.value().get(), Some(Ok(()))) {
+                changes.update(|n| *n += 1);
+            }
+        });
+    }
     view! {
         <section class="subsection" aria-labelledby="change-password-heading">
             <h3 id="change-password-heading">"Change password"</h3>
@@ -63,7 +72,7 @@ fn ChangeEmailForm(email: String) -> impl IntoView {
             {move || done().then(|| view! { <Alert kind=AlertKind::Success>{Notice::EmailChangeRequested.message()}</Alert> })}
             <ActionForm action node_ref=form attr:class="form" attr:novalidate=true>
                 <FormError error/>
-                <FormField form="change-email" field=Field::NewEmail label="New email" input_type="email" autocomplete="email" error/>
+                <FormField form="change-email" field=Field::NewEmail label="New email" input_type="email" autocomplete="email" value=query_value("new_email") error/>
                 <FormField form="change-email" field=Field::CurrentPassword label="Current password" input_type="password" autocomplete="current-password" error/>
                 <SubmitButton label="Change email" pending=action.pending() class="button"/>
             </ActionForm>

@@ -12,12 +12,19 @@ use leptos_router::hooks::use_query_map;
 const CONFIRM_PARAM: &str = "confirm";
 const CONFIRM_SIGN_OUT_OTHERS: &str = "sign-out-others";
 
+/// Bumped by other parts of the page whose actions end sessions (a password change), so the list reloads.
+#[derive(Clone, Copy)]
+pub struct SessionsChanged(pub RwSignal<usize>);
+
 #[component]
 pub fn SessionsList() -> impl IntoView {
     let end_one = ServerAction::<EndSession>::new();
     let end_others = ServerAction::<EndOtherSessions>::new();
-    let sessions =
-        Resource::new_blocking(move || (end_one.version().get(), end_others.version().get()), |_| list_sessions());
+    let changed = use_context::<SessionsChanged>().map(|c| c.0);
+    let sessions = Resource::new_blocking(
+        move || (end_one.version().get(), end_others.version().get(), changed.map(|c| c.get())),
+        |_| list_sessions(),
+    );
     let query = use_query_map();
     let confirming = RwSignal::new(false);
     let asked = Signal::derive(move || {

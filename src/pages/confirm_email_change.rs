@@ -25,7 +25,11 @@ pub fn ConfirmEmailChangePage() -> impl IntoView {
     });
     view! {
         <AuthCard title="Confirm your new email address">
-            {move || if failed() {
+            {move || if query.read().get("error").as_deref() == Some("failed") {
+                view! {
+                    <Alert kind=AlertKind::Error>"Something went wrong on our side. Please open the link again in a moment."</Alert>
+                }.into_any()
+            } else if failed() {
                 view! {
                     <Alert kind=AlertKind::Error>
                         "This link is invalid, was already used, or has expired. Ask for the change again from your profile."

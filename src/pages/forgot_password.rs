@@ -1,5 +1,5 @@
 use crate::api::auth::RequestPasswordReset;
-use crate::components::alert::FormError;
+use crate::components::alert::{query_value, FormError};
 use crate::components::auth_card::AuthCard;
 use crate::components::form_field::FormField;
 use crate::components::submit_button::SubmitButton;
@@ -17,7 +17,7 @@ pub fn ForgotPasswordPage() -> impl IntoView {
             <p class="lead">"Enter the email address of your account and we will send you a link to choose a new password."</p>
             <ActionForm action=request attr:class="form" attr:novalidate=true>
                 <FormError error/>
-                <FormField field=Field::Email label="Email" input_type="email" autocomplete="email" error/>
+                <FormField field=Field::Email label="Email" input_type="email" autocomplete="email" value=query_value("email") error/>
                 <SubmitButton label="Send reset link" pending=request.pending()/>
             </ActionForm>
             <p class="card-footer"><a href=paths::LOGIN>"Back to log in"</a></p>

@@ -1,5 +1,5 @@
 use crate::api::auth::SendMagicLink;
-use crate::components::alert::FormError;
+use crate::components::alert::{query_value, FormError};
 use crate::components::auth_card::AuthCard;
 use crate::components::form_field::FormField;
 use crate::components::submit_button::SubmitButton;
@@ -17,7 +17,7 @@ pub fn MagicLinkPage() -> impl IntoView {
             <p class="lead">"We will email you a link that signs you in. No password needed."</p>
             <ActionForm action=send attr:class="form" attr:novalidate=true>
                 <FormError error/>
-                <FormField field=Field::Email label="Email" input_type="email" autocomplete="email" error/>
+                <FormField field=Field::Email label="Email" input_type="email" autocomplete="email" value=query_value("email") error/>
                 <SubmitButton label="Send magic link" pending=send.pending()/>
             </ActionForm>
             <p class="card-footer"><a href=paths::LOGIN>"Log in with a password"</a> " · " <a href=paths::REGISTER>"Register"</a></p>

@@ -5,7 +5,7 @@ use crate::components::account_settings::AccountSettings;
 use crate::components::alert::{Alert, AlertKind, NoticeBanner};
 use crate::components::avatar_upload::AvatarUpload;
 use crate::components::name_editor::NameEditor;
-use crate::components::sessions_list::SessionsList;
+use crate::components::sessions_list::{SessionsChanged, SessionsList};
 use crate::components::submit_button::SubmitButton;
 use leptos::prelude::*;
 use leptos_meta::Title;
@@ -14,6 +14,7 @@ use leptos_meta::Title;
 /// rendering (see `server::middleware::resolve_session`).
 #[component]
 pub fn ProfilePage() -> impl IntoView {
+    provide_context(SessionsChanged(RwSignal::new(0)));
     // Blocking, so the page arrives rendered in one piece with the user's data.
     let profile = Resource::new_blocking(|| (), |_| get_profile());
     let logout = ServerAction::<Logout>::new();

@@ -16,7 +16,9 @@ pub fn ResetPasswordPage() -> impl IntoView {
     let error = Signal::derive(move || reset.value().get().and_then(Result::err));
     let query = use_query_map();
     let token = query.read_untracked().get("token").unwrap_or_default();
-    let link_error = query.read_untracked().get("error").is_some();
+    let error_code = query.read_untracked().get("error");
+    let link_error = error_code.is_some();
+    let server_failed = error_code.as_deref() == Some("failed");
     let usable = Resource::new_blocking(
         {
             let token = token.clone();
@@ -58,6 +60,9 @@ pub fn ResetPasswordPage() -> impl IntoView {
                                     />
                                     <SubmitButton label="Reset password" pending=reset.pending()/>
                                 </ActionForm>
+                            }.into_any(),
+                            Ok(false) if server_failed => view! {
+                                <Alert kind=AlertKind::Error>"Something went wrong on our side. Please open the link again in a moment."</Alert>
                             }.into_any(),
                             Ok(false) => view! {
                                 <Alert kind=AlertKind::Error>

@@ -31,33 +31,36 @@ pub fn request_password_reset(app: &AppState, email: Email) {
 
 /// Whether a reset link can still be used, without using it.
 pub async fn reset_link_is_usable(app: &AppState, token: &str) -> Result<bool, Error> {
-    Ok(email_tokens::is_usable(&app.db, app.now(), token, Purpose::ResetPassword).await?)
+    Ok(email_tokens::peek(&app.db, app.now(), token, &[Purpose::ResetPassword]).await?.is_some())
 }
 
-/// Sets a new password from a reset link. Every session of the account ends: whoever had the old password
-/// may have signed in with it. The user then logs in with the new password.
+/// Sets a new password from a reset link. Every session of the account ends (whoever had the old password
+/// may have signed in with it) and every other mailed link dies; the user then logs in with the new
+/// password. All of it happens in one transaction: a failure halfway leaves the link usable.
 pub async fn reset_password(app: &AppState, token: &str, password: &Password) -> Result<(), Error> {
-    // Hash before using the link, so a failure here leaves the link usable.
     let password_hash = app.passwords.hash(password).await?;
     let now = app.now();
+    let mut tx = app.db.begin().await?;
     let redeemed =
-        email_tokens::redeem(&app.db, now, token, &[Purpose::ResetPassword]).await?.ok_or(AppError::InvalidLink)?;
-    let user = users::get(&app.db, &redeemed.user_id).await?.ok_or(AppError::InvalidLink)?;
+        email_tokens::redeem(&mut *tx, now, token, &[Purpose::ResetPassword]).await?.ok_or(AppError::InvalidLink)?;
+    let user = users::get(&mut *tx, &redeemed.user_id).await?.ok_or(AppError::InvalidLink)?;
     if user.email != redeemed.sent_to {
         return Err(AppError::InvalidLink.into());
     }
-    users::set_password(&app.db, &user.id, now, &password_hash).await?;
+    users::set_password(&mut *tx, &user.id, now, &password_hash).await?;
     // The link proved the mailbox, as a verification link would have.
-    users::mark_email_verified(&app.db, &user.id, now).await?;
-    let ended = sessions::end_all_for_user(&app.db, &user.id).await?;
+    users::mark_email_verified(&mut *tx, &user.id, now).await?;
+    let ended = sessions::end_all_for_user(&mut *tx, &user.id).await?;
+    email_tokens::revoke_all(&mut *tx, &user.id).await?;
+    tx.commit().await?;
     audit::event("password_reset", &user.id);
     tracing::info!(target: "audit", user_id = %user.id, sessions_ended = ended, "sessions ended by password reset");
-    let reset = app.link(paths::FORGOT_PASSWORD, &[]);
-    app.mailer.send(emails::password_changed(&user.email, &user.name, &reset)).await
+    notify_password_changed(app, &user);
+    Ok(())
 }
 
 /// Changes the password of the signed-in user, who proves it is them with the current one. Their other
-/// sessions end; this one stays.
+/// sessions end and pending mailed links die; this session stays (the caller gives it a new token).
 pub async fn change_password(
     app: &AppState,
     session: &CurrentSession,
@@ -71,12 +74,24 @@ pub async fn change_password(
         );
     }
     let password_hash = app.passwords.hash(new).await?;
-    users::set_password(&app.db, &user.id, app.now(), &password_hash).await?;
-    let ended = sessions::end_all_except(&app.db, &user.id, &session.session_id).await?;
+    let mut tx = app.db.begin().await?;
+    users::set_password(&mut *tx, &user.id, app.now(), &password_hash).await?;
+    let ended = sessions::end_all_except(&mut *tx, &user.id, &session.session_id).await?;
+    email_tokens::revoke_all(&mut *tx, &user.id).await?;
+    tx.commit().await?;
     audit::event("password_changed", &user.id);
     tracing::info!(target: "audit", user_id = %user.id, sessions_ended = ended, "sessions ended by password change");
+    notify_password_changed(app, &user);
+    Ok(())
+}
+
+/// The change is done whatever happens to this mail, so it goes in the background: a mail server that
+/// is down must not turn a saved change into an error page.
+fn notify_password_changed(app: &AppState, user: &User) {
     let reset = app.link(paths::FORGOT_PASSWORD, &[]);
-    app.mailer.send(emails::password_changed(&user.email, &user.name, &reset)).await
+    let mail = emails::password_changed(&user.email, &user.name, &reset);
+    let app = app.clone();
+    in_background("password change notice", async move { app.mailer.send(mail).await });
 }
 
 /// Starts moving the account to a new address: a confirm link goes to the new address, a notice to the
@@ -102,20 +117,28 @@ pub async fn request_email_change(
         app.mailer.send(emails::confirm_email_change(new_email.as_str(), &user.name, &link, ttl)).await?;
     }
     let reset = app.link(paths::FORGOT_PASSWORD, &[]);
-    app.mailer.send(emails::email_change_requested(&user.email, &user.name, new_email.as_str(), &reset)).await?;
+    let notice = emails::email_change_requested(&user.email, &user.name, new_email.as_str(), &reset);
+    let mailer = app.clone();
+    in_background("email change notice", async move { mailer.mailer.send(notice).await });
     audit::event("email_change_requested", &user.id);
     Ok(())
 }
 
-/// Applies an email change from the link mailed to the new address. Returns the new address.
+/// Applies an email change from the link mailed to the new address; the old address is told. Returns the
+/// id of the account that changed.
 pub async fn confirm_email_change(app: &AppState, token: &str) -> Result<String, Error> {
     let now = app.now();
     let redeemed =
         email_tokens::redeem(&app.db, now, token, &[Purpose::ChangeEmail]).await?.ok_or(AppError::InvalidLink)?;
+    let before = users::get(&app.db, &redeemed.user_id).await?.ok_or(AppError::InvalidLink)?;
     match users::change_email(&app.db, &redeemed.user_id, now, &redeemed.sent_to).await? {
         Created::User(user) => {
             audit::event("email_changed", &user.id);
-            Ok(user.email)
+            let reset = app.link(paths::FORGOT_PASSWORD, &[]);
+            let notice = emails::email_changed(&before.email, &user.name, &user.email, &reset);
+            let mailer = app.clone();
+            in_background("email changed notice", async move { mailer.mailer.send(notice).await });
+            Ok(user.id)
         }
         // Someone registered the address between the request and the click.
         Created::EmailTaken => Err(AppError::InvalidLink.into()),

@@ -95,7 +95,17 @@ pub async fn sign_in(app: &AppState, email: &str, password: &str, client: &Clien
         audit::event("sign_in_unverified", &user.id);
         return Err(AppError::EmailNotVerified.into());
     }
-    start_session(app, &user, client).await
+    let now = app.now();
+    let limits = &app.settings.sessions;
+    let Some(token) =
+        sessions::start_if_password_is(&app.db, now, limits, &user.id, client, &user.password_hash).await?
+    else {
+        // The password changed while it was being checked (a reset): the old one no longer signs in.
+        audit::event("sign_in_failed_password_changed", &user.id);
+        return Err(AppError::InvalidCredentials.into());
+    };
+    signed_in(app, &user.id, now).await?;
+    Ok(token)
 }
 
 /// Redeems a link from a verification or magic-link mail: the address is now verified, and a session
@@ -111,10 +121,25 @@ pub async fn grant(app: &AppState, access_token: &str, client: &ClientInfo) -> R
         return Err(AppError::InvalidLink.into());
     }
     if !user.is_verified() {
+        if redeemed.purpose == Purpose::MagicLink {
+            // Whoever registered this address never proved it was theirs, so the password they chose may
+            // be someone else's (an attacker "pre-registering" it). The mailbox owner is proving it now:
+            // that password goes. They can choose their own with "Forgot password?".
+            let unusable = app.passwords.hash_unguessable().await?;
+            users::set_password(&app.db, &user.id, now, &unusable).await?;
+            audit::event("unverified_password_discarded", &user.id);
+        }
         users::mark_email_verified(&app.db, &user.id, now).await?;
         audit::event("email_verified", &user.id);
     }
     start_session(app, &user, client).await
+}
+
+/// The masked address of the account a sign-in link is for, if the link still works; uses nothing.
+pub async fn preview_link(app: &AppState, access_token: &str) -> Result<Option<String>, Error> {
+    let found =
+        email_tokens::peek(&app.db, app.now(), access_token, &[Purpose::VerifyEmail, Purpose::MagicLink]).await?;
+    Ok(found.and_then(|t| Email::parse(&t.sent_to).ok()).map(|e| e.masked()))
 }
 
 /// Mails a fresh verification link if the address belongs to an unverified account.
@@ -179,7 +204,12 @@ async fn send_verification(app: &AppState, user: &User) -> Result<(), Error> {
 async fn start_session(app: &AppState, user: &User, client: &ClientInfo) -> Result<String, Error> {
     let now = app.now();
     let token = sessions::start(&app.db, now, &app.settings.sessions, &user.id, client).await?;
-    users::record_login(&app.db, &user.id, now).await?;
-    audit::event("sign_in", &user.id);
+    signed_in(app, &user.id, now).await?;
     Ok(token)
+}
+
+async fn signed_in(app: &AppState, user_id: &str, now: super::clock::UnixTime) -> Result<(), Error> {
+    users::record_login(&app.db, user_id, now).await?;
+    audit::event("sign_in", user_id);
+    Ok(())
 }

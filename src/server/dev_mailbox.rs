@@ -1,11 +1,15 @@
 //! `/dev/mailbox`: the outbox as a web page, so a developer can open the links the app mailed. Mounted
-//! only in development (`LEPTOS_ENV` is not PROD) and only when mail goes to the outbox.
+//! only in development (`LEPTOS_ENV=DEV`) when mail goes to the outbox, and answered only to clients on
+//! the same machine.
 
 use super::emails::escape;
 use super::mail::Mailer;
+use super::sessions::ClientInfo;
 use super::state::AppState;
 use axum::extract::State;
-use axum::response::Html;
+use axum::http::StatusCode;
+use axum::response::{Html, IntoResponse, Response};
+use axum::Extension;
 use mail_parser::MessageParser;
 
 pub struct OutboxMessage {
@@ -40,7 +44,13 @@ pub fn read_outbox(dir: &std::path::Path) -> std::io::Result<Vec<OutboxMessage>>
     Ok(messages)
 }
 
-pub async fn page(State(app): State<AppState>) -> Html<String> {
+pub async fn page(State(app): State<AppState>, Extension(client): Extension<ClientInfo>) -> Response {
+    // The outbox holds live sign-in links: only the machine the server runs on may read it.
+    let local =
+        client.ip.as_deref().and_then(|ip| ip.parse::<std::net::IpAddr>().ok()).is_some_and(|ip| ip.is_loopback());
+    if !local {
+        return StatusCode::NOT_FOUND.into_response();
+    }
     let dir = Mailer::outbox_dir(&app.settings);
     let messages = tokio::task::spawn_blocking(move || read_outbox(&dir)).await.ok().and_then(Result::ok);
     let mut html = String::from(
@@ -68,5 +78,5 @@ pub async fn page(State(app): State<AppState>) -> Html<String> {
         _ => html.push_str("<p>The outbox is empty.</p>"),
     }
     html.push_str("</main></body></html>");
-    Html(html)
+    Html(html).into_response()
 }

@@ -79,8 +79,8 @@ pub async fn issue(
 /// Marks the token used and returns what it was for, if it is well formed, unused, unexpired and of one
 /// of the accepted purposes. The check and the marking are one statement, so two requests racing with
 /// the same link cannot both win.
-pub async fn redeem(
-    db: &Db,
+pub async fn redeem<'e>(
+    db: impl sqlx::Executor<'e, Database = sqlx::Any>,
     now: UnixTime,
     token: &str,
     accepted: &[Purpose],
@@ -88,8 +88,7 @@ pub async fn redeem(
     if !is_well_formed(token) || accepted.is_empty() {
         return Ok(None);
     }
-    // Purposes are our own constants, never user input, so listing them in the SQL text is safe.
-    let purposes = accepted.iter().map(|p| format!("'{}'", p.as_str())).collect::<Vec<_>>().join(", ");
+    let purposes = sql_list(accepted);
     let row: Option<(String, String, String)> = sqlx::query_as(&format!(
         "UPDATE email_tokens SET used_at = $1 \
          WHERE token_hash = $2 AND used_at IS NULL AND expires_at > $1 AND purpose IN ({purposes}) \
@@ -104,21 +103,45 @@ pub async fn redeem(
     }))
 }
 
-/// Whether a token would be accepted, without using it: lets a page say "this link has expired" before
-/// the user fills in a form.
-pub async fn is_usable(db: &Db, now: UnixTime, token: &str, purpose: Purpose) -> Result<bool, sqlx::Error> {
-    if !is_well_formed(token) {
-        return Ok(false);
+/// Who a token would sign in or act for, without using it: lets a page say "this link has expired" or
+/// "this signs in as a•••@example.com" before anyone acts on it. Only tokens still bound to the
+/// account's current address count (an email change voids links sent to the old one).
+pub async fn peek(db: &Db, now: UnixTime, token: &str, accepted: &[Purpose]) -> Result<Option<Redeemed>, sqlx::Error> {
+    if !is_well_formed(token) || accepted.is_empty() {
+        return Ok(None);
     }
-    let found: Option<(String,)> = sqlx::query_as(
-        "SELECT id FROM email_tokens WHERE token_hash = $1 AND purpose = $2 AND used_at IS NULL AND expires_at > $3",
-    )
+    let row: Option<(String, String, String)> = sqlx::query_as(&format!(
+        "SELECT t.user_id, t.purpose, t.sent_to FROM email_tokens t JOIN users u ON u.id = t.user_id \
+         WHERE t.token_hash = $1 AND t.used_at IS NULL AND t.expires_at > $2 AND t.purpose IN ({}) \
+         AND (t.sent_to = u.email OR t.purpose = 'change_email')",
+        sql_list(accepted)
+    ))
     .bind(hash_token(token))
-    .bind(purpose.as_str())
     .bind(now)
     .fetch_optional(db)
     .await?;
-    Ok(found.is_some())
+    Ok(row.and_then(|(user_id, purpose, sent_to)| {
+        Purpose::parse(&purpose).map(|purpose| Redeemed { user_id, purpose, sent_to })
+    }))
+}
+
+/// Voids every unused link of the user: after a password reset or change, a link mailed before it (a
+/// pending email change, a magic link) must not outlive the credentials it was issued under.
+pub async fn revoke_all<'e>(
+    db: impl sqlx::Executor<'e, Database = sqlx::Any>,
+    user_id: &str,
+) -> Result<u64, sqlx::Error> {
+    let done = sqlx::query("DELETE FROM email_tokens WHERE user_id = $1 AND used_at IS NULL")
+        .bind(user_id)
+        .execute(db)
+        .await?;
+    Ok(done.rows_affected())
+}
+
+/// `'verify_email', 'magic_link'`: purposes are our own constants, never user input, so listing them in
+/// the SQL text is safe.
+fn sql_list(purposes: &[Purpose]) -> String {
+    purposes.iter().map(|p| format!("'{}'", p.as_str())).collect::<Vec<_>>().join(", ")
 }
 
 /// Removes tokens that can no longer be used.

@@ -118,6 +118,21 @@ pub fn email_change_requested(to: &str, name: &str, new_email: &str, reset_link:
     })
 }
 
+/// To the old address, once the change is done: the last word that address gets from us.
+pub fn email_changed(to: &str, name: &str, new_email: &str, reset_link: &str) -> OutgoingMail {
+    compose(Parts {
+        to,
+        subject: "Your email address was changed",
+        name,
+        body: &format!("Your account now uses {new_email}. Mail about it will go there from now on."),
+        action: None,
+        footer: &format!(
+            "If you did not do this, someone else controls your account: reset your password at {reset_link} \
+             (the link goes to the new address, so contact us if you cannot reach it)."
+        ),
+    })
+}
+
 /// To a new address that already belongs to another account: the change cannot go ahead, and the
 /// requester is not told why (that would reveal who has an account).
 pub fn email_in_use(to: &str) -> OutgoingMail {

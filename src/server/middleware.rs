@@ -32,20 +32,56 @@ pub mod session_cookie {
     }
 
     pub fn set(cookies: &Cookies, settings: &Settings, token: String) {
-        let max_age = CookieDuration::seconds(settings.sessions.absolute_timeout.as_secs() as i64);
-        cookies.add(build(settings, token).max_age(max_age).build());
+        let max_age = settings.sessions.absolute_timeout;
+        cookies.add(build(settings, name(settings), token, Some(max_age)));
     }
 
     pub fn clear(cookies: &Cookies, settings: &Settings) {
-        cookies.remove(build(settings, String::new()).build());
+        cookies.remove(build(settings, name(settings), String::new(), None));
     }
 
-    fn build(settings: &Settings, value: String) -> tower_cookies::cookie::CookieBuilder<'static> {
-        Cookie::build((name(settings), value))
-            .http_only(true)
-            .same_site(SameSite::Lax)
-            .path("/")
-            .secure(settings.is_https())
+    /// Every cookie of the app has the same safe attributes.
+    pub(super) fn build(
+        settings: &Settings,
+        name: &'static str,
+        value: String,
+        max_age: Option<std::time::Duration>,
+    ) -> Cookie<'static> {
+        let mut cookie =
+            Cookie::build((name, value)).http_only(true).same_site(SameSite::Lax).path("/").secure(settings.is_https());
+        if let Some(max_age) = max_age {
+            cookie = cookie.max_age(CookieDuration::seconds(i64::try_from(max_age.as_secs()).unwrap_or(i64::MAX)));
+        }
+        cookie.build()
+    }
+}
+
+/// "This browser asked for a sign-in link": set when a verification or magic link is mailed, so that
+/// the page the link opens may sign in by itself only in the browser that asked. Anywhere else it asks
+/// for a click and shows whose account the link is for, so a link sent by someone else (to sign the
+/// reader into the sender's account) cannot work unnoticed.
+pub mod link_cookie {
+    use super::*;
+
+    pub fn name(settings: &Settings) -> &'static str {
+        if settings.is_https() {
+            "__Host-link_requested"
+        } else {
+            "link_requested"
+        }
+    }
+
+    pub fn is_set(cookies: &Cookies, settings: &Settings) -> bool {
+        cookies.get(name(settings)).is_some()
+    }
+
+    pub fn set(cookies: &Cookies, settings: &Settings) {
+        let lifetime = settings.tokens.verify_email_ttl.max(settings.tokens.magic_link_ttl);
+        cookies.add(session_cookie::build(settings, name(settings), "1".into(), Some(lifetime)));
+    }
+
+    pub fn clear(cookies: &Cookies, settings: &Settings) {
+        cookies.remove(session_cookie::build(settings, name(settings), String::new(), None));
     }
 }
 

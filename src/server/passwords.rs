@@ -51,6 +51,13 @@ impl Passwords {
         self.run(move || hash_blocking(&password)).await?
     }
 
+    /// A hash of 256 random bits nobody knows: stored to retire a password without a special case in the
+    /// table (every row keeps a well-formed hash, and nothing verifies against it).
+    pub async fn hash_unguessable(&self) -> Result<String, Error> {
+        let secret = super::secrets::new_token();
+        self.run(move || hash_blocking(&secret)).await?
+    }
+
     /// Checks a password against a stored hash; with no stored hash (unknown user) it checks against a
     /// dummy and returns false, taking the same time.
     pub async fn verify(&self, password: &str, stored: Option<&str>) -> Result<bool, Error> {
@@ -68,8 +75,16 @@ impl Passwords {
     }
 
     async fn run<T: Send + 'static>(&self, work: impl FnOnce() -> T + Send + 'static) -> Result<T, Error> {
-        let _permit = self.permits.acquire().await.map_err(|e| Error::Internal(e.to_string()))?;
-        tokio::task::spawn_blocking(work).await.map_err(|e| Error::Internal(format!("hashing task failed: {e}")))
+        let permit = self.permits.clone().acquire_owned().await.map_err(|e| Error::Internal(e.to_string()))?;
+        // The permit goes with the work: if the client hangs up, the request's future is dropped but the
+        // hash still runs to the end, and must keep its place in the limit until then.
+        tokio::task::spawn_blocking(move || {
+            let result = work();
+            drop(permit);
+            result
+        })
+        .await
+        .map_err(|e| Error::Internal(format!("hashing task failed: {e}")))
     }
 }
 

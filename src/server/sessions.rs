@@ -59,10 +59,35 @@ pub async fn start(
     user_id: &str,
     client: &ClientInfo,
 ) -> Result<String, sqlx::Error> {
+    insert(db, now, limits, user_id, client, None).await?.ok_or(sqlx::Error::RowNotFound)
+}
+
+/// Starts a session only if the user's password is still the one just verified. A password reset that
+/// lands between the check and this insert ends every session, and this one must not slip past it.
+pub async fn start_if_password_is(
+    db: &Db,
+    now: UnixTime,
+    limits: &SessionSettings,
+    user_id: &str,
+    client: &ClientInfo,
+    password_hash: &str,
+) -> Result<Option<String>, sqlx::Error> {
+    insert(db, now, limits, user_id, client, Some(password_hash)).await
+}
+
+async fn insert(
+    db: &Db,
+    now: UnixTime,
+    limits: &SessionSettings,
+    user_id: &str,
+    client: &ClientInfo,
+    password_hash: Option<&str>,
+) -> Result<Option<String>, sqlx::Error> {
     let token = new_token();
-    sqlx::query(
+    let done = sqlx::query(
         "INSERT INTO sessions (id, user_id, token_hash, created_at, last_seen_at, expires_at, ip, user_agent) \
-         VALUES ($1, $2, $3, $4, $4, $5, $6, $7)",
+         SELECT $1, id, $3, $4, $4, $5, $6, $7 FROM users \
+         WHERE id = $2 AND ($8 IS NULL OR password_hash = $8)",
     )
     .bind(new_id())
     .bind(user_id)
@@ -71,9 +96,10 @@ pub async fn start(
     .bind(now.saturating_add(secs(limits.absolute_timeout)))
     .bind(client.ip.as_deref())
     .bind(client.user_agent.as_deref().map(|ua| truncate(ua, 512)))
+    .bind(password_hash)
     .execute(db)
     .await?;
-    Ok(token)
+    Ok((done.rows_affected() == 1).then_some(token))
 }
 
 /// Finds the session for a cookie value, ending it if it has run out, and notes activity.
@@ -152,7 +178,11 @@ pub async fn end_for_user(db: &Db, user_id: &str, session_id: &str, current: &st
 }
 
 /// Ends every session of the user but `keep` (Altogic's `signOutAllExceptCurrent`).
-pub async fn end_all_except(db: &Db, user_id: &str, keep: &str) -> Result<u64, sqlx::Error> {
+pub async fn end_all_except<'e>(
+    db: impl sqlx::Executor<'e, Database = sqlx::Any>,
+    user_id: &str,
+    keep: &str,
+) -> Result<u64, sqlx::Error> {
     let done = sqlx::query("DELETE FROM sessions WHERE user_id = $1 AND id <> $2")
         .bind(user_id)
         .bind(keep)
@@ -162,7 +192,10 @@ pub async fn end_all_except(db: &Db, user_id: &str, keep: &str) -> Result<u64, s
 }
 
 /// Ends every session of the user, e.g. after a password reset.
-pub async fn end_all_for_user(db: &Db, user_id: &str) -> Result<u64, sqlx::Error> {
+pub async fn end_all_for_user<'e>(
+    db: impl sqlx::Executor<'e, Database = sqlx::Any>,
+    user_id: &str,
+) -> Result<u64, sqlx::Error> {
     let done = sqlx::query("DELETE FROM sessions WHERE user_id = $1").bind(user_id).execute(db).await?;
     Ok(done.rows_affected())
 }

@@ -121,7 +121,9 @@ impl Settings {
                     s.parse().map_err(|_| "expected an address and port like 127.0.0.1:3000".into())
                 })?,
                 root: src.get(&SITE_ROOT, "target/site", |s| Ok(PathBuf::from(s)))?,
-                environment: src.get(&ENVIRONMENT, "DEV", parse_environment)?,
+                // Production unless told otherwise: development conveniences (the mailbox page, links in the log)
+                // must never switch on by accident. The project's Leptos.toml says DEV for `make run`.
+                environment: src.get(&ENVIRONMENT, "PROD", parse_environment)?,
             },
             app: AppSettings {
                 base_url: src.get(&BASE_URL, "http://127.0.0.1:3000", parse_base_url)?,
@@ -405,6 +407,7 @@ mod tests {
         assert_eq!(s.tokens.magic_link_ttl, Duration::from_secs(15 * 60));
         assert!(s.database.url.expose().starts_with("sqlite://./data/app.db"));
         assert!(!s.is_https());
+        assert_eq!(s.site.environment, Environment::Prod, "development features are opt-in");
     }
 
     #[test]

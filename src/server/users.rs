@@ -27,7 +27,7 @@ impl User {
 const COLUMNS: &str =
     "id, email, name, password_hash, email_verified_at, avatar_key, created_at, updated_at, last_login_at";
 
-pub async fn get(db: &Db, id: &str) -> Result<Option<User>, sqlx::Error> {
+pub async fn get<'e>(db: impl sqlx::Executor<'e, Database = sqlx::Any>, id: &str) -> Result<Option<User>, sqlx::Error> {
     sqlx::query_as(&format!("SELECT {COLUMNS} FROM users WHERE id = $1")).bind(id).fetch_optional(db).await
 }
 
@@ -81,7 +81,11 @@ pub async fn create(
     }
 }
 
-pub async fn mark_email_verified(db: &Db, id: &str, now: UnixTime) -> Result<(), sqlx::Error> {
+pub async fn mark_email_verified<'e>(
+    db: impl sqlx::Executor<'e, Database = sqlx::Any>,
+    id: &str,
+    now: UnixTime,
+) -> Result<(), sqlx::Error> {
     sqlx::query("UPDATE users SET email_verified_at = COALESCE(email_verified_at, $2), updated_at = $2 WHERE id = $1")
         .bind(id)
         .bind(now)
@@ -115,7 +119,12 @@ pub async fn replace_unverified(
     Ok(())
 }
 
-pub async fn set_password(db: &Db, id: &str, now: UnixTime, password_hash: &str) -> Result<(), sqlx::Error> {
+pub async fn set_password<'e>(
+    db: impl sqlx::Executor<'e, Database = sqlx::Any>,
+    id: &str,
+    now: UnixTime,
+    password_hash: &str,
+) -> Result<(), sqlx::Error> {
     sqlx::query("UPDATE users SET password_hash = $2, updated_at = $3 WHERE id = $1")
         .bind(id)
         .bind(password_hash)

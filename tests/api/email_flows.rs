@@ -110,12 +110,12 @@ async fn a_token_only_works_for_its_own_purpose() {
     )
     .await;
     assert_redirect(&res, "/reset-password?error=invalid_link");
-    // Both still work for what they were made for.
+    // Both still work for what they were made for (the magic link first: a reset voids every other link).
+    assert_redirect(&app.confirm_link(&browser(), &magic).await, "/profile");
     assert_redirect(
         &reset(&app, &browser(), &reset_mail_link, "a brand new password", "a brand new password").await,
         "/login?notice=password_reset",
     );
-    assert_redirect(&app.confirm_link(&browser(), &magic).await, "/profile");
 }
 
 #[tokio::test]
@@ -174,7 +174,7 @@ async fn forgot_then_reset_ends_every_session_and_only_the_new_password_works() 
     }
     assert_redirect(&app.login(&browser(), ADA, PASSWORD).await, "/login?email=");
     assert_redirect(&app.login(&browser(), ADA, "a brand new password").await, "/profile");
-    assert_eq!(app.outbox().last().unwrap().subject, "Your password was changed");
+    app.mail_with_subject(ADA, "Your password was changed").await;
 
     // The link is spent.
     assert_redirect(
@@ -230,7 +230,7 @@ async fn changing_the_password_needs_the_current_one_and_ends_the_other_sessions
     assert_eq!(status, StatusCode::OK);
     assert_redirect(&app.get(&other, "/profile").await, "/login?notice=session_ended");
     assert_eq!(app.get(&this, "/profile").await.status(), StatusCode::OK);
-    assert_eq!(app.outbox().last().unwrap().subject, "Your password was changed");
+    app.mail_with_subject(ADA, "Your password was changed").await;
     assert_redirect(&app.login(&browser(), ADA, "a brand new password").await, "/profile");
     assert_redirect(&app.login(&browser(), ADA, PASSWORD).await, "/login?email=");
 }
@@ -314,4 +314,161 @@ async fn without_javascript_refused_forms_come_back_filled_in() {
     let res = app.login(&client, "ada@example.com", "whatever it is").await;
     let (_, page) = text(app.get(&client, &location(&res)).await).await;
     assert!(page.contains(r#"value="ada@example.com""#) && page.contains("Incorrect email or password."), "{page}");
+}
+
+#[tokio::test]
+async fn a_password_reset_kills_every_pending_link_including_an_email_change() {
+    let app = spawn_app().await;
+    app.signed_in_user("Ada", ADA).await;
+    // Someone with Ada's password signs in elsewhere and asks to move her account to their address…
+    let intruder = app.sign_in_from(ADA, "intruder").await;
+    app.post_form(
+        &intruder,
+        "/api/change_email",
+        "/profile",
+        &[("new_email", "evil@example.net"), ("current_password", PASSWORD)],
+    )
+    .await;
+    let change_link = app.new_mail_to("evil@example.net", 0).await.link().unwrap();
+    // …Ada follows the notice's advice and resets her password…
+    let link = reset_link(&app, ADA).await;
+    assert_redirect(
+        &reset(&app, &browser(), &link, "a brand new password", "a brand new password").await,
+        "/login?notice=password_reset",
+    );
+    // …and the intruder's link is dead.
+    let token = token_param(&change_link, "token");
+    let res =
+        app.post_form(&browser(), "/api/confirm_email_change", "/confirm-email-change", &[("token", &token)]).await;
+    assert_redirect(&res, "/confirm-email-change?error=invalid_link");
+    assert_redirect(&app.login(&browser(), ADA, "a brand new password").await, "/profile");
+}
+
+#[tokio::test]
+async fn signing_in_by_magic_link_discards_a_password_nobody_verified() {
+    let app = spawn_app().await;
+    // An attacker registers Ada's address first, with a password of their own, and never verifies it.
+    app.register(&browser(), "Not Ada", ADA, "the attackers password").await;
+    // Ada, who never signed up, uses a magic link: it proves the mailbox is hers.
+    let link = magic_link(&app, ADA).await;
+    assert_redirect(&app.confirm_link(&browser(), &link).await, "/profile");
+    assert_redirect(&app.login(&browser(), ADA, "the attackers password").await, "/login?email=");
+}
+
+#[tokio::test]
+async fn a_password_change_renews_this_sessions_cookie() {
+    let app = spawn_app().await;
+    let this = browser();
+    app.register(&this, "Ada", ADA, PASSWORD).await;
+    let res = app.confirm_link(&this, &app.last_link_to(ADA)).await;
+    let old = set_cookies(&res).into_iter().find(|c| c.starts_with("session=")).unwrap();
+    let old = old.split(';').next().unwrap().to_owned();
+    let res = app
+        .call(
+            &this,
+            "/api/change_password",
+            &[
+                ("current_password", PASSWORD),
+                ("new_password", "a brand new password"),
+                ("new_password_confirm", "a brand new password"),
+            ],
+        )
+        .await;
+    assert_eq!(res.status(), StatusCode::OK);
+    let renewed = set_cookies(&res).into_iter().find(|c| c.starts_with("session=") && !c.starts_with("session=;"));
+    assert!(renewed.is_some_and(|c| !c.starts_with(&old)), "a new cookie for this device");
+    assert_eq!(app.get(&this, "/profile").await.status(), StatusCode::OK);
+    let copy =
+        browser().get(app.url("/profile")).header("cookie", &old).header("accept", "text/html").send().await.unwrap();
+    assert_redirect(&copy, "/login?notice=session_ended");
+}
+
+#[tokio::test]
+async fn a_newer_reset_link_replaces_the_older_one() {
+    let app = spawn_app().await;
+    app.signed_in_user("Ada", ADA).await;
+    let first = reset_link(&app, ADA).await;
+    let second = reset_link(&app, ADA).await;
+    assert_redirect(
+        &reset(&app, &browser(), &first, "a brand new password", "a brand new password").await,
+        "/reset-password?error=invalid_link",
+    );
+    assert_redirect(
+        &reset(&app, &browser(), &second, "a brand new password", "a brand new password").await,
+        "/login?notice=password_reset",
+    );
+}
+
+#[tokio::test]
+async fn a_link_continues_by_itself_only_in_the_browser_that_asked_for_it() {
+    let app = spawn_app().await;
+    app.signed_in_user("Ada", ADA).await;
+    let asker = browser();
+    let before = app.mails_to(ADA);
+    app.post_form(&asker, "/api/send_magic_link", "/login-with-magic-link", &[("email", ADA)]).await;
+    let link = app.new_mail_to(ADA, before).await.link().unwrap();
+    let token = access_token_of(&link);
+
+    let preview = |client: reqwest::Client| {
+        let (app, token) = (&app, token.clone());
+        async move { text(app.call(&client, "/api/preview_link", &[("access_token", &token)]).await).await.1 }
+    };
+    assert!(preview(asker.clone()).await.contains(r#""automatic":true"#));
+    let elsewhere = preview(browser()).await;
+    assert!(elsewhere.contains(r#""automatic":false"#) && elsewhere.contains("a•••@example.com"), "{elsewhere}");
+    let (_, page) = text(app.get(&browser(), link.trim_start_matches(&app.address)).await).await;
+    assert!(page.contains("a•••@example.com") && page.contains("Continue only if you asked for this link"), "{page}");
+    // Still usable after all that looking.
+    assert_redirect(&app.confirm_link(&browser(), &link).await, "/profile");
+}
+
+#[tokio::test]
+async fn without_javascript_refused_account_changes_come_back_with_their_messages() {
+    let app = spawn_app().await;
+    let ada = app.signed_in_user("Ada", ADA).await;
+    let res = app
+        .post_form(
+            &ada,
+            "/api/change_email",
+            "/profile",
+            &[("new_email", "not-an-address"), ("current_password", PASSWORD)],
+        )
+        .await;
+    assert_redirect(&res, "/profile?new_email=not-an-address&__path=");
+    let (_, page) = text(app.get(&ada, &location(&res)).await).await;
+    assert!(page.contains(r#"value="not-an-address""#) && page.contains("Enter an email address like"), "{page}");
+
+    let res = app
+        .post_form(
+            &ada,
+            "/api/change_password",
+            "/profile",
+            &[
+                ("current_password", "wrong one!"),
+                ("new_password", "a brand new password"),
+                ("new_password_confirm", "a brand new password"),
+            ],
+        )
+        .await;
+    let (_, page) = text(app.get(&ada, location(&res).trim_start_matches(&app.address)).await).await;
+    assert!(page.contains("That is not your current password."), "{page}");
+}
+
+#[tokio::test]
+async fn confirming_an_email_change_while_someone_else_is_signed_in_goes_to_the_login_page() {
+    let app = spawn_app().await;
+    let ada = app.signed_in_user("Ada", ADA).await;
+    let bob = app.signed_in_user("Bob", "bob@example.com").await;
+    app.post_form(
+        &ada,
+        "/api/change_email",
+        "/profile",
+        &[("new_email", "ada@new.example"), ("current_password", PASSWORD)],
+    )
+    .await;
+    let token = token_param(&app.new_mail_to("ada@new.example", 0).await.link().unwrap(), "token");
+    let res = app.post_form(&bob, "/api/confirm_email_change", "/confirm-email-change", &[("token", &token)]).await;
+    assert_redirect(&res, "/login?notice=email_changed");
+    let notice = app.mail_with_subject(ADA, "Your email address was changed").await;
+    assert!(notice.text.contains("ada@new.example"));
 }

@@ -64,6 +64,15 @@ async fn cross_site_form_posts_are_refused_and_change_nothing() {
         .await
         .unwrap();
     assert_eq!(res.status(), StatusCode::FORBIDDEN);
+    // A sibling subdomain is another site too.
+    let res = browser()
+        .post(app.url("/api/register"))
+        .header("sec-fetch-site", "same-site")
+        .form(&[("name", "Ada"), ("email", "ada@example.com"), ("password", PASSWORD)])
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(res.status(), StatusCode::FORBIDDEN);
     assert_eq!(app.count("SELECT COUNT(*) FROM users").await, 0);
     // The same form from our own origin goes through.
     let res = browser()

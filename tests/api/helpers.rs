@@ -155,6 +155,17 @@ impl TestApp {
         panic!("no new mail to {to} within 5 s");
     }
 
+    /// Waits for a mail to `to` with this subject (sent in the background) and returns the newest such.
+    pub async fn mail_with_subject(&self, to: &str, subject: &str) -> Mail {
+        for _ in 0..250 {
+            if let Some(mail) = self.outbox().into_iter().rfind(|m| m.to == to && m.subject == subject) {
+                return mail;
+            }
+            tokio::time::sleep(std::time::Duration::from_millis(20)).await;
+        }
+        panic!("no mail to {to} about {subject:?} within 5 s");
+    }
+
     /// Makes sure nothing more is mailed to `to`: gives background work time to finish first.
     pub async fn assert_no_new_mail_to(&self, to: &str, before: usize) {
         tokio::time::sleep(std::time::Duration::from_millis(300)).await;

@@ -27,6 +27,7 @@ async fn the_list_shows_only_the_callers_sessions_newest_first_with_named_device
     let app = spawn_app().await;
     app.signed_in_user("Ada", "ada@example.com").await;
     app.signed_in_user("Bob", "bob@example.com").await;
+    app.clock.advance(Duration::from_secs(60));
     let firefox = app.sign_in_from("ada@example.com", FIREFOX_WINDOWS).await;
     app.clock.advance(Duration::from_secs(120));
     let chrome = app.sign_in_from("ada@example.com", CHROME_LINUX).await;
