@@ -108,11 +108,15 @@ mod browser {
 
         let on_progress = Closure::<dyn FnMut(ProgressEvent)>::new(move |e: ProgressEvent| {
             if e.length_computable() && e.total() > 0.0 {
-                let percent = (e.loaded() / e.total() * 100.0).floor().min(100.0) as u8;
-                upload.set(if percent >= 100 { Upload::Processing } else { Upload::Sending { percent } });
+                let percent = (e.loaded() / e.total() * 100.0).floor().min(99.0) as u8;
+                upload.set(Upload::Sending { percent });
             }
         });
-        xhr.upload()?.set_onprogress(Some(on_progress.as_ref().unchecked_ref()));
+        let on_sent = Closure::<dyn FnMut()>::new(move || upload.set(Upload::Processing));
+        let sending = xhr.upload()?;
+        sending.set_onprogress(Some(on_progress.as_ref().unchecked_ref()));
+        // The last progress event may come before 100%; the upload's own `load` says it is all sent.
+        sending.set_onload(Some(on_sent.as_ref().unchecked_ref()));
 
         let done = xhr.clone();
         let on_load = Closure::<dyn FnMut()>::new(move || {
@@ -136,6 +140,7 @@ mod browser {
         xhr.send_with_opt_form_data(Some(&form))?;
         // The request owns its handlers until it ends; there is one request per chosen file.
         on_progress.forget();
+        on_sent.forget();
         on_load.forget();
         on_error.forget();
         Ok(())

@@ -1,0 +1,98 @@
+// The profile's avatar and name, hydrated and with JavaScript off.
+import { expect, test } from "@playwright/test";
+import { signUpAndVerify } from "./actions";
+import { png } from "./images";
+import { uniqueEmail } from "./outbox";
+
+for (const js of [true, false]) {
+  test.describe(js ? "with JavaScript" : "without JavaScript", () => {
+    test.use({ javaScriptEnabled: js });
+
+    test("upload an avatar that stays after a reload, and see a refused file explained", async ({ page }) => {
+      await signUpAndVerify(page, "Ada Lovelace", uniqueEmail(js ? "avatar-js" : "avatar-nojs"), js);
+      const avatar = page.getByRole("img", { name: "Ada Lovelace" });
+      await expect(avatar).toHaveAttribute("src", /^data:image\/svg\+xml,/);
+
+      const input = page.getByLabel("Change avatar");
+      await input.setInputFiles({ name: "me.png", mimeType: "image/png", buffer: png(320, 200) });
+      if (!js) {
+        await page.getByRole("button", { name: "Upload" }).click();
+      }
+      await expect(avatar).toHaveAttribute("src", /^\/avatars\/[0-9a-f]{32}\.jpg$/);
+      const src = await avatar.getAttribute("src");
+      await page.reload();
+      await expect(page.getByRole("img", { name: "Ada Lovelace" })).toHaveAttribute("src", src!);
+
+      await page.getByLabel("Change avatar").setInputFiles({
+        name: "page.png",
+        mimeType: "image/png",
+        buffer: Buffer.from("<html><body>not a picture</body></html>"),
+      });
+      if (!js) {
+        await page.getByRole("button", { name: "Upload" }).click();
+      }
+      await expect(page.getByRole("alert")).toContainText("not a picture we can use");
+      await expect(page.getByRole("img", { name: "Ada Lovelace" })).toHaveAttribute("src", src!);
+    });
+
+    test("change the name with Enter, and see a refused name explained", async ({ page }) => {
+      await signUpAndVerify(page, "Ada", uniqueEmail(js ? "name-js" : "name-nojs"), js);
+      await page.getByRole("button", { name: "Change name" }).click();
+      const name = page.getByLabel("Name", { exact: true });
+      if (js) {
+        await expect(name).toBeFocused();
+      }
+      await name.fill("   ");
+      await name.press("Enter");
+      await expect(page.getByText("Enter your name.")).toBeVisible();
+      await expect(page.getByLabel("Name", { exact: true })).toHaveAttribute("aria-invalid", "true");
+
+      await page.getByLabel("Name", { exact: true }).fill("Augusta Ada King");
+      await page.getByLabel("Name", { exact: true }).press("Enter");
+      await expect(page.getByRole("heading", { name: "Hello, Augusta Ada King" })).toBeVisible();
+      await page.reload();
+      await expect(page.getByRole("heading", { name: "Hello, Augusta Ada King" })).toBeVisible();
+      await expect(page.getByRole("img", { name: "Augusta Ada King" })).toBeVisible();
+    });
+  });
+}
+
+test("Escape cancels the name editor and gives focus back to its button", async ({ page }) => {
+  await signUpAndVerify(page, "Grace", uniqueEmail("escape"), true);
+  await page.getByRole("button", { name: "Change name" }).click();
+  await page.getByLabel("Name", { exact: true }).fill("Someone else");
+  await page.getByLabel("Name", { exact: true }).press("Escape");
+  await expect(page.getByRole("heading", { name: "Hello, Grace" })).toBeVisible();
+  await expect(page.getByRole("button", { name: "Change name" })).toBeFocused();
+});
+
+test("a large upload shows its progress, then Processing…", async ({ page }) => {
+  await signUpAndVerify(page, "Progress", uniqueEmail("progress"), true);
+  // A slow uplink, so the upload takes a few seconds.
+  const cdp = await page.context().newCDPSession(page);
+  await cdp.send("Network.enable");
+  await cdp.send("Network.emulateNetworkConditions", {
+    offline: false,
+    latency: 20,
+    downloadThroughput: -1,
+    uploadThroughput: 1024 * 1024,
+  });
+  // Every state the status area goes through, however briefly.
+  await page.evaluate(() => {
+    const seen: string[] = [];
+    (window as unknown as { seen: string[] }).seen = seen;
+    const status = document.querySelector(".avatar-status")!;
+    new MutationObserver(() => seen.push(status.textContent ?? "")).observe(status, {
+      subtree: true,
+      childList: true,
+      characterData: true,
+    });
+  });
+  await page.getByLabel("Change avatar").setInputFiles({ name: "big.png", mimeType: "image/png", buffer: png(1100, 1100, true) });
+  await expect(page.getByRole("progressbar")).toBeVisible();
+  await expect(page.getByText(/Uploading… \d+%/)).toBeVisible();
+  await expect(page.getByRole("img", { name: "Progress" })).toHaveAttribute("src", /^\/avatars\//, { timeout: 20_000 });
+  const seen = await page.evaluate(() => (window as unknown as { seen: string[] }).seen);
+  expect(seen.some((s) => /Uploading… [1-9]\d?%/.test(s))).toBe(true);
+  expect(seen).toContain("Processing…");
+});
