@@ -97,6 +97,10 @@ pub async fn change_password(
         Ok(password) => password,
         Err(e) => return req.fail(e),
     };
+    // The current password can be guessed here too: it counts as a sign-in attempt.
+    if let Err(e) = req.check_limit(crate::server::rate_limits::Attempt::SignIn, Some(&session.email)) {
+        return req.fail(e);
+    }
     match account::change_password(&req.app, &session, &current_password, &password).await {
         Ok(()) => {
             // A new token for this session too: a copy of the old cookie, wherever it went, is now worthless.
@@ -140,6 +144,9 @@ pub async fn change_email(new_email: String, current_password: String) -> Result
         Ok(email) => email,
         Err(e) => return req.fail_back_to(&back, ChangeEmail::PATH, e.on(Field::NewEmail)),
     };
+    if let Err(e) = req.check_limit(crate::server::rate_limits::Attempt::SignIn, Some(&session.email)) {
+        return req.fail_back_to(&back, ChangeEmail::PATH, e);
+    }
     match account::request_email_change(&req.app, &session, &current_password, &new_email).await {
         Ok(()) => {
             req.redirect_html_form(&Notice::EmailChangeRequested.on(paths::PROFILE));
@@ -171,4 +178,17 @@ pub async fn confirm_email_change(token: String) -> Result<(), AppError> {
             req.fail(e)
         }
     }
+}
+
+/// How guessable a new password is, for the hint under the field while the user types. `None`: fine.
+/// The same check as on submit; the password is only looked at, never stored or logged.
+#[server(endpoint = "password_feedback")]
+pub async fn password_feedback(password: String, name: String, email: String) -> Result<Option<String>, AppError> {
+    use crate::domain::Password;
+    use crate::server::passwords::check_strength;
+
+    Ok(match Password::parse(&password) {
+        Err(e) => Some(e.message),
+        Ok(password) => check_strength(&password, &[&name, &email]).err().map(|e| e.message),
+    })
 }

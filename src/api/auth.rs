@@ -16,10 +16,14 @@ pub async fn register(name: String, email: String, password: String) -> Result<(
     use crate::domain::{DisplayName, Email, Password};
     use crate::routes::{check_email_url, encode_query_value, paths, MailSent};
     use crate::server::auth::{self, SignUpOutcome};
+    use crate::server::rate_limits::Attempt;
 
     let req = RequestContext::get();
     // Without JavaScript, a refused form comes back with what was typed (never the password).
     let back = format!("{}?name={}&email={}", paths::REGISTER, encode_query_value(&name), encode_query_value(&email));
+    if let Err(e) = req.check_limit(Attempt::SignUp, None) {
+        return req.fail_back_to(&back, Register::PATH, e);
+    }
     let parsed =
         DisplayName::parse(&name).and_then(|name| Ok((name, Email::parse(&email)?, Password::parse(&password)?)));
     let (name, email, password) = match parsed {
@@ -45,18 +49,22 @@ pub async fn login(email: String, password: String) -> Result<(), AppError> {
     use super::request::RequestContext;
     use crate::routes::{encode_query_value, paths};
     use crate::server::auth;
+    use crate::server::rate_limits::Attempt;
 
     let req = RequestContext::get();
+    let back = format!("{}?email={}", paths::LOGIN, encode_query_value(email.trim()));
+    // Counted before the password is checked: while an account is throttled even the right password gets
+    // the same answer, so guessing gains nothing.
+    if let Err(e) = req.check_limit(Attempt::SignIn, Some(&email)) {
+        return req.fail_back_to(&back, Login::PATH, e);
+    }
     match auth::sign_in(&req.app, &email, &password, &req.client).await {
         Ok(session_token) => {
             req.start_session(session_token).await;
             leptos_axum::redirect(paths::PROFILE);
             Ok(())
         }
-        Err(e) => {
-            let back = format!("{}?email={}", paths::LOGIN, encode_query_value(email.trim()));
-            req.fail_back_to(&back, Login::PATH, e)
-        }
+        Err(e) => req.fail_back_to(&back, Login::PATH, e),
     }
 }
 
@@ -116,12 +124,16 @@ pub async fn resend_verification(email: String) -> Result<(), AppError> {
     use crate::domain::Email;
     use crate::routes::{check_email_url, MailSent};
     use crate::server::auth;
+    use crate::server::rate_limits::Attempt;
 
     let req = RequestContext::get();
     let email = match Email::parse(&email) {
         Ok(email) => email,
         Err(e) => return req.fail(e),
     };
+    if let Err(e) = req.check_limit(Attempt::Mail, Some(email.as_str())) {
+        return req.fail(e);
+    }
     leptos_axum::redirect(&check_email_url(email.as_str(), MailSent::Verification, true));
     req.mark_link_requested();
     auth::resend_verification(&req.app, email);
@@ -135,6 +147,7 @@ pub async fn send_magic_link(email: String) -> Result<(), AppError> {
     use crate::domain::Email;
     use crate::routes::{check_email_url, encode_query_value, paths, MailSent};
     use crate::server::auth;
+    use crate::server::rate_limits::Attempt;
 
     let req = RequestContext::get();
     let email = match Email::parse(&email) {
@@ -144,6 +157,10 @@ pub async fn send_magic_link(email: String) -> Result<(), AppError> {
             return req.fail_back_to(&back, SendMagicLink::PATH, e);
         }
     };
+    if let Err(e) = req.check_limit(Attempt::Mail, Some(email.as_str())) {
+        let back = format!("{}?email={}", paths::MAGIC_LINK, encode_query_value(email.as_str()));
+        return req.fail_back_to(&back, SendMagicLink::PATH, e);
+    }
     leptos_axum::redirect(&check_email_url(email.as_str(), MailSent::MagicLink, false));
     req.mark_link_requested();
     auth::send_magic_link(&req.app, email);
@@ -157,6 +174,7 @@ pub async fn request_password_reset(email: String) -> Result<(), AppError> {
     use crate::domain::Email;
     use crate::routes::{check_email_url, encode_query_value, paths, MailSent};
     use crate::server::account;
+    use crate::server::rate_limits::Attempt;
 
     let req = RequestContext::get();
     let email = match Email::parse(&email) {
@@ -166,6 +184,10 @@ pub async fn request_password_reset(email: String) -> Result<(), AppError> {
             return req.fail_back_to(&back, RequestPasswordReset::PATH, e);
         }
     };
+    if let Err(e) = req.check_limit(Attempt::Mail, Some(email.as_str())) {
+        let back = format!("{}?email={}", paths::FORGOT_PASSWORD, encode_query_value(email.as_str()));
+        return req.fail_back_to(&back, RequestPasswordReset::PATH, e);
+    }
     leptos_axum::redirect(&check_email_url(email.as_str(), MailSent::PasswordReset, false));
     account::request_password_reset(&req.app, email);
     Ok(())

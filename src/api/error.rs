@@ -25,6 +25,9 @@ pub enum AppError {
     SignInRequired,
     #[error("Your session has ended. Please log in again.")]
     SessionEnded,
+    /// Too many attempts from this address or for this account; the same answer whatever the password.
+    #[error("Too many attempts. Please wait {} and try again.", describe_wait(*retry_after_secs))]
+    RateLimited { retry_after_secs: u64 },
     /// Something broke on the server; the details are in the server log only.
     #[error("Something went wrong on our side. Please try again in a moment.")]
     Unexpected,
@@ -40,6 +43,16 @@ impl AppError {
             AppError::Invalid { field, .. } => Some(*field),
             _ => None,
         }
+    }
+}
+
+/// "30 seconds", "a minute", "12 minutes", "2 hours".
+fn describe_wait(secs: u64) -> String {
+    match secs {
+        0..=59 => format!("{secs} seconds"),
+        60..=119 => "a minute".into(),
+        120..=5399 => format!("{} minutes", secs.div_ceil(60)),
+        _ => format!("{} hours", secs.div_ceil(3600)),
     }
 }
 

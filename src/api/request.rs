@@ -4,6 +4,7 @@
 use super::AppError;
 use crate::routes::Notice;
 use crate::server::middleware::{link_cookie, session_cookie};
+use crate::server::rate_limits::Attempt;
 use crate::server::sessions::{ClientInfo, CurrentSession, Lookup};
 use crate::server::AppState;
 use axum::http::{header, request::Parts, StatusCode};
@@ -80,6 +81,19 @@ impl RequestContext {
         }
     }
 
+    /// Counts an attempt against the rate limits (see `server::rate_limits`). Over the limit, the error
+    /// to return: 429 with `Retry-After` for the hydrated page, the message on the form without JavaScript.
+    pub fn check_limit(&self, attempt: Attempt, account: Option<&str>) -> Result<(), AppError> {
+        let ip = self.client.ip.as_deref().and_then(|ip| ip.parse().ok());
+        let Err(wait) = self.app.limits.check(attempt, ip, account) else { return Ok(()) };
+        let secs = wait.as_secs().max(1);
+        if let Some(res) = use_context::<ResponseOptions>() {
+            res.insert_header(header::RETRY_AFTER, secs.into());
+        }
+        tracing::warn!(target: "audit", event = "rate_limited", attempt = ?attempt, "account event");
+        Err(AppError::RateLimited { retry_after_secs: secs })
+    }
+
     /// Remembers that this browser asked for a mailed sign-in link (see `link_cookie`).
     pub fn mark_link_requested(&self) {
         if let Some(cookies) = &self.cookies {
@@ -152,6 +166,7 @@ fn status_of(error: &AppError) -> StatusCode {
         AppError::InvalidCredentials | AppError::SignInRequired | AppError::SessionEnded => StatusCode::UNAUTHORIZED,
         AppError::EmailNotVerified => StatusCode::FORBIDDEN,
         AppError::EmailTaken => StatusCode::CONFLICT,
+        AppError::RateLimited { .. } => StatusCode::TOO_MANY_REQUESTS,
         AppError::Unexpected => StatusCode::INTERNAL_SERVER_ERROR,
     }
 }

@@ -4,6 +4,7 @@
 use crate::api::account::{ChangeEmail, ChangePassword};
 use crate::components::alert::{query_value, Alert, AlertKind, FormError};
 use crate::components::form_field::FormField;
+use crate::components::password_strength::PasswordStrength;
 use crate::components::sessions_list::SessionsChanged;
 use crate::components::submit_button::SubmitButton;
 use crate::domain::Field;
@@ -43,15 +44,17 @@ fn ChangePasswordForm() -> impl IntoView {
             <ActionForm action node_ref=form attr:class="form" attr:novalidate=true>
                 <FormError error/>
                 <FormField form="change-password" field=Field::CurrentPassword label="Current password" input_type="password" autocomplete="current-password" error/>
-                <FormField
-                    form="change-password"
-                    field=Field::NewPassword
-                    label="New password"
-                    input_type="password"
-                    autocomplete="new-password"
-                    hint="At least 12 characters. Your other devices will be signed out."
-                    error
-                />
+                <PasswordStrength input_id="change-password-field-new_password">
+                    <FormField
+                        form="change-password"
+                        field=Field::NewPassword
+                        label="New password"
+                        input_type="password"
+                        autocomplete="new-password"
+                        hint="At least 12 characters. Your other devices will be signed out."
+                        error
+                    />
+                </PasswordStrength>
                 <FormField form="change-password" field=Field::NewPasswordConfirm label="Confirm new password" input_type="password" autocomplete="new-password" error/>
                 <SubmitButton label="Change password" pending=action.pending() class="button"/>
             </ActionForm>

@@ -6,6 +6,7 @@ pub mod auth_card;
 pub mod avatar_upload;
 pub mod form_field;
 pub mod name_editor;
+pub mod password_strength;
 pub mod sessions_list;
 pub mod submit_button;
 pub mod time;

@@ -2,6 +2,7 @@ use crate::api::auth::Register;
 use crate::components::alert::{query_value, FormError};
 use crate::components::auth_card::AuthCard;
 use crate::components::form_field::FormField;
+use crate::components::password_strength::PasswordStrength;
 use crate::components::submit_button::SubmitButton;
 use crate::domain::Field;
 use crate::routes::paths;
@@ -19,14 +20,16 @@ pub fn RegisterPage() -> impl IntoView {
                 <FormError error/>
                 <FormField field=Field::Name label="Name" input_type="text" autocomplete="name" value=query_value("name") error/>
                 <FormField field=Field::Email label="Email" input_type="email" autocomplete="email" value=query_value("email") error/>
-                <FormField
-                    field=Field::Password
-                    label="Password"
-                    input_type="password"
-                    autocomplete="new-password"
-                    hint="At least 12 characters. A few unrelated words work well."
-                    error
-                />
+                <PasswordStrength input_id="field-password">
+                    <FormField
+                        field=Field::Password
+                        label="Password"
+                        input_type="password"
+                        autocomplete="new-password"
+                        hint="At least 12 characters. A few unrelated words work well."
+                        error
+                    />
+                </PasswordStrength>
                 <SubmitButton label="Create account" pending=register.pending()/>
             </ActionForm>
             <p class="card-footer">"Already have an account? " <a href=paths::LOGIN>"Log in"</a></p>

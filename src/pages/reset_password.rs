@@ -2,6 +2,7 @@ use crate::api::auth::{check_reset_link, ResetPassword};
 use crate::components::alert::{Alert, AlertKind, FormError};
 use crate::components::auth_card::AuthCard;
 use crate::components::form_field::FormField;
+use crate::components::password_strength::PasswordStrength;
 use crate::components::submit_button::SubmitButton;
 use crate::domain::Field;
 use crate::routes::paths;
@@ -43,14 +44,16 @@ pub fn ResetPasswordPage() -> impl IntoView {
                                 <ActionForm action=reset attr:class="form" attr:novalidate=true>
                                     <FormError error/>
                                     <input type="hidden" name="token" value=token/>
-                                    <FormField
-                                        field=Field::NewPassword
-                                        label="New password"
-                                        input_type="password"
-                                        autocomplete="new-password"
-                                        hint="At least 12 characters. A few unrelated words work well."
-                                        error
-                                    />
+                                    <PasswordStrength input_id="field-new_password">
+                                        <FormField
+                                            field=Field::NewPassword
+                                            label="New password"
+                                            input_type="password"
+                                            autocomplete="new-password"
+                                            hint="At least 12 characters. A few unrelated words work well."
+                                            error
+                                        />
+                                    </PasswordStrength>
                                     <FormField
                                         field=Field::NewPasswordConfirm
                                         label="Confirm new password"

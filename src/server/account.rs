@@ -6,6 +6,7 @@ use super::auth::in_background;
 use super::email_tokens::{self, Purpose};
 use super::emails;
 use super::error::Error;
+use super::passwords;
 use super::sessions::{self, CurrentSession};
 use super::state::AppState;
 use super::users::{self, Created, User};
@@ -38,6 +39,10 @@ pub async fn reset_link_is_usable(app: &AppState, token: &str) -> Result<bool, E
 /// may have signed in with it) and every other mailed link dies; the user then logs in with the new
 /// password. All of it happens in one transaction: a failure halfway leaves the link usable.
 pub async fn reset_password(app: &AppState, token: &str, password: &Password) -> Result<(), Error> {
+    let link =
+        email_tokens::peek(&app.db, app.now(), token, &[Purpose::ResetPassword]).await?.ok_or(AppError::InvalidLink)?;
+    let owner = users::get(&app.db, &link.user_id).await?.ok_or(AppError::InvalidLink)?;
+    passwords::check_strength(password, &[&owner.name, &owner.email]).map_err(|e| e.on(Field::NewPassword))?;
     let password_hash = app.passwords.hash(password).await?;
     let now = app.now();
     let mut tx = app.db.begin().await?;
@@ -73,6 +78,7 @@ pub async fn change_password(
             InputError::new(Field::NewPassword, "Choose a new password that differs from the current one.").into()
         );
     }
+    passwords::check_strength(new, &[&user.name, &user.email]).map_err(|e| e.on(Field::NewPassword))?;
     let password_hash = app.passwords.hash(new).await?;
     let mut tx = app.db.begin().await?;
     users::set_password(&mut *tx, &user.id, app.now(), &password_hash).await?;

@@ -8,6 +8,7 @@ use super::audit;
 use super::email_tokens::{self, Purpose};
 use super::emails;
 use super::error::Error;
+use super::passwords;
 use super::sessions::{self, ClientInfo, CurrentSession};
 use super::state::AppState;
 use super::users::{self, Created, User};
@@ -29,6 +30,7 @@ pub async fn sign_up(
     password: Password,
     client: &ClientInfo,
 ) -> Result<SignUpOutcome, Error> {
+    passwords::check_strength(&password, &[name.as_str(), email.as_str()])?;
     // Hash first, whatever happens next, so a taken address answers as slowly as a new one.
     let password_hash = app.passwords.hash(&password).await?;
     let now = app.now();

@@ -78,5 +78,6 @@ pub async fn page(State(app): State<AppState>, Extension(client): Extension<Clie
         _ => html.push_str("<p>The outbox is empty.</p>"),
     }
     html.push_str("</main></body></html>");
-    Html(html).into_response()
+    let policy = "default-src 'none'; style-src 'self'; base-uri 'none'; form-action 'none'; frame-ancestors 'none'";
+    ([(axum::http::header::CONTENT_SECURITY_POLICY, policy)], Html(html)).into_response()
 }

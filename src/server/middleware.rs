@@ -200,7 +200,23 @@ pub async fn security_headers(State(app): State<AppState>, req: Request, next: N
     res
 }
 
-/// A plain 404 for anything unknown outside the app's pages.
-pub async fn not_found() -> Response<Body> {
-    (StatusCode::NOT_FOUND, "Not found").into_response()
+/// A server function that could not even read its arguments (a truncated or mistyped body, a wrong
+/// encoding) is the client's mistake, yet the framework answers 500. Errors the app itself reports carry
+/// their own status; these, and only these, are turned into 400.
+pub async fn malformed_calls_are_client_errors(req: Request, next: Next) -> Response {
+    let is_server_fn = req.uri().path().starts_with("/api/");
+    let res = next.run(req).await;
+    if !is_server_fn
+        || res.status() != StatusCode::INTERNAL_SERVER_ERROR
+        || !res.headers().contains_key("serverfnerror")
+    {
+        return res;
+    }
+    let (mut parts, body) = res.into_parts();
+    let bytes = axum::body::to_bytes(body, 64 * 1024).await.unwrap_or_default();
+    // `AppError::Transport` is what the framework's own failures become (see `api::error`).
+    if bytes.starts_with(br#"{"Transport""#) {
+        parts.status = StatusCode::BAD_REQUEST;
+    }
+    Response::from_parts(parts, Body::from(bytes))
 }

@@ -16,6 +16,7 @@ pub mod images;
 pub mod mail;
 pub mod middleware;
 pub mod passwords;
+pub mod rate_limits;
 pub mod secrets;
 pub mod sessions;
 pub mod settings;

@@ -5,7 +5,7 @@
 //! instead of starving page requests or exhausting memory.
 
 use super::error::Error;
-use crate::domain::Password;
+use crate::domain::{Field, InputError, Password};
 use argon2::password_hash::{PasswordHash, PasswordHasher as _, PasswordVerifier as _, SaltString};
 use argon2::{Algorithm, Argon2, Params, Version};
 use rand_core::OsRng;
@@ -15,6 +15,60 @@ use tokio::sync::Semaphore;
 pub const MEMORY_KIB: u32 = 19456;
 pub const ITERATIONS: u32 = 2;
 pub const PARALLELISM: u32 = 1;
+
+/// zxcvbn's score runs 0 to 4; 3 means "safely unguessable" (more than 10^8 guesses), which a long
+/// passphrase reaches easily and a common password, a keyboard walk or a repeat never does.
+const MIN_SCORE: zxcvbn::Score = zxcvbn::Score::Three;
+
+/// Refuses a new password that is easy to guess, with the reason and what to do instead (NIST SP 800-63B
+/// §5.1.1.2: compare against common and breached-looking passwords; no composition rules). The user's own
+/// name and address count as easy to guess too.
+pub fn check_strength(password: &Password, user_inputs: &[&str]) -> Result<(), InputError> {
+    // zxcvbn matches its dictionaries in lower case; the name and address count as words of their own too.
+    let owned: Vec<String> = user_inputs
+        .iter()
+        .flat_map(|s| {
+            std::iter::once(s.to_lowercase()).chain(s.split(|c: char| !c.is_alphanumeric()).map(str::to_lowercase))
+        })
+        .filter(|s| s.chars().count() > 2)
+        .collect();
+    let inputs: Vec<&str> = owned.iter().map(String::as_str).collect();
+    // zxcvbn ranks a name like any dictionary word; a password that is little more than the user's own
+    // name or address is refused outright, with its own reason.
+    let mut rest = password.expose().to_lowercase();
+    for word in &inputs {
+        rest = rest.replace(word, "");
+    }
+    if rest.chars().filter(|c| c.is_alphanumeric()).count() < 6 && rest != password.expose().to_lowercase() {
+        return Err(InputError::new(
+            Field::Password,
+            "This password is mostly your name or email address, which others can guess. Use words of your own.",
+        ));
+    }
+    let estimate = zxcvbn::zxcvbn(password.expose(), &inputs);
+    if estimate.score() >= MIN_SCORE {
+        return Ok(());
+    }
+    let mut message = String::from("This password is too easy to guess.");
+    if let Some(feedback) = estimate.feedback() {
+        if let Some(warning) = feedback.warning() {
+            message = format!("This password is too easy to guess: {}", lowercase_first(&warning.to_string()));
+        }
+        if let Some(suggestion) = feedback.suggestions().first() {
+            message.push(' ');
+            message.push_str(&suggestion.to_string());
+        }
+    }
+    if !message.contains("word") {
+        message.push_str(" Add another word or two that are not your name or email.");
+    }
+    Err(InputError::new(Field::Password, message))
+}
+
+fn lowercase_first(s: &str) -> String {
+    let mut chars = s.chars();
+    chars.next().map(|c| c.to_lowercase().chain(chars).collect()).unwrap_or_default()
+}
 
 #[derive(Clone)]
 pub struct Passwords {
@@ -91,6 +145,18 @@ impl Passwords {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn common_and_personal_passwords_are_refused_with_a_reason() {
+        let weak = |p: &str, inputs: &[&str]| check_strength(&Password::parse(p).unwrap(), inputs).err();
+        let e = weak("password1234", &[]).expect("a common password");
+        assert!(e.message.contains("common"), "{}", e.message);
+        assert!(weak("qwertyuiopasdf", &[]).is_some());
+        assert!(weak("aaaaaaaaaaaa", &[]).is_some());
+        assert!(weak("adalovelace1", &["Ada Lovelace", "ada@example.com"]).is_some());
+        assert!(weak("correct horse battery staple", &[]).is_none());
+        assert!(weak("il pleut des cordes 🌧 sur la ville de Nantes ce soir, dit-elle", &[]).is_none());
+    }
 
     #[tokio::test]
     async fn hashes_are_argon2id_with_the_required_cost_and_verify() {

@@ -2,7 +2,7 @@
 //! an environment variable. Anything invalid stops the server at start with a message naming the key.
 
 use lettre::message::Mailbox;
-use std::{collections::BTreeMap, fmt, net::SocketAddr, path::PathBuf, str::FromStr, time::Duration};
+use std::{collections::BTreeMap, fmt, net::SocketAddr, num::NonZeroU32, path::PathBuf, str::FromStr, time::Duration};
 use url::Url;
 
 #[derive(Clone, Debug)]
@@ -14,6 +14,17 @@ pub struct Settings {
     pub sessions: SessionSettings,
     pub tokens: TokenSettings,
     pub storage: StorageSettings,
+    pub limits: LimitSettings,
+}
+
+/// Attempts allowed per hour, by kind and key.
+#[derive(Clone, Debug)]
+pub struct LimitSettings {
+    pub sign_in_per_account: NonZeroU32,
+    pub sign_in_per_ip: NonZeroU32,
+    pub sign_up_per_ip: NonZeroU32,
+    pub mail_per_account: NonZeroU32,
+    pub mail_per_ip: NonZeroU32,
 }
 
 #[derive(Clone, Debug)]
@@ -153,6 +164,13 @@ impl Settings {
                 reset_password_ttl: src.get(&RESET_PASSWORD_TTL, "1h", parse_duration)?,
                 change_email_ttl: src.get(&CHANGE_EMAIL_TTL, "24h", parse_duration)?,
             },
+            limits: LimitSettings {
+                sign_in_per_account: src.get(&LIMIT_SIGN_IN_PER_ACCOUNT, "100", parse_per_hour)?,
+                sign_in_per_ip: src.get(&LIMIT_SIGN_IN_PER_IP, "300", parse_per_hour)?,
+                sign_up_per_ip: src.get(&LIMIT_SIGN_UP_PER_IP, "30", parse_per_hour)?,
+                mail_per_account: src.get(&LIMIT_MAIL_PER_ACCOUNT, "5", parse_per_hour)?,
+                mail_per_ip: src.get(&LIMIT_MAIL_PER_IP, "50", parse_per_hour)?,
+            },
             storage: StorageSettings {
                 avatar_max_bytes: src.get(&AVATAR_MAX_BYTES, "5MB", parse_size)?,
                 s3: match src.get(&S3_BUCKET, "", |s| Ok(s.to_owned()))? {
@@ -205,6 +223,12 @@ const S3_BUCKET: Key = Key { file: "storage.s3_bucket", env: "APP_S3_BUCKET" };
 const S3_ENDPOINT: Key = Key { file: "storage.s3_endpoint", env: "APP_S3_ENDPOINT" };
 const S3_REGION: Key = Key { file: "storage.s3_region", env: "APP_S3_REGION" };
 
+const LIMIT_SIGN_IN_PER_ACCOUNT: Key = Key { file: "limits.sign_in_per_account", env: "APP_LIMIT_SIGN_IN_PER_ACCOUNT" };
+const LIMIT_SIGN_IN_PER_IP: Key = Key { file: "limits.sign_in_per_ip", env: "APP_LIMIT_SIGN_IN_PER_IP" };
+const LIMIT_SIGN_UP_PER_IP: Key = Key { file: "limits.sign_up_per_ip", env: "APP_LIMIT_SIGN_UP_PER_IP" };
+const LIMIT_MAIL_PER_ACCOUNT: Key = Key { file: "limits.mail_per_account", env: "APP_LIMIT_MAIL_PER_ACCOUNT" };
+const LIMIT_MAIL_PER_IP: Key = Key { file: "limits.mail_per_ip", env: "APP_LIMIT_MAIL_PER_IP" };
+
 /// Every setting, in the order the README documents them.
 pub const KEYS: &[&Key] = &[
     &SITE_ADDR,
@@ -227,6 +251,11 @@ pub const KEYS: &[&Key] = &[
     &S3_BUCKET,
     &S3_ENDPOINT,
     &S3_REGION,
+    &LIMIT_SIGN_IN_PER_ACCOUNT,
+    &LIMIT_SIGN_IN_PER_IP,
+    &LIMIT_SIGN_UP_PER_IP,
+    &LIMIT_MAIL_PER_ACCOUNT,
+    &LIMIT_MAIL_PER_IP,
 ];
 
 #[derive(Debug, thiserror::Error)]
@@ -350,6 +379,10 @@ pub fn parse_duration(s: &str) -> Result<Duration, String> {
         return Err(format!("'{s}' must be longer than zero"));
     }
     n.checked_mul(seconds).map(Duration::from_secs).ok_or_else(problem)
+}
+
+fn parse_per_hour(s: &str) -> Result<NonZeroU32, String> {
+    s.parse::<NonZeroU32>().map_err(|_| format!("'{s}' is not a number of attempts per hour (1 or more)"))
 }
 
 /// Sizes are a whole number of bytes, or with a unit: `512KB`, `5MB` (binary: 1 MB = 1024 × 1024 bytes).

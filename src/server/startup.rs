@@ -3,6 +3,7 @@
 use super::clock::{Clock, SystemClock};
 use super::mail::Mailer;
 use super::passwords::Passwords;
+use super::rate_limits::RateLimits;
 use super::settings::{Environment, Settings};
 use super::state::AppState;
 use super::storage::Storage;
@@ -43,6 +44,7 @@ impl Application {
         let mailer = Mailer::from_settings(&settings)?;
         let passwords = Passwords::new().map_err(|e| e.to_string())?;
         let storage = Storage::from_settings(&settings)?;
+        let limits = Arc::new(RateLimits::new(&settings.limits, clock.clone()));
         let listener = match listener {
             Some(listener) => listener,
             None => TcpListener::bind(settings.site.addr)
@@ -57,6 +59,7 @@ impl Application {
             mailer: Arc::new(mailer),
             passwords,
             storage,
+            limits,
         };
         Ok(Self { listener, state })
     }
@@ -108,6 +111,7 @@ async fn purge_periodically(app: AppState) {
             Ok(_) => {}
             Err(e) => tracing::warn!(error = %e, "could not purge expired sessions"),
         }
+        app.limits.forget_recovered();
         if let Err(e) = email_tokens::purge_expired(&app.db, now).await {
             tracing::warn!(error = %e, "could not purge expired email tokens");
         }

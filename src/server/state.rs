@@ -4,6 +4,7 @@ use super::clock::{Clock, UnixTime};
 use super::db::Db;
 use super::mail::Mailer;
 use super::passwords::Passwords;
+use super::rate_limits::RateLimits;
 use super::settings::Settings;
 use super::storage::Storage;
 use axum::extract::FromRef;
@@ -19,6 +20,7 @@ pub struct AppState {
     pub mailer: Arc<Mailer>,
     pub passwords: Passwords,
     pub storage: Storage,
+    pub limits: Arc<RateLimits>,
 }
 
 impl AppState {

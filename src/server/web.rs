@@ -1,13 +1,13 @@
 //! The axum router: Leptos pages and server functions, static files, and the layers around them.
 
-use super::middleware::{refuse_cross_site, resolve_session, security_headers};
+use super::middleware::{malformed_calls_are_client_errors, refuse_cross_site, resolve_session, security_headers};
 use super::settings::Environment;
 use super::state::AppState;
 use super::{avatars, dev_mailbox};
 use crate::app::{shell, App};
 use axum::extract::DefaultBodyLimit;
 use axum::extract::Request;
-use axum::middleware::from_fn_with_state;
+use axum::middleware::{from_fn, from_fn_with_state};
 use axum::routing::{get, post};
 use axum::Router;
 use leptos::prelude::provide_context;
@@ -46,6 +46,7 @@ pub fn router(state: AppState) -> Router {
         .layer(RequestBodyLimitLayer::new(avatar_limit));
     pages
         .merge(uploads)
+        .layer(from_fn(malformed_calls_are_client_errors))
         .layer(from_fn_with_state(state.clone(), resolve_session))
         .layer(from_fn_with_state(state.clone(), refuse_cross_site))
         .layer(CookieManagerLayer::new())
