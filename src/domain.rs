@@ -203,6 +203,49 @@ impl fmt::Debug for Password {
 }
 
 #[cfg(test)]
+mod properties {
+    use super::*;
+    use proptest::prelude::*;
+
+    proptest! {
+        #[test]
+        fn email_parsing_never_panics_and_keeps_its_promises(input in "\\PC{0,300}") {
+            if let Ok(email) = Email::parse(&input) {
+                let s = email.as_str();
+                prop_assert!(s.len() <= Email::MAX_LEN);
+                prop_assert_eq!(s, s.trim());
+                prop_assert_eq!(s.to_lowercase(), s);
+                prop_assert_eq!(s.matches('@').count(), 1);
+                prop_assert!(!s.chars().any(|c| c.is_whitespace() || c.is_control()));
+            }
+        }
+
+        #[test]
+        fn emails_built_from_safe_parts_are_accepted(local in "[a-z0-9]{1,20}(\\.[a-z0-9]{1,10})?", domain in "[a-z0-9]{1,20}\\.[a-z]{2,6}") {
+            let address = format!("{local}@{domain}");
+            prop_assert_eq!(Email::parse(&address.to_uppercase()).map(|e| e.as_str().to_owned()), Ok(address));
+        }
+
+        #[test]
+        fn names_are_trimmed_bounded_and_visible(input in "\\PC{0,200}|[ \\t\\u{202E}\\u{0000}-\\u{001F}a-z]{0,100}") {
+            if let Ok(name) = DisplayName::parse(&input) {
+                let s = name.as_str();
+                prop_assert_eq!(s, s.trim());
+                let graphemes = s.graphemes(true).count();
+                prop_assert!((1..=DisplayName::MAX_GRAPHEMES).contains(&graphemes));
+                prop_assert!(!s.chars().any(|c| c.is_control() || is_bidi_control(c)));
+            }
+        }
+
+        #[test]
+        fn passwords_are_accepted_exactly_by_length(input in "\\PC{0,300}") {
+            let chars = input.chars().count();
+            prop_assert_eq!(Password::parse(&input).is_ok(), (Password::MIN_CHARS..=Password::MAX_CHARS).contains(&chars));
+        }
+    }
+}
+
+#[cfg(test)]
 mod tests {
     use super::*;
 

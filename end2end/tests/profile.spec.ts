@@ -57,6 +57,23 @@ for (const js of [true, false]) {
   });
 }
 
+test("markup in a name stays text after hydration", async ({ page }) => {
+  await signUpAndVerify(page, "Plain", uniqueEmail("markup"), true);
+  let dialogs = 0;
+  page.on("dialog", (d) => {
+    dialogs++;
+    void d.dismiss();
+  });
+  await page.getByRole("button", { name: "Change name" }).click();
+  await page.getByLabel("Name", { exact: true }).fill('<img src=x onerror="alert(1)">');
+  await page.getByLabel("Name", { exact: true }).press("Enter");
+  await expect(page.getByRole("heading", { name: 'Hello, <img src=x onerror="alert(1)">' })).toBeVisible();
+  await page.reload();
+  await expect(page.getByRole("heading", { name: 'Hello, <img src=x onerror="alert(1)">' })).toBeVisible();
+  expect(dialogs).toBe(0);
+  await expect(page.locator("h1 img")).toHaveCount(0);
+});
+
 test("Escape cancels the name editor and gives focus back to its button", async ({ page }) => {
   await signUpAndVerify(page, "Grace", uniqueEmail("escape"), true);
   await page.getByRole("button", { name: "Change name" }).click();

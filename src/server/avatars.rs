@@ -14,7 +14,7 @@ use axum::extract::{Multipart, Path, State};
 use axum::http::{header, HeaderMap, HeaderValue, StatusCode};
 use axum::response::{IntoResponse, Redirect, Response};
 use axum::Extension;
-use std::sync::{Arc, LazyLock};
+use std::sync::Arc;
 use tokio::sync::Semaphore;
 use unicode_segmentation::UnicodeSegmentation;
 
@@ -22,8 +22,9 @@ use unicode_segmentation::UnicodeSegmentation;
 pub const MULTIPART_OVERHEAD: u64 = 64 * 1024;
 
 /// Decoding a large picture takes a lot of memory and CPU: at most one per core at a time.
-static DECODING: LazyLock<Arc<Semaphore>> =
-    LazyLock::new(|| Arc::new(Semaphore::new(std::thread::available_parallelism().map(|n| n.get()).unwrap_or(1))));
+pub fn decoding_permits() -> Arc<Semaphore> {
+    Arc::new(Semaphore::new(std::thread::available_parallelism().map(|n| n.get()).unwrap_or(1)))
+}
 
 /// The form field the file comes in.
 pub const FIELD: &str = "avatar";
@@ -50,7 +51,7 @@ pub async fn upload(
         let bytes = read_file(multipart.map_err(|_| AvatarProblem::Missing)?, max).await?;
         let jpeg = {
             // The permit travels with the work, so a dropped request cannot free it early (see passwords.rs).
-            let permit = DECODING.clone().acquire_owned().await.map_err(|_| AvatarProblem::Failed)?;
+            let permit = app.decoding.clone().acquire_owned().await.map_err(|_| AvatarProblem::Failed)?;
             tokio::task::spawn_blocking(move || {
                 let result = images::avatar_from_upload(&bytes);
                 drop(permit);

@@ -30,6 +30,25 @@ pub fn new_id() -> String {
 }
 
 #[cfg(test)]
+mod properties {
+    use super::*;
+    use proptest::prelude::*;
+
+    proptest! {
+        /// Tokens and cookie values come from the client: whatever they are, the checks never panic and
+        /// only the exact shape of our tokens gets through to the database.
+        #[test]
+        fn token_checks_take_anything(input in "\\PC{0,100}|[A-Za-z0-9_=/+-]{40,46}") {
+            let accepted = is_well_formed(&input);
+            prop_assert_eq!(accepted, input.len() == 43 && input.bytes().all(|b| b.is_ascii_alphanumeric() || b == b'-' || b == b'_'));
+            let hash = hash_token(&input);
+            prop_assert_eq!(hash.len(), 64);
+            prop_assert_eq!(hash, hash_token(&input));
+        }
+    }
+}
+
+#[cfg(test)]
 mod tests {
     use super::*;
 

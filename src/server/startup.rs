@@ -60,6 +60,7 @@ impl Application {
             passwords,
             storage,
             limits,
+            decoding: super::avatars::decoding_permits(),
         };
         Ok(Self { listener, state })
     }
@@ -141,6 +142,8 @@ pub async fn shutdown_signal() {
 /// The binary's entry point: settings from `Leptos.toml` and the environment, then serve.
 pub async fn run_from_env() -> ExitCode {
     tracing_subscriber::fmt()
+        // Colours for a person at a terminal; plain lines for log files and collectors.
+        .with_ansi(std::io::IsTerminal::is_terminal(&std::io::stdout()))
         .with_env_filter(
             tracing_subscriber::EnvFilter::try_from_default_env()
                 .unwrap_or_else(|_| "info,sqlx=warn,tower_http=info".into()),

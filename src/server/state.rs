@@ -21,6 +21,8 @@ pub struct AppState {
     pub passwords: Passwords,
     pub storage: Storage,
     pub limits: Arc<RateLimits>,
+    /// Image decodes allowed at once (see `avatars`).
+    pub decoding: Arc<tokio::sync::Semaphore>,
 }
 
 impl AppState {

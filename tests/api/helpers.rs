@@ -54,9 +54,14 @@ fn init_logging() {
     });
 }
 
-/// A browser-like client: keeps cookies, does not follow redirects (tests look at each hop).
+/// A browser-like client: keeps cookies, does not follow redirects (tests look at each hop). A request
+/// that hangs fails its test instead of stalling the run.
 pub fn browser() -> Client {
-    Client::builder().cookie_store(true).redirect(redirect::Policy::none()).build().unwrap()
+    client_builder().build().unwrap()
+}
+
+pub fn client_builder() -> reqwest::ClientBuilder {
+    Client::builder().cookie_store(true).redirect(redirect::Policy::none()).timeout(std::time::Duration::from_secs(30))
 }
 
 impl TestApp {
@@ -110,12 +115,7 @@ impl TestApp {
 
     /// Signs an existing, verified user in from another device (a new client with its own user agent).
     pub async fn sign_in_from(&self, email: &str, user_agent: &str) -> Client {
-        let client = Client::builder()
-            .cookie_store(true)
-            .redirect(redirect::Policy::none())
-            .user_agent(user_agent)
-            .build()
-            .unwrap();
+        let client = client_builder().user_agent(user_agent).build().unwrap();
         assert_redirect(&self.login(&client, email, PASSWORD).await, "/profile");
         client
     }
@@ -153,6 +153,25 @@ impl TestApp {
             tokio::time::sleep(std::time::Duration::from_millis(20)).await;
         }
         panic!("no new mail to {to} within 5 s");
+    }
+
+    /// How many mails to `to` with this subject the outbox holds.
+    pub fn mails_about(&self, to: &str, subject: &str) -> usize {
+        self.outbox().iter().filter(|m| m.to == to && m.subject == subject).count()
+    }
+
+    /// Waits for a mail to `to` with this subject beyond the first `before` such, and returns it. Other mails
+    /// sent meanwhile in the background (notices) do not count.
+    pub async fn new_mail_about(&self, to: &str, subject: &str, before: usize) -> Mail {
+        for _ in 0..250 {
+            let mut mails: Vec<Mail> =
+                self.outbox().into_iter().filter(|m| m.to == to && m.subject == subject).collect();
+            if mails.len() > before {
+                return mails.pop().unwrap();
+            }
+            tokio::time::sleep(std::time::Duration::from_millis(20)).await;
+        }
+        panic!("no new mail to {to} about {subject:?} within 5 s");
     }
 
     /// Waits for a mail to `to` with this subject (sent in the background) and returns the newest such.
@@ -217,6 +236,11 @@ pub fn read_outbox(dir: &std::path::Path) -> Vec<Mail> {
         .collect();
     mails.sort_by_key(|m| m.modified);
     mails
+}
+
+/// An address as it appears in a query string.
+pub fn encode(value: &str) -> String {
+    reqwest::Url::parse_with_params("http://x/", &[("v", value)]).unwrap().query().unwrap()[2..].to_owned()
 }
 
 pub fn access_token_of(link: &str) -> String {

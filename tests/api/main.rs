@@ -12,5 +12,6 @@ mod logout;
 mod managed_sessions;
 mod profile;
 mod register;
+mod security;
 mod sessions;
 mod startup;
