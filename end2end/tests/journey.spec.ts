@@ -87,6 +87,19 @@ for (const js of [true, false]) {
   });
 }
 
+test("with JavaScript, a weak password is explained while it is typed", async ({ page }) => {
+  await page.goto("/register");
+  await expectHydrated(page, true);
+  await page.getByLabel("Name", { exact: true }).fill("Ada Lovelace");
+  await page.getByLabel("Password", { exact: true }).pressSequentially("password1234");
+  await expect(page.getByText(/too easy to guess/)).toBeVisible();
+  await page.getByLabel("Password", { exact: true }).fill("");
+  await page.getByLabel("Password", { exact: true }).pressSequentially("adalovelace12");
+  await expect(page.getByText(/mostly your name or email address/)).toBeVisible();
+  await page.getByLabel("Password", { exact: true }).pressSequentially(" and the tide tables");
+  await expect(page.getByText("Strong enough.")).toBeVisible();
+});
+
 test("with JavaScript, signing in happens without a full page load", async ({ page }) => {
   const email = uniqueEmail("spa");
   await page.goto("/register");
