@@ -37,7 +37,7 @@ pub fn AvatarUpload(avatar_url: RwSignal<String>, #[prop(into)] name: Signal<Str
         <div class="avatar-block">
             <img class="avatar" src=move || avatar_url.get() alt=move || name.get() width="96" height="96"/>
             <form method="post" action="/api/avatar" enctype="multipart/form-data" class="avatar-form" on:submit=on_submit>
-                <label for="avatar-input" class="avatar-label">"Change avatar"</label>
+                // The input comes first so its focus can be shown on the label styled as a button (CSS `+`).
                 <input
                     id="avatar-input"
                     class="avatar-input"
@@ -47,6 +47,7 @@ pub fn AvatarUpload(avatar_url: RwSignal<String>, #[prop(into)] name: Signal<Str
                     aria-describedby="avatar-hint"
                     on:change=on_change
                 />
+                <label for="avatar-input" class="button button-small avatar-label">"Change avatar"</label>
                 <p id="avatar-hint" class="field-hint">{format!("PNG, JPEG, WebP or GIF, up to {}.", describe_size(max_bytes))}</p>
                 <button type="submit" class="button button-small avatar-submit">"Upload"</button>
             </form>

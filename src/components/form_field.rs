@@ -1,5 +1,6 @@
 use crate::api::AppError;
 use crate::domain::Field;
+use leptos::html;
 use leptos::prelude::*;
 
 /// A labelled input whose error, when the last submission failed because of it, is shown beneath it and
@@ -29,6 +30,18 @@ pub fn FormField(
     let error_id = format!("{id}-error");
     let hint_id = format!("{id}-hint");
     let message = move || error.get().filter(|e| e.field() == Some(field)).map(|e| e.to_string());
+    // A refused submission puts the cursor where the problem is: on the page's first load without
+    // JavaScript (`autofocus`), and in the hydrated page as soon as the answer arrives.
+    let input = NodeRef::<html::Input>::new();
+    Effect::new(move |had_problem: Option<bool>| {
+        let has_problem = message().is_some();
+        if has_problem && had_problem != Some(true) {
+            if let Some(input) = input.get_untracked() {
+                let _ = input.focus();
+            }
+        }
+        has_problem
+    });
     let described_by = {
         let (error_id, hint_id, has_hint) = (error_id.clone(), hint_id.clone(), hint.is_some());
         move || {
@@ -52,6 +65,8 @@ pub fn FormField(
                 type=input_type
                 autocomplete=autocomplete
                 value=value
+                autofocus=move || message().is_some()
+                node_ref=input
                 aria-invalid=move || message().map(|_| "true")
                 aria-describedby=described_by
             />

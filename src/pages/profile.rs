@@ -20,6 +20,12 @@ pub fn ProfilePage() -> impl IntoView {
     let logout = ServerAction::<Logout>::new();
     view! {
         <Title text="Your profile · Authkit"/>
+        <header class="site-header">
+            <a class="brand" href="/profile">"Authkit"</a>
+            <ActionForm action=logout attr:class="logout-form">
+                <SubmitButton label="Logout" pending=logout.pending() class="button button-small"/>
+            </ActionForm>
+        </header>
         <main class="profile-page">
             <NoticeBanner/>
             <Suspense fallback=|| view! { <p class="loading">"Loading your profile…"</p> }>
@@ -34,9 +40,6 @@ pub fn ProfilePage() -> impl IntoView {
                     }
                 })}
             </Suspense>
-            <ActionForm action=logout attr:class="logout-form">
-                <SubmitButton label="Logout" pending=logout.pending() class="button"/>
-            </ActionForm>
         </main>
     }
 }

@@ -1,0 +1,136 @@
+// Accessibility and appearance: an axe-core scan of every page in both colour schemes, a keyboard-only
+// journey, and screenshots of each page at phone and desktop widths (saved under end2end/screenshots/).
+import AxeBuilder from "@axe-core/playwright";
+import { expect, test, type Page } from "@playwright/test";
+import { mkdirSync } from "node:fs";
+import { PASSWORD, signUpAndVerify } from "./actions";
+import { latestLinkTo, uniqueEmail } from "./outbox";
+
+const SHOTS = "screenshots";
+mkdirSync(SHOTS, { recursive: true });
+
+const GUEST_PAGES: [string, string][] = [
+  ["home", "/"],
+  ["register", "/register"],
+  ["login", "/login"],
+  ["magic-link", "/login-with-magic-link"],
+  ["forgot-password", "/forgot-password"],
+  ["check-email", "/check-email?email=ada%40example.com&purpose=verify"],
+  ["reset-password-expired", "/reset-password?token=expired"],
+  ["auth-redirect-invalid", "/auth-redirect?access_token=invalid"],
+  ["not-found", "/no-such-page"],
+];
+
+async function expectAccessible(page: Page, what: string) {
+  const results = await new AxeBuilder({ page }).withTags(["wcag2a", "wcag2aa", "wcag21a", "wcag21aa"]).analyze();
+  const serious = results.violations.filter((v) => v.impact === "serious" || v.impact === "critical");
+  expect(
+    serious.map((v) => `${v.id}: ${v.help} (${v.nodes.map((n) => n.target.join(" ")).join(", ")})`),
+    what,
+  ).toEqual([]);
+}
+
+async function shoot(page: Page, name: string, scheme: string) {
+  for (const [label, width, height] of [
+    ["phone", 320, 640],
+    ["desktop", 1280, 800],
+  ] as const) {
+    await page.setViewportSize({ width, height });
+    // Nothing may stick out sideways, even on the narrowest phone.
+    expect(await page.evaluate(() => document.documentElement.scrollWidth), `${name} at ${width}px`).toBeLessThanOrEqual(width);
+    await page.screenshot({ path: `${SHOTS}/${name}-${label}-${scheme}.png`, fullPage: true });
+  }
+}
+
+for (const scheme of ["light", "dark"] as const) {
+  test(`every guest page is accessible in the ${scheme} theme`, async ({ page }) => {
+    await page.emulateMedia({ colorScheme: scheme });
+    const titles = new Set<string>();
+    for (const [name, path] of GUEST_PAGES) {
+      await page.goto(path);
+      await expect(page.locator("body")).toHaveAttribute("data-hydrated", "true");
+      await expectAccessible(page, `${path} (${scheme})`);
+      titles.add(await page.title());
+      await shoot(page, name, scheme);
+    }
+    expect(titles.size, "a title per page").toBeGreaterThanOrEqual(GUEST_PAGES.length - 1);
+
+    // Error states too.
+    await page.goto("/login");
+    await page.getByLabel("Email", { exact: true }).fill("nobody@example.com");
+    await page.getByLabel("Password", { exact: true }).fill("not the password");
+    await page.getByRole("button", { name: "Login" }).click();
+    await expect(page.getByRole("alert")).toBeVisible();
+    await expectAccessible(page, `login error (${scheme})`);
+    await shoot(page, "login-error", scheme);
+    await page.goto("/register");
+    await page.getByLabel("Name", { exact: true }).fill("Ada");
+    await page.getByLabel("Email", { exact: true }).fill("not an address");
+    await page.getByRole("button", { name: "Create account" }).click();
+    await expect(page.getByLabel("Email", { exact: true })).toBeFocused();
+    await expectAccessible(page, `register error (${scheme})`);
+    await shoot(page, "register-error", scheme);
+  });
+
+  test(`the profile is accessible in the ${scheme} theme`, async ({ page, browser }) => {
+    await page.emulateMedia({ colorScheme: scheme });
+    const email = uniqueEmail(`look-${scheme}`);
+    await signUpAndVerify(page, "Ada Lovelace", email, true);
+    const other = await browser.newContext();
+    const otherPage = await other.newPage();
+    await otherPage.goto("/login");
+    await otherPage.getByLabel("Email", { exact: true }).fill(email);
+    await otherPage.getByLabel("Password", { exact: true }).fill(PASSWORD);
+    await otherPage.getByRole("button", { name: "Login" }).click();
+    await expect(otherPage).toHaveURL(/\/profile$/);
+    await page.reload();
+    await expect(page.locator("body")).toHaveAttribute("data-hydrated", "true");
+    await expectAccessible(page, `profile (${scheme})`);
+    await shoot(page, "profile", scheme);
+    await page.getByRole("button", { name: "Change name" }).click();
+    await expectAccessible(page, `profile, editing the name (${scheme})`);
+    await page.getByRole("button", { name: /Sign out of all other sessions/ }).click();
+    await expectAccessible(page, `profile, confirming sign-out (${scheme})`);
+    await shoot(page, "profile-confirm", scheme);
+    await other.close();
+  });
+}
+
+test("sign up, reach the profile and log out with the keyboard alone", async ({ page }) => {
+  const email = uniqueEmail("keyboard");
+  await page.goto("/");
+  await expect(page.locator("body")).toHaveAttribute("data-hydrated", "true");
+
+  // Tab until the "Register" link has focus, then follow it.
+  async function tabTo(name: RegExp) {
+    for (let i = 0; i < 40; i++) {
+      await page.keyboard.press("Tab");
+      const focused = await page.evaluate(() => {
+        const el = document.activeElement as HTMLElement | null;
+        return { text: (el?.innerText || el?.getAttribute("aria-label") || el?.id || "").trim(), outline: el ? getComputedStyle(el).outlineStyle : "" };
+      });
+      if (name.test(focused.text)) {
+        expect(focused.outline, `a visible focus ring on ${focused.text}`).not.toBe("none");
+        return;
+      }
+    }
+    throw new Error(`could not reach ${name} with Tab`);
+  }
+  await tabTo(/^Register$/);
+  await page.keyboard.press("Enter");
+  await expect(page).toHaveURL(/\/register$/);
+  await tabTo(/^field-name$/);
+  await page.keyboard.type("Keys Only");
+  await page.keyboard.press("Tab");
+  await page.keyboard.type(email);
+  await page.keyboard.press("Tab");
+  await page.keyboard.type(PASSWORD);
+  await page.keyboard.press("Enter");
+  await expect(page.getByRole("heading", { name: "Check your email…" })).toBeVisible();
+
+  await page.goto(await latestLinkTo(email));
+  await expect(page.getByRole("heading", { name: "Hello, Keys Only" })).toBeVisible();
+  await tabTo(/^Logout$/);
+  await page.keyboard.press("Enter");
+  await expect(page).toHaveURL(/\/login\?notice=signed_out$/);
+});
