@@ -3,7 +3,8 @@
 //! The patterns are uap-core's (see `devices/VERSION`; refresh with `scripts/update-user-agent-data.sh`),
 //! matched by the ua-parser crate.
 
-use std::sync::LazyLock;
+use std::collections::HashMap;
+use std::sync::{LazyLock, Mutex};
 
 static EXTRACTOR: LazyLock<Option<ua_parser::Extractor<'static>>> = LazyLock::new(|| {
     let regexes: ua_parser::Regexes<'static> = match serde_json::from_str(include_str!("devices/regexes.json")) {
@@ -25,8 +26,30 @@ pub fn warm_up() {
     LazyLock::force(&EXTRACTOR);
 }
 
+/// Matching a user agent against a thousand patterns costs far more than rendering the rest of a page,
+/// and the same few browsers come back again and again: names are remembered (up to a bound).
+static NAMED: LazyLock<Mutex<HashMap<String, String>>> = LazyLock::new(|| Mutex::new(HashMap::new()));
+const REMEMBERED: usize = 10_000;
+
 pub fn describe(user_agent: Option<&str>) -> String {
-    let (Some(ua), Some(extractor)) = (user_agent.filter(|ua| !ua.trim().is_empty()), EXTRACTOR.as_ref()) else {
+    let Some(ua) = user_agent.filter(|ua| !ua.trim().is_empty()) else {
+        return UNKNOWN.to_owned();
+    };
+    if let Some(name) = NAMED.lock().ok().and_then(|named| named.get(ua).cloned()) {
+        return name;
+    }
+    let name = name_of(ua);
+    if let Ok(mut named) = NAMED.lock() {
+        if named.len() >= REMEMBERED {
+            named.clear();
+        }
+        named.insert(ua.to_owned(), name.clone());
+    }
+    name
+}
+
+fn name_of(ua: &str) -> String {
+    let Some(extractor) = EXTRACTOR.as_ref() else {
         return UNKNOWN.to_owned();
     };
     let (browser, os, device) = extractor.extract(ua);

@@ -2,6 +2,7 @@
 //! HTTP plumbing around the Leptos app. Compiled only with the `ssr` feature.
 
 pub mod account;
+pub mod assets;
 pub mod audit;
 pub mod auth;
 pub mod avatars;

@@ -61,6 +61,7 @@ impl Application {
             storage,
             limits,
             decoding: super::avatars::decoding_permits(),
+            assets: Default::default(),
         };
         Ok(Self { listener, state })
     }
@@ -164,6 +165,7 @@ pub async fn run_from_env() -> ExitCode {
         }
     };
     tracing::info!("listening on http://{}", app.local_addr());
+    tokio::spawn(super::assets::warm_up(app.state().clone()));
     match app.run(shutdown_signal()).await {
         Ok(()) => ExitCode::SUCCESS,
         Err(e) => {

@@ -23,6 +23,7 @@ pub struct AppState {
     pub limits: Arc<RateLimits>,
     /// Image decodes allowed at once (see `avatars`).
     pub decoding: Arc<tokio::sync::Semaphore>,
+    pub assets: super::assets::Assets,
 }
 
 impl AppState {

@@ -1,14 +1,17 @@
 //! The axum router: Leptos pages and server functions, static files, and the layers around them.
 
 use super::middleware::{malformed_calls_are_client_errors, refuse_cross_site, resolve_session, security_headers};
+use super::sessions::Lookup;
 use super::settings::Environment;
 use super::state::AppState;
-use super::{avatars, dev_mailbox};
+use super::{assets, avatars, dev_mailbox};
 use crate::app::{shell, App};
 use axum::extract::DefaultBodyLimit;
 use axum::extract::Request;
+use axum::http::StatusCode;
 use axum::middleware::{from_fn, from_fn_with_state};
 use axum::routing::{get, post};
+use axum::Extension;
 use axum::Router;
 use leptos::prelude::provide_context;
 use leptos_axum::{generate_route_list, LeptosRoutes};
@@ -38,6 +41,7 @@ pub fn router(state: AppState) -> Router {
     }
     let avatar_limit =
         usize::try_from(state.settings.storage.avatar_max_bytes + avatars::MULTIPART_OVERHEAD).unwrap_or(usize::MAX);
+    let api = Router::new().route("/api/session", get(session_status)).route("/pkg/{file}", get(assets::serve));
     let uploads = Router::new()
         .route("/api/avatar", post(avatars::upload))
         .route("/avatars/{name}", get(avatars::serve))
@@ -45,6 +49,7 @@ pub fn router(state: AppState) -> Router {
         .layer(DefaultBodyLimit::disable())
         .layer(RequestBodyLimitLayer::new(avatar_limit));
     pages
+        .merge(api)
         .merge(uploads)
         .layer(from_fn(malformed_calls_are_client_errors))
         .layer(from_fn_with_state(state.clone(), resolve_session))
@@ -60,4 +65,14 @@ pub fn router(state: AppState) -> Router {
                 .on_response(DefaultOnResponse::new().level(Level::INFO)),
         )
         .with_state(state)
+}
+
+/// `GET /api/session`: 204 when the request carries a live session, 401 when not. The cheapest way for a
+/// client (or a load balancer's check, or the benchmark) to ask "am I signed in?".
+async fn session_status(Extension(lookup): Extension<Lookup>) -> StatusCode {
+    if lookup.active().is_some() {
+        StatusCode::NO_CONTENT
+    } else {
+        StatusCode::UNAUTHORIZED
+    }
 }

@@ -86,3 +86,11 @@ async fn cross_site_form_posts_are_refused_and_change_nothing() {
     assert!(!res.status().is_client_error(), "{}", res.status());
     assert_eq!(app.count("SELECT COUNT(*) FROM users").await, 1);
 }
+
+#[tokio::test]
+async fn the_session_check_answers_204_signed_in_and_401_otherwise() {
+    let app = spawn_app().await;
+    assert_eq!(browser().get(app.url("/api/session")).send().await.unwrap().status(), StatusCode::UNAUTHORIZED);
+    let ada = app.signed_in_user("Ada", "ada@example.com").await;
+    assert_eq!(ada.get(app.url("/api/session")).send().await.unwrap().status(), StatusCode::NO_CONTENT);
+}

@@ -3,6 +3,7 @@
 
 mod helpers;
 
+mod assets;
 mod dev_mailbox;
 mod email_flows;
 mod guards;

@@ -1,0 +1,44 @@
+//! Benchmark helpers, built in the same run as the app (`bench/run.sh`):
+//!
+//! - `bench-baseline serve ADDR`: a bare axum handler returning a fixed body — the HTTP ceiling of this
+//!   machine, to compare the app's pages against.
+//! - `bench-baseline argon2 N`: the time of one password hash with the app's own parameters, measured N
+//!   times, for the sign-in ceiling (cores ÷ time of one hash).
+//! - `bench-baseline hash PASSWORD`: the PHC string to seed benchmark users with.
+
+use authkit::domain::Password;
+use authkit::server::passwords::Passwords;
+use std::time::Instant;
+
+#[tokio::main]
+async fn main() {
+    let args: Vec<String> = std::env::args().collect();
+    match args.get(1).map(String::as_str) {
+        Some("serve") => {
+            let addr = args.get(2).cloned().unwrap_or_else(|| "127.0.0.1:3900".into());
+            let app = axum::Router::new().route("/", axum::routing::get(|| async { "Hello, world!" }));
+            let listener = tokio::net::TcpListener::bind(&addr).await.expect("bind");
+            axum::serve(listener, app).await.expect("serve");
+        }
+        Some("argon2") => {
+            let n: usize = args.get(2).and_then(|n| n.parse().ok()).unwrap_or(20);
+            let passwords = Passwords::new().expect("argon2");
+            let password = Password::parse("correct horse battery staple").expect("valid");
+            let hash = passwords.hash(&password).await.expect("hash");
+            let mut times = Vec::new();
+            for _ in 0..n {
+                let started = Instant::now();
+                passwords.verify("correct horse battery staple", Some(&hash)).await.expect("verify");
+                times.push(started.elapsed().as_secs_f64() * 1000.0);
+            }
+            times.sort_by(|a, b| a.total_cmp(b));
+            println!("{:.2}", times[times.len() / 2]);
+        }
+        Some("hash") => {
+            let password =
+                Password::parse(args.get(2).map(String::as_str).unwrap_or_default()).expect("12+ characters");
+            println!("{}", Passwords::new().expect("argon2").hash(&password).await.expect("hash"));
+        }
+        _ => eprintln!("usage: bench-baseline serve ADDR | argon2 N | hash PASSWORD"),
+    }
+}

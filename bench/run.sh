@@ -1,0 +1,86 @@
+#!/usr/bin/env bash
+# The benchmark: builds release, starts the app on a fresh data folder, seeds users and sessions, drives
+# load with wrk from a second process on loopback, measures the first visit's download, and writes the
+# figures to BENCHMARKS.md. `--scale` also seeds 1,000,000 users and 5,000,000 sessions (several minutes,
+# a few GB of disk) to show the per-request paths stay flat.
+set -euo pipefail
+cd "$(dirname "$0")/.."
+scale=false
+[[ "${1:-}" == "--scale" ]] && scale=true
+export PATH="$PWD/end2end/node_modules/.bin:$PATH"
+
+scripts/setup.sh
+if ! command -v wrk >/dev/null; then
+  sudo=""; [[ $(id -u) -ne 0 ]] && sudo="sudo"
+  $sudo apt-get install -y -qq wrk >/dev/null
+fi
+python3 -c 'import brotli' 2>/dev/null || python3 -m pip install --quiet brotli
+
+cargo leptos build --release
+(source scripts/leptos-env.sh && cargo build --release --no-default-features --features ssr --bin bench-baseline)
+
+work=$(mktemp -d)
+pids=()
+cleanup() { for p in "${pids[@]}"; do kill "$p" 2>/dev/null || true; done; rm -rf "$work"; }
+trap cleanup EXIT
+
+app=127.0.0.1:3910
+baseline=127.0.0.1:3911
+password="correct horse battery staple"
+users=1000
+
+echo "==> measuring one argon2id hash"
+target/release/bench-baseline argon2 20 > "$work/argon2_ms"
+phc=$(target/release/bench-baseline hash "$password")
+
+echo "==> starting the app and the bare axum baseline"
+env APP_DATA_DIR="$work/data" LEPTOS_ENV=PROD LEPTOS_SITE_ADDR=$app APP_BASE_URL=http://$app \
+  LEPTOS_SITE_ROOT=target/site RUST_LOG=warn \
+  APP_LIMIT_SIGN_IN_PER_ACCOUNT=1000000 APP_LIMIT_SIGN_IN_PER_IP=1000000 \
+  target/release/authkit > "$work/app.log" 2>&1 &
+pids+=($!)
+target/release/bench-baseline serve $baseline &
+pids+=($!)
+for _ in $(seq 1 100); do curl -sf -o /dev/null http://$app/login && curl -sf -o /dev/null http://$baseline/ && break; sleep 0.1; done
+
+echo "==> seeding $users users with 5 sessions each"
+python3 bench/seed.py "$work/data/app.db" "$phc" $users 5
+token=$(python3 -c 'import sys; sys.path.insert(0, "bench"); import seed; print(seed.token(0, 0))')
+cookie="Cookie: session=$token"
+
+run() { # name, wrk arguments…
+  local name=$1; shift
+  echo "==> $name"
+  wrk --latency "$@" > "$work/$name.wrk"
+}
+run a_baseline -t2 -c64 -d10s http://$baseline/
+run b_login -t2 -c64 -d10s http://$app/login
+run c_profile -t2 -c64 -d10s -H "$cookie" http://$app/profile
+run d_session -t2 -c64 -d10s -H "$cookie" http://$app/api/session
+BENCH_USERS=$users run e_sign_in -t2 -c16 -d15s -s bench/sign_in.lua http://$app/api/login
+echo "==> f: pages during a sign-in storm"
+BENCH_USERS=$users wrk --latency -t1 -c16 -d22s -s bench/sign_in.lua http://$app/api/login > "$work/f_storm.wrk" &
+storm=$!
+sleep 2
+run f_profile -t1 -c8 -d8s -H "$cookie" http://$app/profile
+run f_login -t1 -c8 -d8s http://$app/login
+wait $storm
+
+echo "==> first visit to /login: what it downloads"
+python3 bench/report.py sizes http://$app/login target/site > "$work/sizes.md"
+
+if $scale; then
+  for total in 1000 1000000; do
+    have=$(python3 -c "import sqlite3; print(sqlite3.connect('$work/data/app.db').execute('SELECT COUNT(*) FROM users WHERE email LIKE \"bench-%\"').fetchone()[0])")
+    if (( total > have )); then
+      echo "==> seeding up to $total users (5 sessions each)"
+      python3 bench/seed.py "$work/data/app.db" "$phc" $((total - have)) 5 "$have"
+    fi
+    BENCH_USERS=$total run "scale_${total}_session" -t2 -c64 -d10s -H "$cookie" http://$app/api/session
+    BENCH_USERS=$total run "scale_${total}_sign_in" -t2 -c16 -d10s -s bench/sign_in.lua http://$app/api/login
+  done
+  python3 bench/report.py plans "$work/data/app.db" > "$work/plans.md"
+fi
+
+python3 bench/report.py report "$work" > BENCHMARKS.md
+cat BENCHMARKS.md
