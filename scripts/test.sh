@@ -25,7 +25,11 @@ timed "formatting" cargo fmt --check
 timed "release build (server + wasm)" cargo leptos build --release
 
 if $rust; then
-  timed "unit and integration tests" scripts/rust-tests.sh
+  timed "unit and integration tests (SQLite)" scripts/rust-tests.sh
+  # The same integration suite against PostgreSQL: a throwaway server on loopback, a database per test.
+  pg_url=$(scripts/postgres-for-tests.sh)
+  timed "integration tests (PostgreSQL)" env TEST_DATABASE_URL="$pg_url" scripts/rust-tests.sh --test api
+  scripts/postgres-for-tests.sh stop
 fi
 
 if $e2e; then

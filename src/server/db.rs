@@ -1,6 +1,7 @@
 //! The database pool. Queries are written once in SQL that SQLite and PostgreSQL both accept (`$1`
 //! placeholders, integer Unix timestamps, text ids) and run through sqlx's `Any` driver, so the backend
-//! is chosen by `DATABASE_URL` alone.
+//! is chosen by `DATABASE_URL` alone: a SQLite file by default, PostgreSQL (or a database that speaks its
+//! protocol) when several app servers share one.
 
 use super::settings::Settings;
 use sqlx::any::{install_default_drivers, AnyPoolOptions};

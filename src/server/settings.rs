@@ -344,10 +344,10 @@ fn parse_base_url(s: &str) -> Result<Url, String> {
 }
 
 fn parse_database_url(s: &str) -> Result<Secret, String> {
-    if s.starts_with("sqlite:") {
+    if ["sqlite:", "postgres://", "postgresql://"].iter().any(|scheme| s.starts_with(scheme)) {
         Ok(Secret(s.to_owned()))
     } else {
-        Err("only sqlite: URLs are supported by this build".into())
+        Err("expected a sqlite: or postgres:// URL".into())
     }
 }
 

@@ -33,6 +33,9 @@ pub async fn spawn_app_with(overrides: &[(&str, &str)]) -> TestApp {
         ("APP_BASE_URL".into(), address.clone()),
         ("LEPTOS_SITE_ADDR".into(), listener.local_addr().unwrap().to_string()),
     ]);
+    if let Some(database_url) = fresh_postgres_database().await {
+        env.insert("DATABASE_URL".into(), database_url);
+    }
     for (k, v) in overrides {
         env.insert(k.to_string(), v.to_string());
     }
@@ -42,6 +45,27 @@ pub async fn spawn_app_with(overrides: &[(&str, &str)]) -> TestApp {
     let state = app.state().clone();
     tokio::spawn(app.run(std::future::pending()));
     TestApp { address, clock, state, data_dir }
+}
+
+/// With `TEST_DATABASE_URL=postgres://…` (a server the tests may create databases on), every test app gets
+/// a database of its own there instead of a SQLite file: the same suite, run against PostgreSQL.
+async fn fresh_postgres_database() -> Option<String> {
+    use sqlx::Connection;
+    let admin = std::env::var("TEST_DATABASE_URL").ok().filter(|u| u.starts_with("postgres"))?;
+    sqlx::any::install_default_drivers();
+    let name = format!("authkit_test_{}", uuid_like());
+    let mut conn = sqlx::AnyConnection::connect(&admin).await.expect("connect to TEST_DATABASE_URL");
+    sqlx::Executor::execute(&mut conn, format!("CREATE DATABASE {name}").as_str()).await.expect("create test database");
+    let mut url = reqwest::Url::parse(&admin).expect("TEST_DATABASE_URL is a URL");
+    url.set_path(&format!("/{name}"));
+    Some(url.to_string())
+}
+
+fn uuid_like() -> String {
+    use std::sync::atomic::{AtomicU64, Ordering};
+    static COUNTER: AtomicU64 = AtomicU64::new(0);
+    let nanos = std::time::SystemTime::now().duration_since(std::time::UNIX_EPOCH).unwrap().as_nanos();
+    format!("{}_{}_{}", std::process::id(), nanos, COUNTER.fetch_add(1, Ordering::Relaxed))
 }
 
 /// Server logs in test output only when asked for: `TEST_LOG=1 cargo test`.
