@@ -28,6 +28,9 @@ pub enum AppError {
     /// Too many attempts from this address or for this account; the same answer whatever the password.
     #[error("Too many attempts. Please wait {} and try again.", describe_wait(*retry_after_secs))]
     RateLimited { retry_after_secs: u64 },
+    /// The database cannot be reached right now; nothing was changed.
+    #[error("The service is temporarily unavailable. Please try again in a moment.")]
+    Unavailable,
     /// Something broke on the server; the details are in the server log only.
     #[error("Something went wrong on our side. Please try again in a moment.")]
     Unexpected,

@@ -17,7 +17,8 @@ pub async fn connect(settings: &Settings) -> Result<Db, sqlx::Error> {
     install_default_drivers();
     let pool = AnyPoolOptions::new()
         .max_connections(8)
-        .acquire_timeout(Duration::from_secs(10))
+        // A database that is down should turn into a quick 503, not a request hanging for long.
+        .acquire_timeout(Duration::from_secs(3))
         .after_connect(|conn, _meta| {
             Box::pin(async move {
                 if conn.backend_name() == "SQLite" {

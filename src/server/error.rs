@@ -25,10 +25,26 @@ impl From<Error> for AppError {
     fn from(e: Error) -> Self {
         match e {
             Error::User(e) => e,
+            Error::Database(e) if is_unreachable(&e) => {
+                tracing::error!(error = %e, "the database is unreachable");
+                AppError::Unavailable
+            }
             internal => {
                 tracing::error!(error = %internal, "request failed");
                 AppError::Unexpected
             }
         }
     }
+}
+
+/// The database is down or out of connections (as opposed to a query that failed): a 503, not a 500.
+pub fn is_unreachable(e: &sqlx::Error) -> bool {
+    matches!(
+        e,
+        sqlx::Error::PoolTimedOut
+            | sqlx::Error::PoolClosed
+            | sqlx::Error::Io(_)
+            | sqlx::Error::Tls(_)
+            | sqlx::Error::WorkerCrashed
+    )
 }

@@ -4,7 +4,7 @@
 use super::error::Error;
 use super::settings::{Environment, Settings};
 use lettre::message::{header::ContentType, Mailbox, MultiPart, SinglePart};
-use lettre::{AsyncFileTransport, AsyncSmtpTransport, AsyncTransport, Message, Tokio1Executor};
+use lettre::{AsyncSmtpTransport, AsyncTransport, Message, Tokio1Executor};
 use std::path::PathBuf;
 
 /// A message ready to send: subject, plain text and an HTML alternative.
@@ -18,7 +18,8 @@ pub struct OutgoingMail {
 }
 
 enum Transport {
-    Outbox(AsyncFileTransport<Tokio1Executor>),
+    /// The outbox folder.
+    Outbox(PathBuf),
     Smtp(AsyncSmtpTransport<Tokio1Executor>),
 }
 
@@ -46,7 +47,7 @@ impl Mailer {
                 let dir = Self::outbox_dir(settings);
                 std::fs::create_dir_all(&dir)
                     .map_err(|e| format!("cannot create the mail outbox {}: {e}", dir.display()))?;
-                Transport::Outbox(AsyncFileTransport::new(dir))
+                Transport::Outbox(dir)
             }
         };
         let log_links = matches!(transport, Transport::Outbox(_)) && settings.site.environment == Environment::Dev;
@@ -71,8 +72,13 @@ impl Mailer {
             )
             .map_err(|e| Error::Mail(format!("cannot build message: {e}")))?;
         match &self.transport {
-            Transport::Outbox(t) => {
-                let id = t.send(message).await.map_err(|e| Error::Mail(e.to_string()))?;
+            Transport::Outbox(dir) => {
+                // Written under a temporary name, then renamed: whoever reads the outbox (the dev mailbox,
+                // the tests) sees whole messages only.
+                let id = super::secrets::new_id();
+                let (partial, done) = (dir.join(format!(".{id}.tmp")), dir.join(format!("{id}.eml")));
+                tokio::fs::write(&partial, message.formatted()).await.map_err(|e| Error::Mail(e.to_string()))?;
+                tokio::fs::rename(&partial, &done).await.map_err(|e| Error::Mail(e.to_string()))?;
                 if self.log_links {
                     tracing::info!(subject = %mail.subject, file = %format!("{id}.eml"), link = ?mail.link, "mail written to the outbox");
                 } else {

@@ -73,7 +73,9 @@ fn init_logging() {
     static ONCE: Once = Once::new();
     ONCE.call_once(|| {
         if std::env::var("TEST_LOG").is_ok() {
-            tracing_subscriber::fmt().with_env_filter("info,sqlx=warn").with_test_writer().init();
+            let filter =
+                std::env::var("TEST_LOG").ok().filter(|f| f.contains('=')).unwrap_or_else(|| "info,sqlx=warn".into());
+            tracing_subscriber::fmt().with_env_filter(filter).with_test_writer().init();
         }
     });
 }
@@ -246,16 +248,16 @@ pub fn read_outbox(dir: &std::path::Path) -> Vec<Mail> {
     let mut mails: Vec<Mail> = entries
         .filter_map(Result::ok)
         .filter(|e| e.path().extension().is_some_and(|x| x == "eml"))
-        .map(|e| {
-            let raw = std::fs::read(e.path()).unwrap();
-            let msg = mail_parser::MessageParser::default().parse(&raw).expect("parseable mail");
-            Mail {
+        .filter_map(|e| {
+            let raw = std::fs::read(e.path()).ok()?;
+            let msg = mail_parser::MessageParser::default().parse(&raw).expect("whole, parseable mail");
+            Some(Mail {
                 to: msg.to().and_then(|a| a.first()).and_then(|a| a.address()).unwrap_or_default().to_owned(),
                 subject: msg.subject().unwrap_or_default().to_owned(),
                 text: msg.body_text(0).unwrap_or_default().into_owned(),
                 html: msg.body_html(0).unwrap_or_default().into_owned(),
-                modified: e.metadata().unwrap().modified().unwrap(),
-            }
+                modified: e.metadata().ok()?.modified().ok()?,
+            })
         })
         .collect();
     mails.sort_by_key(|m| m.modified);

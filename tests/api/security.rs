@@ -122,22 +122,30 @@ async fn item_07_signing_up_with_a_taken_address_looks_the_same_and_mails_the_ow
 async fn item_08_unknown_email_and_wrong_password_answer_alike_in_body_and_time() {
     let app = spawn_app().await;
     app.signed_in_user("Ada", ADA).await;
-    let (mut known, mut unknown) = (Vec::new(), Vec::new());
-    let mut answers = Vec::new();
-    for i in 0..30 {
-        for (email, times) in [(ADA, &mut known), ("nobody@example.com", &mut unknown)] {
-            let started = Instant::now();
-            let res = login_json(&app, &browser(), email, &format!("wrong password {i}")).await;
-            times.push(started.elapsed());
-            answers.push(text(res).await);
+    // Timing on a shared machine is noisy (other tests hash passwords at the same time): up to three
+    // rounds of 30, of which one must show no gap. Skipping the hash makes every round fail.
+    let mut rounds = Vec::new();
+    for round in 0..3 {
+        let (mut known, mut unknown) = (Vec::new(), Vec::new());
+        let mut answers = Vec::new();
+        for i in 0..30 {
+            for (email, times) in [(ADA, &mut known), ("nobody@example.com", &mut unknown)] {
+                let started = Instant::now();
+                let res = login_json(&app, &browser(), email, &format!("wrong password {round} {i}")).await;
+                times.push(started.elapsed());
+                answers.push(text(res).await);
+            }
         }
+        assert!(answers.iter().all(|a| a == &answers[0]), "identical status and body");
+        let (k, u) = (median(known), median(unknown));
+        let gap = if k > u { k - u } else { u - k };
+        // On a fast machine a hash takes less than 20 ms, so also check that unknown addresses pay for one.
+        if gap < Duration::from_millis(20) && u * 2 >= k {
+            return;
+        }
+        rounds.push((k, u));
     }
-    assert!(answers.iter().all(|a| a == &answers[0]), "identical status and body");
-    let (k, u) = (median(known), median(unknown));
-    let gap = if k > u { k - u } else { u - k };
-    assert!(gap < Duration::from_millis(20), "median known {k:?} vs unknown {u:?}");
-    // On a fast machine a hash takes less than 20 ms, so also check that unknown addresses pay for one.
-    assert!(u * 2 >= k, "unknown addresses skip the hash: {u:?} vs {k:?}");
+    panic!("median (known, unknown) per round: {rounds:?}");
 }
 
 #[tokio::test]

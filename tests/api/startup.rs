@@ -53,3 +53,74 @@ async fn the_binary_creates_its_data_folder_and_serves() {
     assert!(data.join("app.db").exists() && data.join("mail").is_dir());
     child.kill().await.unwrap();
 }
+
+#[tokio::test]
+async fn an_unreachable_database_at_start_stops_the_server_with_a_clear_message() {
+    let dir = tempfile::tempdir().unwrap();
+    let out = server()
+        .current_dir(dir.path())
+        .env("APP_DATA_DIR", dir.path().join("data"))
+        .env("DATABASE_URL", "postgres://nobody@127.0.0.1:9/nothing")
+        .output()
+        .await
+        .unwrap();
+    assert_eq!(out.status.code(), Some(1));
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    assert!(stderr.contains("cannot open the database (database.url / DATABASE_URL)"), "{stderr}");
+}
+
+#[tokio::test]
+async fn sigterm_lets_requests_in_flight_finish_then_exits() {
+    let dir = tempfile::tempdir().unwrap();
+    let mut child = server()
+        .current_dir(dir.path())
+        .env("APP_DATA_DIR", dir.path().join("data"))
+        .env("APP_EMAIL_VERIFICATION", "false")
+        .env("LEPTOS_SITE_ADDR", "127.0.0.1:0")
+        .env("RUST_LOG", "info")
+        .stdout(Stdio::piped())
+        .spawn()
+        .unwrap();
+    let mut lines = BufReader::new(child.stdout.take().unwrap()).lines();
+    let address = loop {
+        let line = lines.next_line().await.unwrap().expect("server output");
+        if let Some(rest) = line.split("listening on ").nth(1) {
+            break rest.trim().to_owned();
+        }
+    };
+    tokio::spawn(async move { while let Ok(Some(_)) = lines.next_line().await {} });
+    // Sign-ups hash a password (tens of milliseconds each): several are in flight when SIGTERM arrives.
+    let client = reqwest::Client::new();
+    let in_flight: Vec<_> = (0..6)
+        .map(|i| {
+            let (client, url) = (client.clone(), format!("{address}/api/register"));
+            tokio::spawn(async move {
+                client
+                    .post(url)
+                    .header("accept", "application/json")
+                    .form(&[
+                        ("name", "Ada"),
+                        ("email", &format!("ada{i}@example.com")),
+                        ("password", "correct horse battery staple"),
+                    ])
+                    .send()
+                    .await
+            })
+        })
+        .collect();
+    tokio::time::sleep(Duration::from_millis(40)).await;
+    let pid = child.id().unwrap() as i32;
+    std::process::Command::new("kill").args(["-TERM", &pid.to_string()]).status().unwrap();
+    for request in in_flight {
+        let res = request.await.unwrap().expect("the request got an answer");
+        assert!(res.status().is_success(), "{}", res.status());
+    }
+    let status = tokio::time::timeout(Duration::from_secs(10), child.wait()).await.expect("exits").unwrap();
+    assert!(status.success(), "{status}");
+    // Every acknowledged sign-up is there after the restart-free shutdown.
+    let db = format!("sqlite://{}", dir.path().join("data/app.db").display());
+    sqlx::any::install_default_drivers();
+    let pool = sqlx::AnyPool::connect(&db).await.unwrap();
+    let users: i64 = sqlx::query_scalar("SELECT COUNT(*) FROM users").fetch_one(&pool).await.unwrap();
+    assert_eq!(users, 6);
+}
