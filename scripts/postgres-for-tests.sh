@@ -15,7 +15,8 @@ fi
 
 if [[ -z "$bin" ]]; then
   sudo=""; [[ $(id -u) -ne 0 ]] && sudo="sudo"
-  $sudo apt-get install -y -qq postgresql >/dev/null
+  $sudo apt-get update -qq
+  DEBIAN_FRONTEND=noninteractive $sudo apt-get install -y -qq postgresql >/dev/null
   bin=$(ls -d /usr/lib/postgresql/*/bin | sort -V | tail -n 1)
 fi
 if ! as_postgres "$bin/pg_ctl" -D $data status >/dev/null 2>&1; then

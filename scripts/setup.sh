@@ -1,13 +1,14 @@
 #!/usr/bin/env bash
 # Installs what building and testing need, and only what is missing: the wasm target, cargo-leptos,
 # the wasm-bindgen CLI matching Cargo.lock, the npm packages of end2end/ (Playwright, binaryen's
-# wasm-opt) and, for tests, Chromium. Safe to run again: each step checks first.
+# wasm-opt) and, with --for-tests, Chromium and the Python peers of the integration tests (an S3-compatible
+# server and an SMTP server, in .venv/). Safe to run again: each step checks first.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
 CARGO_LEPTOS_VERSION=0.3.10
-want_browser=false
-[[ "${1:-}" == "--with-browser" ]] && want_browser=true
+for_tests=false
+[[ "${1:-}" == "--for-tests" ]] && for_tests=true
 
 step() { printf '\n==> %s\n' "$*"; }
 
@@ -40,7 +41,7 @@ if [[ ! -x end2end/node_modules/.bin/wasm-opt || end2end/package-lock.json -nt e
   (cd end2end && npm ci --no-audit --no-fund)
 fi
 
-if $want_browser && [[ -z "${CHROMIUM_PATH:-}" ]] && ! command -v chromium >/dev/null && ! command -v chromium-browser >/dev/null; then
+if $for_tests && [[ -z "${CHROMIUM_PATH:-}" ]] && ! command -v chromium >/dev/null && ! command -v chromium-browser >/dev/null; then
   if command -v apt-get >/dev/null; then
     step "installing Debian's Chromium for the browser tests"
     sudo=""; [[ $(id -u) -ne 0 ]] && sudo="sudo"
@@ -50,4 +51,11 @@ if $want_browser && [[ -z "${CHROMIUM_PATH:-}" ]] && ! command -v chromium >/dev
     step "installing Playwright's Chromium"
     (cd end2end && npx playwright install chromium)
   fi
+fi
+
+if $for_tests && [[ ! -x .venv/bin/python || tests/requirements.txt -nt .venv/installed ]]; then
+  step "installing the test peers in .venv/ (moto's S3 server, aiosmtpd)"
+  python3 -m venv .venv
+  .venv/bin/pip install --quiet --disable-pip-version-check -r tests/requirements.txt
+  touch .venv/installed
 fi

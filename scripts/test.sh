@@ -20,7 +20,7 @@ timed() {
   printf '==> %s: %ss\n' "$label" $((SECONDS - start))
 }
 
-timed "set-up" scripts/setup.sh --with-browser
+timed "set-up" scripts/setup.sh --for-tests
 timed "formatting" cargo fmt --check
 timed "release build (server + wasm)" cargo leptos build --release
 

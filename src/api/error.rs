@@ -31,6 +31,10 @@ pub enum AppError {
     /// The database cannot be reached right now; nothing was changed.
     #[error("The service is temporarily unavailable. Please try again in a moment.")]
     Unavailable,
+    /// The email could not be handed to the mail system (the outbox is not writable, or the SMTP queue is
+    /// full because the mail server has been down for a while). Anything else the request did stands.
+    #[error("We could not send the email right now. Please try again in a few minutes.")]
+    MailUnavailable,
     /// Something broke on the server; the details are in the server log only.
     #[error("Something went wrong on our side. Please try again in a moment.")]
     Unexpected,

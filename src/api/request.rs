@@ -168,6 +168,6 @@ fn status_of(error: &AppError) -> StatusCode {
         AppError::EmailTaken => StatusCode::CONFLICT,
         AppError::RateLimited { .. } => StatusCode::TOO_MANY_REQUESTS,
         AppError::Unexpected => StatusCode::INTERNAL_SERVER_ERROR,
-        AppError::Unavailable => StatusCode::SERVICE_UNAVAILABLE,
+        AppError::Unavailable | AppError::MailUnavailable => StatusCode::SERVICE_UNAVAILABLE,
     }
 }

@@ -29,6 +29,10 @@ impl From<Error> for AppError {
                 tracing::error!(error = %e, "the database is unreachable");
                 AppError::Unavailable
             }
+            Error::Mail(e) => {
+                tracing::error!(error = %e, "mail could not be sent");
+                AppError::MailUnavailable
+            }
             internal => {
                 tracing::error!(error = %internal, "request failed");
                 AppError::Unexpected

@@ -1,11 +1,25 @@
 //! Sending mail. By default every message is written as an RFC 5322 `.eml` file to the outbox folder
 //! `$APP_DATA_DIR/mail/` (one command, no mail server needed); `SMTP_URL` switches to real SMTP.
+//!
+//! A file write is local and quick, so the outbox is written before the request answers. A mail server is
+//! neither: SMTP messages go to a delivery queue in the background, so a slow or absent mail server never
+//! holds up a request, and each message is retried with growing delays until it is sent or given up.
+//! The queue lives in memory on purpose: the messages carry sign-in links, which the database only ever
+//! holds hashed. Mail still waiting when the server stops gets a short grace period (see `finish_sending`);
+//! a message lost anyway is logged, and its link can be asked for again from the page that sent it.
 
 use super::error::Error;
 use super::settings::{Environment, Settings};
+use lettre::address::Envelope;
 use lettre::message::{header::ContentType, Mailbox, MultiPart, SinglePart};
 use lettre::{AsyncSmtpTransport, AsyncTransport, Message, Tokio1Executor};
 use std::path::PathBuf;
+use std::sync::atomic::{AtomicUsize, Ordering};
+use std::sync::Arc;
+use std::time::Duration;
+
+/// Retries back off by doubling, up to this.
+const LONGEST_RETRY_DELAY: Duration = Duration::from_secs(300);
 
 /// A message ready to send: subject, plain text and an HTML alternative.
 pub struct OutgoingMail {
@@ -20,7 +34,7 @@ pub struct OutgoingMail {
 enum Transport {
     /// The outbox folder.
     Outbox(PathBuf),
-    Smtp(AsyncSmtpTransport<Tokio1Executor>),
+    Smtp(Arc<SmtpQueue>),
 }
 
 pub struct Mailer {
@@ -37,12 +51,18 @@ impl Mailer {
 
     pub fn from_settings(settings: &Settings) -> Result<Self, String> {
         let transport = match &settings.mail.smtp_url {
-            Some(url) => Transport::Smtp(
-                AsyncSmtpTransport::<Tokio1Executor>::from_url(url.expose())
+            Some(url) => Transport::Smtp(Arc::new(SmtpQueue {
+                // The URL carries the TLS choice: smtps:// is TLS from the first byte, smtp://…?tls=required
+                // is STARTTLS, plain smtp:// is for a relay on the same machine or network.
+                transport: AsyncSmtpTransport::<Tokio1Executor>::from_url(url.expose())
                     .map_err(|e| format!("invalid setting `mail.smtp_url` (environment variable SMTP_URL): {e}"))?
-                    .timeout(Some(std::time::Duration::from_secs(10)))
+                    .timeout(Some(settings.mail.smtp_timeout))
                     .build(),
-            ),
+                attempts: settings.mail.attempts.get(),
+                first_retry_delay: settings.mail.retry_delay,
+                limit: settings.mail.queue_limit.get() as usize,
+                waiting: AtomicUsize::new(0),
+            })),
             None => {
                 let dir = Self::outbox_dir(settings);
                 std::fs::create_dir_all(&dir)
@@ -85,11 +105,80 @@ impl Mailer {
                     tracing::info!(subject = %mail.subject, file = %format!("{id}.eml"), "mail written to the outbox");
                 }
             }
-            Transport::Smtp(t) => {
-                t.send(message).await.map_err(|e| Error::Mail(e.to_string()))?;
-                tracing::info!(subject = %mail.subject, "mail sent");
-            }
+            Transport::Smtp(queue) => SmtpQueue::push(queue, message, mail.subject)?,
         }
         Ok(())
+    }
+
+    /// Waits up to `grace` for queued mail to go out; called when the server stops. Returns how many
+    /// messages were still waiting (and are lost).
+    pub async fn finish_sending(&self, grace: Duration) -> usize {
+        let Transport::Smtp(queue) = &self.transport else { return 0 };
+        let deadline = tokio::time::Instant::now() + grace;
+        loop {
+            let waiting = queue.waiting.load(Ordering::Acquire);
+            if waiting == 0 || tokio::time::Instant::now() >= deadline {
+                if waiting > 0 {
+                    tracing::error!(count = waiting, "stopping with mail not yet sent; it is lost");
+                }
+                return waiting;
+            }
+            tokio::time::sleep(Duration::from_millis(50)).await;
+        }
+    }
+}
+
+/// SMTP delivery in the background, one task per message (lettre's connection pool bounds the
+/// connections to the server).
+struct SmtpQueue {
+    transport: AsyncSmtpTransport<Tokio1Executor>,
+    attempts: u32,
+    first_retry_delay: Duration,
+    /// Most messages waiting at once.
+    limit: usize,
+    waiting: AtomicUsize,
+}
+
+impl SmtpQueue {
+    /// Takes the message for delivery, or refuses at once when too much mail is already waiting (the mail
+    /// server has been down for a while): the user is told to try later rather than the memory growing.
+    fn push(queue: &Arc<Self>, message: Message, subject: String) -> Result<(), Error> {
+        if queue.waiting.fetch_add(1, Ordering::AcqRel) >= queue.limit {
+            queue.waiting.fetch_sub(1, Ordering::AcqRel);
+            tracing::error!(limit = queue.limit, %subject, "mail queue full; message refused");
+            return Err(Error::Mail("the mail queue is full".into()));
+        }
+        let (envelope, bytes) = (message.envelope().clone(), message.formatted());
+        let queue = queue.clone();
+        tokio::spawn(async move {
+            queue.deliver(&envelope, &bytes, &subject).await;
+            queue.waiting.fetch_sub(1, Ordering::AcqRel);
+        });
+        Ok(())
+    }
+
+    async fn deliver(&self, envelope: &Envelope, message: &[u8], subject: &str) {
+        let mut delay = self.first_retry_delay;
+        for attempt in 1..=self.attempts {
+            match self.transport.send_raw(envelope, message).await {
+                Ok(_) => {
+                    tracing::info!(%subject, attempt, "mail sent");
+                    return;
+                }
+                // 5xx: the server will never take this message (no such mailbox, refused sender).
+                Err(e) if e.is_permanent() => {
+                    tracing::error!(%subject, to = ?envelope.to(), error = %e, "the mail server refused the message");
+                    return;
+                }
+                Err(e) if attempt < self.attempts => {
+                    tracing::warn!(%subject, attempt, retry_in = ?delay, error = %e, "mail not sent yet; will retry");
+                    tokio::time::sleep(delay).await;
+                    delay = (delay * 2).min(LONGEST_RETRY_DELAY);
+                }
+                Err(e) => {
+                    tracing::error!(%subject, to = ?envelope.to(), attempts = self.attempts, error = %e, "mail not sent; giving up");
+                }
+            }
+        }
     }
 }

@@ -1,5 +1,7 @@
 //! Throttling of the requests that guess passwords or send mail: per client address and per account, in
-//! memory, with `governor`. The limits are per server instance (see the README on running several).
+//! memory, with `governor`. Several app servers divide each limit among themselves
+//! (`limits.app_servers`), so the total a client gets across all of them stays within the limit without
+//! a shared store on the hot path.
 //!
 //! The clock is the app's own, so tests move time instead of sleeping.
 
@@ -11,6 +13,7 @@ use governor::nanos::Nanos;
 use governor::state::keyed::DashMapStateStore;
 use governor::{Quota, RateLimiter};
 use std::net::IpAddr;
+use std::num::NonZeroU32;
 use std::sync::Arc;
 use std::time::Duration;
 
@@ -26,6 +29,12 @@ impl GovernorClock for AppClock {
 }
 
 type Keyed<K> = RateLimiter<K, DashMapStateStore<K>, AppClock, NoOpMiddleware<Nanos>>;
+
+/// A limiter allowing this server's share of `per_hour`.
+fn keyed<K: std::hash::Hash + Eq + Clone>(per_hour: NonZeroU32, limits: &LimitSettings, clock: &AppClock) -> Keyed<K> {
+    let share = NonZeroU32::new(per_hour.get() / limits.app_servers.get()).unwrap_or(NonZeroU32::MIN);
+    RateLimiter::dashmap_with_clock(Quota::per_hour(share), clock.clone())
+}
 
 /// What a request is about to do.
 #[derive(Clone, Copy, Debug)]
@@ -50,14 +59,11 @@ impl RateLimits {
     pub fn new(limits: &LimitSettings, clock: Arc<dyn Clock>) -> Self {
         let clock = AppClock(clock);
         Self {
-            sign_in_per_ip: RateLimiter::dashmap_with_clock(Quota::per_hour(limits.sign_in_per_ip), clock.clone()),
-            sign_in_per_account: RateLimiter::dashmap_with_clock(
-                Quota::per_hour(limits.sign_in_per_account),
-                clock.clone(),
-            ),
-            sign_up_per_ip: RateLimiter::dashmap_with_clock(Quota::per_hour(limits.sign_up_per_ip), clock.clone()),
-            mail_per_ip: RateLimiter::dashmap_with_clock(Quota::per_hour(limits.mail_per_ip), clock.clone()),
-            mail_per_account: RateLimiter::dashmap_with_clock(Quota::per_hour(limits.mail_per_account), clock.clone()),
+            sign_in_per_ip: keyed(limits.sign_in_per_ip, limits, &clock),
+            sign_in_per_account: keyed(limits.sign_in_per_account, limits, &clock),
+            sign_up_per_ip: keyed(limits.sign_up_per_ip, limits, &clock),
+            mail_per_ip: keyed(limits.mail_per_ip, limits, &clock),
+            mail_per_account: keyed(limits.mail_per_account, limits, &clock),
             clock,
         }
     }

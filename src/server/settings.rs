@@ -25,14 +25,16 @@ pub struct LimitSettings {
     pub sign_up_per_ip: NonZeroU32,
     pub mail_per_account: NonZeroU32,
     pub mail_per_ip: NonZeroU32,
+    /// How many app servers share these limits. Each keeps its counts in memory and allows its share
+    /// (limit ÷ app servers, at least 1), so clients spread over all of them get no more than the limit.
+    pub app_servers: NonZeroU32,
 }
 
 #[derive(Clone, Debug)]
 pub struct StorageSettings {
     /// Uploads bigger than this are refused (413) before they are read.
     pub avatar_max_bytes: u64,
-    /// None: files under `$APP_DATA_DIR/uploads/`. Some: an S3-compatible bucket; credentials come from
-    /// the standard `AWS_ACCESS_KEY_ID` / `AWS_SECRET_ACCESS_KEY` environment variables.
+    /// None: files under `$APP_DATA_DIR/uploads/`. Some: an S3-compatible bucket.
     pub s3: Option<S3Settings>,
 }
 
@@ -42,6 +44,10 @@ pub struct S3Settings {
     /// For S3-compatible services (MinIO, R2, moto…); empty for AWS itself.
     pub endpoint: Option<String>,
     pub region: String,
+    /// From the standard `AWS_ACCESS_KEY_ID` / `AWS_SECRET_ACCESS_KEY`; when absent, `object_store` looks
+    /// further (web identity, instance metadata) as the AWS tools do.
+    pub access_key_id: Option<String>,
+    pub secret_access_key: Option<Secret>,
 }
 
 #[derive(Clone, Debug)]
@@ -75,6 +81,15 @@ pub struct MailSettings {
     pub from: Mailbox,
     /// None: mail is written to the outbox folder `$APP_DATA_DIR/mail/`.
     pub smtp_url: Option<Secret>,
+    /// How long one SMTP conversation may take before it counts as failed.
+    pub smtp_timeout: Duration,
+    /// Tries per message before it is given up (and logged as lost); the first retry waits `retry_delay`,
+    /// each later one twice as long as the one before.
+    pub attempts: NonZeroU32,
+    pub retry_delay: Duration,
+    /// Messages waiting for SMTP at once. Beyond this a request that mails gets a clear "try again later"
+    /// instead of piling up memory while the mail server is down.
+    pub queue_limit: NonZeroU32,
 }
 
 #[derive(Clone, Debug)]
@@ -153,6 +168,10 @@ impl Settings {
                     Mailbox::from_str(s).map_err(|_| "expected a sender like Name <no-reply@example.com>".into())
                 })?,
                 smtp_url: src.get(&SMTP_URL, "", parse_smtp_url)?,
+                smtp_timeout: src.get(&SMTP_TIMEOUT, "10s", parse_duration)?,
+                attempts: src.get(&MAIL_ATTEMPTS, "8", |s| parse_count(s, "attempts"))?,
+                retry_delay: src.get(&MAIL_RETRY_DELAY, "5s", parse_duration)?,
+                queue_limit: src.get(&MAIL_QUEUE_LIMIT, "10000", |s| parse_count(s, "messages"))?,
             },
             sessions: SessionSettings {
                 idle_timeout: src.get(&SESSION_IDLE, "7d", parse_duration)?,
@@ -170,6 +189,7 @@ impl Settings {
                 sign_up_per_ip: src.get(&LIMIT_SIGN_UP_PER_IP, "30", parse_per_hour)?,
                 mail_per_account: src.get(&LIMIT_MAIL_PER_ACCOUNT, "5", parse_per_hour)?,
                 mail_per_ip: src.get(&LIMIT_MAIL_PER_IP, "50", parse_per_hour)?,
+                app_servers: src.get(&LIMIT_APP_SERVERS, "1", |s| parse_count(s, "app servers"))?,
             },
             storage: StorageSettings {
                 avatar_max_bytes: src.get(&AVATAR_MAX_BYTES, "5MB", parse_size)?,
@@ -188,6 +208,11 @@ impl Settings {
                                 .ok_or_else(|| format!("'{s}' is not an http:// or https:// address"))
                         })?,
                         region: src.get(&S3_REGION, "us-east-1", |s| Ok(s.to_owned()))?,
+                        access_key_id: src
+                            .get(&S3_ACCESS_KEY_ID, "", |s| Ok(Some(s.to_owned()).filter(|s| !s.is_empty())))?,
+                        secret_access_key: src.get(&S3_SECRET_ACCESS_KEY, "", |s| {
+                            Ok(Some(Secret(s.to_owned())).filter(|s| !s.0.is_empty()))
+                        })?,
                     }),
                 },
             },
@@ -211,6 +236,10 @@ const TRUSTED_PROXY_HOPS: Key = Key { file: "app.trusted_proxy_hops", env: "APP_
 const DATABASE_URL: Key = Key { file: "database.url", env: "DATABASE_URL" };
 const MAIL_FROM: Key = Key { file: "mail.from", env: "APP_MAIL_FROM" };
 const SMTP_URL: Key = Key { file: "mail.smtp_url", env: "SMTP_URL" };
+const SMTP_TIMEOUT: Key = Key { file: "mail.smtp_timeout", env: "APP_SMTP_TIMEOUT" };
+const MAIL_ATTEMPTS: Key = Key { file: "mail.attempts", env: "APP_MAIL_ATTEMPTS" };
+const MAIL_RETRY_DELAY: Key = Key { file: "mail.retry_delay", env: "APP_MAIL_RETRY_DELAY" };
+const MAIL_QUEUE_LIMIT: Key = Key { file: "mail.queue_limit", env: "APP_MAIL_QUEUE_LIMIT" };
 const SESSION_IDLE: Key = Key { file: "sessions.idle_timeout", env: "APP_SESSION_IDLE_TIMEOUT" };
 const SESSION_ABSOLUTE: Key = Key { file: "sessions.absolute_timeout", env: "APP_SESSION_ABSOLUTE_TIMEOUT" };
 const VERIFY_EMAIL_TTL: Key = Key { file: "tokens.verify_email_ttl", env: "APP_VERIFY_EMAIL_TTL" };
@@ -222,12 +251,15 @@ const AVATAR_MAX_BYTES: Key = Key { file: "storage.avatar_max_bytes", env: "APP_
 const S3_BUCKET: Key = Key { file: "storage.s3_bucket", env: "APP_S3_BUCKET" };
 const S3_ENDPOINT: Key = Key { file: "storage.s3_endpoint", env: "APP_S3_ENDPOINT" };
 const S3_REGION: Key = Key { file: "storage.s3_region", env: "APP_S3_REGION" };
+const S3_ACCESS_KEY_ID: Key = Key { file: "storage.s3_access_key_id", env: "AWS_ACCESS_KEY_ID" };
+const S3_SECRET_ACCESS_KEY: Key = Key { file: "storage.s3_secret_access_key", env: "AWS_SECRET_ACCESS_KEY" };
 
 const LIMIT_SIGN_IN_PER_ACCOUNT: Key = Key { file: "limits.sign_in_per_account", env: "APP_LIMIT_SIGN_IN_PER_ACCOUNT" };
 const LIMIT_SIGN_IN_PER_IP: Key = Key { file: "limits.sign_in_per_ip", env: "APP_LIMIT_SIGN_IN_PER_IP" };
 const LIMIT_SIGN_UP_PER_IP: Key = Key { file: "limits.sign_up_per_ip", env: "APP_LIMIT_SIGN_UP_PER_IP" };
 const LIMIT_MAIL_PER_ACCOUNT: Key = Key { file: "limits.mail_per_account", env: "APP_LIMIT_MAIL_PER_ACCOUNT" };
 const LIMIT_MAIL_PER_IP: Key = Key { file: "limits.mail_per_ip", env: "APP_LIMIT_MAIL_PER_IP" };
+const LIMIT_APP_SERVERS: Key = Key { file: "limits.app_servers", env: "APP_LIMIT_APP_SERVERS" };
 
 /// Every setting, in the order the README documents them.
 pub const KEYS: &[&Key] = &[
@@ -241,6 +273,10 @@ pub const KEYS: &[&Key] = &[
     &DATABASE_URL,
     &MAIL_FROM,
     &SMTP_URL,
+    &SMTP_TIMEOUT,
+    &MAIL_ATTEMPTS,
+    &MAIL_RETRY_DELAY,
+    &MAIL_QUEUE_LIMIT,
     &SESSION_IDLE,
     &SESSION_ABSOLUTE,
     &VERIFY_EMAIL_TTL,
@@ -251,11 +287,14 @@ pub const KEYS: &[&Key] = &[
     &S3_BUCKET,
     &S3_ENDPOINT,
     &S3_REGION,
+    &S3_ACCESS_KEY_ID,
+    &S3_SECRET_ACCESS_KEY,
     &LIMIT_SIGN_IN_PER_ACCOUNT,
     &LIMIT_SIGN_IN_PER_IP,
     &LIMIT_SIGN_UP_PER_IP,
     &LIMIT_MAIL_PER_ACCOUNT,
     &LIMIT_MAIL_PER_IP,
+    &LIMIT_APP_SERVERS,
 ];
 
 #[derive(Debug, thiserror::Error)]
@@ -362,23 +401,28 @@ fn parse_smtp_url(s: &str) -> Result<Option<Secret>, String> {
     Ok(Some(Secret(s.to_owned())))
 }
 
-/// Durations are written as a whole number and a unit: `90s`, `15m`, `24h`, `7d`.
+/// Durations are written as a whole number and a unit: `500ms`, `90s`, `15m`, `24h`, `7d`.
 pub fn parse_duration(s: &str) -> Result<Duration, String> {
     let problem = || format!("'{s}' is not a duration; write a whole number and a unit, like 90s, 15m, 24h or 7d");
     let split = s.find(|c: char| !c.is_ascii_digit()).ok_or_else(problem)?;
     let (number, unit) = s.split_at(split);
     let n: u64 = number.parse().map_err(|_| problem())?;
-    let seconds = match unit.trim() {
-        "s" => 1,
-        "m" => 60,
-        "h" => 3600,
-        "d" => 86400,
+    let millis = match unit.trim() {
+        "ms" => 1,
+        "s" => 1000,
+        "m" => 60_000,
+        "h" => 3_600_000,
+        "d" => 86_400_000,
         _ => return Err(problem()),
     };
     if n == 0 {
         return Err(format!("'{s}' must be longer than zero"));
     }
-    n.checked_mul(seconds).map(Duration::from_secs).ok_or_else(problem)
+    n.checked_mul(millis).map(Duration::from_millis).ok_or_else(problem)
+}
+
+fn parse_count(s: &str, what: &str) -> Result<NonZeroU32, String> {
+    s.parse::<NonZeroU32>().map_err(|_| format!("'{s}' is not a number of {what} (1 or more)"))
 }
 
 fn parse_per_hour(s: &str) -> Result<NonZeroU32, String> {
@@ -475,6 +519,7 @@ mod tests {
     fn durations_need_a_unit() {
         assert_eq!(parse_duration("90s").unwrap(), Duration::from_secs(90));
         assert_eq!(parse_duration("7d").unwrap(), Duration::from_secs(604800));
+        assert_eq!(parse_duration("250ms").unwrap(), Duration::from_millis(250));
         for bad in ["", "7", "d", "7 weeks", "-1h", "0m", "1.5h"] {
             assert!(parse_duration(bad).is_err(), "{bad}");
         }

@@ -19,6 +19,9 @@ use tokio::net::TcpListener;
 /// Must match `output-name` in Cargo.toml: the names of the compiled `pkg/` files.
 const OUTPUT_NAME: &str = "authkit";
 
+/// How long a stopping server still tries to send mail the requests it answered queued.
+const MAIL_GRACE: Duration = Duration::from_secs(10);
+
 /// How often expired sessions and email tokens are deleted.
 const PURGE_INTERVAL: Duration = Duration::from_secs(600);
 
@@ -78,10 +81,13 @@ impl Application {
     pub async fn run(self, shutdown: impl Future<Output = ()> + Send + 'static) -> std::io::Result<()> {
         tokio::spawn(purge_periodically(self.state.clone()));
         tokio::task::spawn_blocking(devices::warm_up);
+        let mailer = self.state.mailer.clone();
         let app = web::router(self.state);
         axum::serve(self.listener, app.into_make_service_with_connect_info::<SocketAddr>())
             .with_graceful_shutdown(shutdown)
-            .await
+            .await?;
+        mailer.finish_sending(MAIL_GRACE).await;
+        Ok(())
     }
 }
 

@@ -34,6 +34,9 @@ impl Storage {
                 if let Some(endpoint) = &s3.endpoint {
                     builder = builder.with_endpoint(endpoint).with_allow_http(endpoint.starts_with("http://"));
                 }
+                if let (Some(id), Some(secret)) = (&s3.access_key_id, &s3.secret_access_key) {
+                    builder = builder.with_access_key_id(id).with_secret_access_key(secret.expose());
+                }
                 Arc::new(builder.build().map_err(|e| format!("invalid S3 settings (storage.s3_*): {e}"))?)
             }
             None => {

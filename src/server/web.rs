@@ -41,7 +41,10 @@ pub fn router(state: AppState) -> Router {
     }
     let avatar_limit =
         usize::try_from(state.settings.storage.avatar_max_bytes + avatars::MULTIPART_OVERHEAD).unwrap_or(usize::MAX);
-    let api = Router::new().route("/api/session", get(session_status)).route("/pkg/{file}", get(assets::serve));
+    let api = Router::new()
+        .route("/api/session", get(session_status))
+        .route("/api/health", get(health))
+        .route("/pkg/{file}", get(assets::serve));
     let uploads = Router::new()
         .route("/api/avatar", post(avatars::upload))
         .route("/avatars/{name}", get(avatars::serve))
@@ -74,5 +77,17 @@ async fn session_status(Extension(lookup): Extension<Lookup>) -> StatusCode {
         StatusCode::NO_CONTENT
     } else {
         StatusCode::UNAUTHORIZED
+    }
+}
+
+/// `GET /api/health`: 200 when this server can reach its database, 503 when not; for load balancers, which
+/// should stop sending traffic to a server that can only answer "temporarily unavailable".
+async fn health(axum::extract::State(app): axum::extract::State<AppState>) -> (StatusCode, &'static str) {
+    match sqlx::query("SELECT 1").execute(&app.db).await {
+        Ok(_) => (StatusCode::OK, "ok"),
+        Err(e) => {
+            tracing::warn!(error = %e, "health check: the database is unreachable");
+            (StatusCode::SERVICE_UNAVAILABLE, "the database is unreachable")
+        }
     }
 }

@@ -49,7 +49,7 @@ pub async fn spawn_app_with(overrides: &[(&str, &str)]) -> TestApp {
 
 /// With `TEST_DATABASE_URL=postgres://…` (a server the tests may create databases on), every test app gets
 /// a database of its own there instead of a SQLite file: the same suite, run against PostgreSQL.
-async fn fresh_postgres_database() -> Option<String> {
+pub async fn fresh_postgres_database() -> Option<String> {
     use sqlx::Connection;
     let admin = std::env::var("TEST_DATABASE_URL").ok().filter(|u| u.starts_with("postgres"))?;
     sqlx::any::install_default_drivers();
@@ -87,7 +87,12 @@ pub fn browser() -> Client {
 }
 
 pub fn client_builder() -> reqwest::ClientBuilder {
-    Client::builder().cookie_store(true).redirect(redirect::Policy::none()).timeout(std::time::Duration::from_secs(30))
+    // TEST_CLIENT_TIMEOUT (seconds) lengthens it, to catch a hung request in a debugger.
+    let timeout = std::env::var("TEST_CLIENT_TIMEOUT").ok().and_then(|s| s.parse().ok()).unwrap_or(30);
+    Client::builder()
+        .cookie_store(true)
+        .redirect(redirect::Policy::none())
+        .timeout(std::time::Duration::from_secs(timeout))
 }
 
 impl TestApp {
@@ -293,4 +298,36 @@ pub fn set_cookies(res: &Response) -> Vec<String> {
 pub async fn text(res: Response) -> (StatusCode, String) {
     let status = res.status();
     (status, res.text().await.unwrap())
+}
+
+/// The compiled server binary with an empty environment (only `PATH`), killed when dropped.
+pub fn server_binary() -> tokio::process::Command {
+    let mut cmd = tokio::process::Command::new(env!("CARGO_BIN_EXE_authkit"));
+    cmd.env_clear().env("PATH", std::env::var("PATH").unwrap_or_default()).kill_on_drop(true);
+    cmd
+}
+
+/// Reads the server's log until it says where it listens, returns that address, and keeps draining the
+/// log in the background (a full pipe would stall the server) into the returned lines.
+pub async fn wait_until_listening(child: &mut tokio::process::Child) -> (String, Arc<std::sync::Mutex<Vec<String>>>) {
+    use tokio::io::{AsyncBufReadExt, BufReader};
+    let mut lines = BufReader::new(child.stdout.take().expect("stdout piped")).lines();
+    let address = tokio::time::timeout(std::time::Duration::from_secs(30), async {
+        while let Some(line) = lines.next_line().await.unwrap() {
+            if let Some(rest) = line.split("listening on ").nth(1) {
+                return rest.trim().to_owned();
+            }
+        }
+        panic!("server exited before listening");
+    })
+    .await
+    .expect("server started within 30 s");
+    let log: Arc<std::sync::Mutex<Vec<String>>> = Arc::default();
+    let kept = log.clone();
+    tokio::spawn(async move {
+        while let Ok(Some(line)) = lines.next_line().await {
+            kept.lock().unwrap().push(line);
+        }
+    });
+    (address, log)
 }

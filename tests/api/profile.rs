@@ -6,7 +6,7 @@ use reqwest::multipart::{Form, Part};
 use reqwest::{Client, StatusCode};
 use std::io::Cursor;
 
-fn picture(width: u32, height: u32, format: ImageFormat) -> Vec<u8> {
+pub fn picture(width: u32, height: u32, format: ImageFormat) -> Vec<u8> {
     let img = RgbaImage::from_fn(width, height, |x, y| Rgba([(x % 255) as u8, (y % 255) as u8, 90, 255]));
     let img = if format == ImageFormat::Jpeg {
         DynamicImage::ImageRgb8(DynamicImage::ImageRgba8(img).to_rgb8())
@@ -66,7 +66,7 @@ async fn upload(
 }
 
 /// As the hydrated page uploads: the answer is the new URL or the message, as text.
-async fn upload_js(
+pub async fn upload_js(
     app: &TestApp,
     client: &Client,
     file_name: &str,

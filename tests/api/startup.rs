@@ -1,15 +1,8 @@
 //! The compiled binary itself: settings errors stop it with a message naming the key; good settings serve.
 
+use crate::helpers::{server_binary as server, wait_until_listening};
 use std::process::Stdio;
 use std::time::Duration;
-use tokio::io::{AsyncBufReadExt, BufReader};
-use tokio::process::Command;
-
-fn server() -> Command {
-    let mut cmd = Command::new(env!("CARGO_BIN_EXE_authkit"));
-    cmd.env_clear().env("PATH", std::env::var("PATH").unwrap_or_default()).kill_on_drop(true);
-    cmd
-}
 
 #[tokio::test]
 async fn a_bad_setting_stops_the_server_and_names_the_key() {
@@ -37,17 +30,7 @@ async fn the_binary_creates_its_data_folder_and_serves() {
         .stdout(Stdio::piped())
         .spawn()
         .unwrap();
-    let mut lines = BufReader::new(child.stdout.take().unwrap()).lines();
-    let address = tokio::time::timeout(Duration::from_secs(30), async {
-        while let Some(line) = lines.next_line().await.unwrap() {
-            if let Some(rest) = line.split("listening on ").nth(1) {
-                return rest.trim().to_owned();
-            }
-        }
-        panic!("server exited before listening");
-    })
-    .await
-    .expect("server started");
+    let (address, _log) = wait_until_listening(&mut child).await;
     let res = reqwest::get(format!("{address}/login")).await.unwrap();
     assert_eq!(res.status(), 200);
     assert!(data.join("app.db").exists() && data.join("mail").is_dir());
@@ -81,14 +64,7 @@ async fn sigterm_lets_requests_in_flight_finish_then_exits() {
         .stdout(Stdio::piped())
         .spawn()
         .unwrap();
-    let mut lines = BufReader::new(child.stdout.take().unwrap()).lines();
-    let address = loop {
-        let line = lines.next_line().await.unwrap().expect("server output");
-        if let Some(rest) = line.split("listening on ").nth(1) {
-            break rest.trim().to_owned();
-        }
-    };
-    tokio::spawn(async move { while let Ok(Some(_)) = lines.next_line().await {} });
+    let (address, _log) = wait_until_listening(&mut child).await;
     // Sign-ups hash a password (tens of milliseconds each): several are in flight when SIGTERM arrives.
     let client = reqwest::Client::new();
     let in_flight: Vec<_> = (0..6)
