@@ -14,7 +14,7 @@ use axum::routing::{get, post};
 use axum::Extension;
 use axum::Router;
 use leptos::prelude::provide_context;
-use leptos_axum::{generate_route_list, LeptosRoutes};
+use leptos_axum::{generate_route_list, AxumRouteListing, LeptosRoutes};
 use tower_cookies::CookieManagerLayer;
 use tower_http::limit::RequestBodyLimitLayer;
 use tower_http::trace::{DefaultOnResponse, TraceLayer};
@@ -23,8 +23,17 @@ use tracing::Level;
 /// Every form and server-function call is small; anything bigger is refused before it is read.
 const MAX_BODY_BYTES: usize = 64 * 1024;
 
+/// The route list, generated once per process. Generating it renders the app with resource loading
+/// suppressed through a process-wide flag, and a resource first polled meanwhile, in another server's
+/// request, would wait forever (leptos issue #4773). One server per process never meets that; the tests,
+/// which start a server per test in one process, did, as a rare request hanging until its timeout.
+fn route_list() -> Vec<AxumRouteListing> {
+    static ROUTES: std::sync::OnceLock<Vec<AxumRouteListing>> = std::sync::OnceLock::new();
+    ROUTES.get_or_init(|| generate_route_list(App)).clone()
+}
+
 pub fn router(state: AppState) -> Router {
-    let routes = generate_route_list(App);
+    let routes = route_list();
     let context = {
         let state = state.clone();
         move || provide_context(state.clone())
