@@ -3,12 +3,13 @@
 #   make test   run every test: unit, integration (real server + SQLite) and browser (Chromium)
 
 # binaryen's wasm-opt from npm: Debian's is too old and silently breaks hydration.
+# --split: each page's code is a WASM piece of its own, loaded when the page is first shown.
 export PATH := $(CURDIR)/end2end/node_modules/.bin:$(PATH)
 
 .PHONY: run dev test setup build test-rust test-e2e clean-data
 
 run: setup
-	LEPTOS_ENV=DEV cargo leptos serve --release
+	LEPTOS_ENV=DEV cargo leptos serve --release --split
 
 dev: setup
 	cargo leptos watch
@@ -17,7 +18,7 @@ setup:
 	@scripts/setup.sh
 
 build: setup
-	cargo leptos build --release
+	cargo leptos build --release --split
 
 test:
 	@scripts/test.sh

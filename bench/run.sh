@@ -16,7 +16,7 @@ if ! command -v wrk >/dev/null; then
 fi
 python3 -c 'import brotli' 2>/dev/null || python3 -m pip install --quiet brotli
 
-cargo leptos build --release
+cargo leptos build --release --split
 (source scripts/leptos-env.sh && cargo build --release --no-default-features --features ssr --bin bench-baseline)
 
 work=$(mktemp -d)

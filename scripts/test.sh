@@ -22,7 +22,7 @@ timed() {
 
 timed "set-up" scripts/setup.sh --for-tests
 timed "formatting" cargo fmt --check
-timed "release build (server + wasm)" cargo leptos build --release
+timed "release build (server + wasm, split per page)" cargo leptos build --release --split
 
 if $rust; then
   timed "unit and integration tests (SQLite)" scripts/rust-tests.sh
@@ -37,5 +37,5 @@ if $e2e; then
   trap 'rm -rf "$data_dir"' EXIT
   # The server cargo-leptos starts inherits these: a fresh data folder, and the outbox where tests read mail.
   timed "browser tests" env APP_DATA_DIR="$data_dir" LEPTOS_ENV=PROD RUST_LOG=warn \
-    cargo leptos end-to-end --release
+    cargo leptos end-to-end --release --split
 fi

@@ -18,5 +18,6 @@ pub mod time_format;
 #[wasm_bindgen::prelude::wasm_bindgen]
 pub fn hydrate() {
     console_error_panic_hook::set_once();
-    leptos::mount::hydrate_body(app::App);
+    // Asynchronous hydration: the page's lazily loaded code arrives before its part of the page hydrates.
+    leptos::mount::hydrate_lazy(app::App);
 }

@@ -117,3 +117,21 @@ test("with JavaScript, signing in happens without a full page load", async ({ pa
   await expect(page.getByRole("heading", { name: "Hello, Spa" })).toBeVisible();
   expect(await page.evaluate(() => (window as unknown as { marker?: number }).marker)).toBe(42);
 });
+
+test("a first visit downloads the code of the page it opens, not of every page", async ({ page }) => {
+  const fetched: string[] = [];
+  page.on("request", (request) => {
+    const path = new URL(request.url()).pathname;
+    if (path.startsWith("/pkg/")) fetched.push(path);
+  });
+  await page.goto("/login");
+  await expectHydrated(page, true);
+  await expect(page.getByRole("button", { name: "Login" })).toBeEnabled();
+  // Built with `cargo leptos build --split`: each page's code is a piece of its own.
+  expect(fetched.filter((path) => path.includes("_view_"))).toEqual([expect.stringContaining("split___login_view_")]);
+
+  await page.getByRole("link", { name: "Register" }).first().click();
+  await expect(page.getByRole("button", { name: "Create account" })).toBeVisible();
+  expect(fetched.some((path) => path.includes("split___register_view_"))).toBe(true);
+  expect(fetched.some((path) => path.includes("split___profile_view_"))).toBe(false);
+});
