@@ -104,11 +104,7 @@ pub async fn resolve_session(State(app): State<AppState>, cookies: Cookies, mut 
             Ok(lookup) => lookup,
             Err(e) => {
                 tracing::error!(error = %e, "session lookup failed");
-                return (
-                    StatusCode::SERVICE_UNAVAILABLE,
-                    "The service is temporarily unavailable. Please try again in a moment.",
-                )
-                    .into_response();
+                return unavailable(&req);
             }
         },
     };
@@ -132,6 +128,31 @@ pub async fn resolve_session(State(app): State<AppState>, cookies: Cookies, mut 
     req.extensions_mut().insert(lookup);
     req.extensions_mut().insert(client);
     next.run(req).await
+}
+
+/// The answer while the database cannot be reached: a 503 that says so (a page for browsers, a line for
+/// everything else), with a hint to retry soon. Nothing was read or changed.
+fn unavailable(req: &Request) -> Response {
+    const MESSAGE: &str = "The service is temporarily unavailable. Please try again in a moment.";
+    let wants_html = req
+        .headers()
+        .get(header::ACCEPT)
+        .and_then(|v| v.to_str().ok())
+        .is_some_and(|accept| accept.contains("text/html"));
+    let retry = [(header::RETRY_AFTER, "5")];
+    if !wants_html {
+        return (StatusCode::SERVICE_UNAVAILABLE, retry, MESSAGE).into_response();
+    }
+    let page = format!(
+        "<!DOCTYPE html><html lang=\"en\"><head><meta charset=\"utf-8\">\
+         <meta name=\"viewport\" content=\"width=device-width, initial-scale=1\">\
+         <meta name=\"color-scheme\" content=\"light dark\">\
+         <title>Temporarily unavailable · Authkit</title><link rel=\"stylesheet\" href=\"/pkg/authkit.css\"></head>\
+         <body><main class=\"auth-page\"><a class=\"brand\" href=\"/\">Authkit</a>\
+         <section class=\"card\" aria-labelledby=\"page-heading\"><h1 id=\"page-heading\">Temporarily unavailable</h1>\
+         <p>{MESSAGE}</p><p><a href=\"\">Try again</a></p></section></main></body></html>"
+    );
+    (StatusCode::SERVICE_UNAVAILABLE, retry, axum::response::Html(page)).into_response()
 }
 
 /// The client's address: the socket's, or with `hops` trusted proxies in front, the address the outermost

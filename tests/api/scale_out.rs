@@ -168,7 +168,13 @@ async fn a_database_outage_gives_503_and_the_app_recovers_when_it_returns() {
     assert_eq!(app.get(&browser(), "/api/health").await.status(), StatusCode::SERVICE_UNAVAILABLE);
     let res = app.get(&ada, "/profile").await;
     assert_eq!(res.status(), StatusCode::SERVICE_UNAVAILABLE);
-    assert!(res.text().await.unwrap().contains("temporarily unavailable"));
+    assert_eq!(res.headers()["retry-after"], "5");
+    assert!(res.headers()["content-type"].to_str().unwrap().starts_with("text/html"));
+    assert!(res
+        .text()
+        .await
+        .unwrap()
+        .contains("The service is temporarily unavailable. Please try again in a moment."));
     let (status, body) =
         text(app.call(&browser(), "/api/login", &[("email", ADA), ("password", PASSWORD)]).await).await;
     assert_eq!(status, StatusCode::SERVICE_UNAVAILABLE, "{body}");

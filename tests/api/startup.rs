@@ -100,3 +100,37 @@ async fn sigterm_lets_requests_in_flight_finish_then_exits() {
     let users: i64 = sqlx::query_scalar("SELECT COUNT(*) FROM users").fetch_one(&pool).await.unwrap();
     assert_eq!(users, 6);
 }
+
+#[tokio::test]
+async fn sigterm_waits_for_queued_mail_to_go_out() {
+    // The mail server refuses the first try: the message is still waiting for its retry when SIGTERM comes.
+    let smtp = crate::peers::SmtpSink::start(1).await;
+    let dir = tempfile::tempdir().unwrap();
+    let mut child = server()
+        .current_dir(dir.path())
+        .env("APP_DATA_DIR", dir.path().join("data"))
+        .env("SMTP_URL", &smtp.url)
+        .env("APP_MAIL_RETRY_DELAY", "500ms")
+        .env("LEPTOS_SITE_ADDR", "127.0.0.1:0")
+        .env("RUST_LOG", "info")
+        .stdout(Stdio::piped())
+        .spawn()
+        .unwrap();
+    let (address, _log) = wait_until_listening(&mut child).await;
+    let res = reqwest::Client::new()
+        .post(format!("{address}/api/register"))
+        .header("accept", "application/json")
+        .form(&[("name", "Ada"), ("email", "ada@example.com"), ("password", "correct horse battery staple")])
+        .send()
+        .await
+        .unwrap();
+    assert!(res.status().is_success(), "{}", res.status());
+    let pid = child.id().unwrap() as i32;
+    std::process::Command::new("kill").args(["-TERM", &pid.to_string()]).status().unwrap();
+    let status = tokio::time::timeout(Duration::from_secs(15), child.wait()).await.expect("exits").unwrap();
+    assert!(status.success(), "{status}");
+    assert!(
+        smtp.mails().iter().any(|m| m.to == "ada@example.com" && m.subject == "Verify your email address"),
+        "the verification mail went out before the server stopped"
+    );
+}
