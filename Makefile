@@ -3,7 +3,8 @@
 #   make test   run every test: unit, integration (real server + SQLite) and browser (Chromium)
 
 # binaryen's wasm-opt from npm: Debian's is too old and silently breaks hydration.
-# --split: each page's code is a WASM piece of its own, loaded when the page is first shown.
+# --split, on every build of the browser code: each page's code is a WASM piece of its own, loaded when the
+# page is first shown; the lazily loaded routes import their pieces through the loader --split writes.
 export PATH := $(CURDIR)/end2end/node_modules/.bin:$(PATH)
 
 .PHONY: run dev test setup build test-rust test-e2e clean-data
@@ -12,7 +13,7 @@ run: setup
 	LEPTOS_ENV=DEV cargo leptos serve --release --split
 
 dev: setup
-	cargo leptos watch
+	cargo leptos watch --split
 
 setup:
 	@scripts/setup.sh

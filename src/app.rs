@@ -58,13 +58,6 @@ fn set_content_security_policy(options: &LeptosOptions) {
 #[component]
 pub fn App() -> impl IntoView {
     provide_meta_context();
-    // Lets browser tests (and curious developers) see that the page has hydrated: effects run only in
-    // the browser.
-    Effect::new(move |_| {
-        if let Some(body) = document().body() {
-            let _ = body.set_attribute("data-hydrated", "true");
-        }
-    });
     // Every route renders completely before the first byte is sent (`SsrMode::Async`): pages are small,
     // and streaming would leave content in templates that only JavaScript swaps in, while every page must
     // work with JavaScript off. It also lets redirects and headers set while rendering always apply.

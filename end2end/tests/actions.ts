@@ -35,4 +35,5 @@ export async function signUpAndVerify(page: Page, name: string, email: string, j
     await page.getByRole("button", { name: "Continue" }).click();
   }
   await expect(page.getByRole("heading", { name: `Hello, ${name}` })).toBeVisible();
+  await expectHydrated(page, js);
 }

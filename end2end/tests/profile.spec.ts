@@ -1,6 +1,6 @@
 // The profile's avatar and name, hydrated and with JavaScript off.
 import { expect, test } from "@playwright/test";
-import { signUpAndVerify } from "./actions";
+import { expectHydrated, signUpAndVerify } from "./actions";
 import { png } from "./images";
 import { uniqueEmail } from "./outbox";
 
@@ -22,6 +22,8 @@ for (const js of [true, false]) {
       const src = await avatar.getAttribute("src");
       await page.reload();
       await expect(page.getByRole("img", { name: "Ada Lovelace" })).toHaveAttribute("src", src!);
+      // The picker works in the browser only once the page (its code a lazily loaded piece) has hydrated.
+      await expectHydrated(page, js);
 
       await page.getByLabel("Change avatar").setInputFiles({
         name: "page.png",
