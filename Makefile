@@ -13,7 +13,8 @@ run: setup
 	LEPTOS_ENV=DEV cargo leptos serve --release --split
 
 dev: setup
-	cargo leptos watch --split
+	# Release: a debug build of the split browser code does not hydrate yet (see README, Developing).
+	cargo leptos watch --release --split
 
 setup:
 	@scripts/setup.sh
