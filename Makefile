@@ -13,8 +13,7 @@ run: setup
 	LEPTOS_ENV=DEV cargo leptos serve --release --split
 
 dev: setup
-	# Release: a debug build of the split browser code does not hydrate yet (see README, Developing).
-	cargo leptos watch --release --split
+	cargo leptos watch --split
 
 setup:
 	@scripts/setup.sh

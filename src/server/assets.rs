@@ -45,7 +45,11 @@ impl Encoding {
         match self {
             Encoding::Brotli => {
                 let mut out = Vec::with_capacity(data.len() / 3);
-                let params = brotli::enc::BrotliEncoderParams { quality: 11, lgwin: 22, ..Default::default() };
+                // The best compression for release builds, compressed once. A debug build's WASM is
+                // megabytes and changes on every rebuild: best quality there took 40 s a file, holding up
+                // the page's hydration in `make dev`; quality 5 takes a moment.
+                let quality = if cfg!(debug_assertions) { 5 } else { 11 };
+                let params = brotli::enc::BrotliEncoderParams { quality, lgwin: 22, ..Default::default() };
                 brotli::BrotliCompress(&mut &data[..], &mut out, &params)?;
                 Ok(out)
             }
