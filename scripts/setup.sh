@@ -2,7 +2,8 @@
 # Installs what building and testing need, and only what is missing: the wasm target, cargo-leptos,
 # the wasm-bindgen CLI matching Cargo.lock, the npm packages of end2end/ (Playwright, binaryen's
 # wasm-opt) and, with --for-tests, Chromium and the Python peers of the integration tests (an S3-compatible
-# server and an SMTP server, in .venv/). Safe to run again: each step checks first.
+# server and an SMTP server, in a virtualenv outside the checkout: ~/.cache/authkit/test-peers, so
+# third-party files, test keys among them, never sit in the repository folder). Safe to run again.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
@@ -53,9 +54,10 @@ if $for_tests && [[ -z "${CHROMIUM_PATH:-}" ]] && ! command -v chromium >/dev/nu
   fi
 fi
 
-if $for_tests && [[ ! -x .venv/bin/python || tests/requirements.txt -nt .venv/installed ]]; then
-  step "installing the test peers in .venv/ (moto's S3 server, aiosmtpd)"
-  python3 -m venv .venv
-  .venv/bin/pip install --quiet --disable-pip-version-check -r tests/requirements.txt
-  touch .venv/installed
+peers="${XDG_CACHE_HOME:-$HOME/.cache}/authkit/test-peers"
+if $for_tests && [[ ! -x "$peers/bin/python" || tests/requirements.txt -nt "$peers/installed" ]]; then
+  step "installing the test peers in $peers (moto's S3 server, aiosmtpd)"
+  python3 -m venv "$peers"
+  "$peers/bin/pip" install --quiet --disable-pip-version-check -r tests/requirements.txt
+  touch "$peers/installed"
 fi

@@ -110,20 +110,17 @@ impl Mailer {
         Ok(())
     }
 
-    /// Waits up to `grace` for queued mail to go out; called when the server stops. Returns how many
-    /// messages were still waiting (and are lost).
-    pub async fn finish_sending(&self, grace: Duration) -> usize {
-        let Transport::Smtp(queue) = &self.transport else { return 0 };
+    /// Waits up to `grace` for queued mail to go out; called when the server stops. What is still
+    /// waiting then is lost, and logged.
+    pub async fn finish_sending(&self, grace: Duration) {
+        let Transport::Smtp(queue) = &self.transport else { return };
         let deadline = tokio::time::Instant::now() + grace;
-        loop {
-            let waiting = queue.waiting.load(Ordering::Acquire);
-            if waiting == 0 || tokio::time::Instant::now() >= deadline {
-                if waiting > 0 {
-                    tracing::error!(count = waiting, "stopping with mail not yet sent; it is lost");
-                }
-                return waiting;
-            }
+        while queue.waiting.load(Ordering::Acquire) > 0 && tokio::time::Instant::now() < deadline {
             tokio::time::sleep(Duration::from_millis(50)).await;
+        }
+        let lost = queue.waiting.load(Ordering::Acquire);
+        if lost > 0 {
+            tracing::error!(count = lost, "stopping with mail not yet sent; it is lost");
         }
     }
 }

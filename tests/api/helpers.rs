@@ -307,10 +307,19 @@ pub fn server_binary() -> tokio::process::Command {
     cmd
 }
 
-/// Reads the server's log until it says where it listens, returns that address, and keeps draining the
-/// log in the background (a full pipe would stall the server) into the returned lines.
-pub async fn wait_until_listening(child: &mut tokio::process::Child) -> (String, Arc<std::sync::Mutex<Vec<String>>>) {
+/// The server's log lines, kept as they come.
+pub type ServerLog = Arc<std::sync::Mutex<Vec<String>>>;
+
+/// Starts the binary on a free port (`RUST_LOG=info` unless the command sets it), reads its log until it
+/// says where it listens, and returns the process, that address, and the log, which is drained in the
+/// background from then on (a full pipe would stall the server).
+pub async fn start_listening(mut cmd: tokio::process::Command) -> (tokio::process::Child, String, ServerLog) {
     use tokio::io::{AsyncBufReadExt, BufReader};
+    cmd.env("LEPTOS_SITE_ADDR", "127.0.0.1:0").stdout(std::process::Stdio::piped());
+    if !cmd.as_std().get_envs().any(|(key, _)| key == "RUST_LOG") {
+        cmd.env("RUST_LOG", "info");
+    }
+    let mut child = cmd.spawn().expect("start the server");
     let mut lines = BufReader::new(child.stdout.take().expect("stdout piped")).lines();
     let address = tokio::time::timeout(std::time::Duration::from_secs(30), async {
         while let Some(line) = lines.next_line().await.unwrap() {
@@ -322,12 +331,12 @@ pub async fn wait_until_listening(child: &mut tokio::process::Child) -> (String,
     })
     .await
     .expect("server started within 30 s");
-    let log: Arc<std::sync::Mutex<Vec<String>>> = Arc::default();
+    let log: ServerLog = Arc::default();
     let kept = log.clone();
     tokio::spawn(async move {
         while let Ok(Some(line)) = lines.next_line().await {
             kept.lock().unwrap().push(line);
         }
     });
-    (address, log)
+    (child, address, log)
 }

@@ -2,11 +2,10 @@
 //! concurrent sign-ups and sign-ins, and a `kill -9` in the middle of them. Run against SQLite, and against
 //! PostgreSQL when `TEST_DATABASE_URL` is set (as `make test` does).
 
-use crate::helpers::{fresh_postgres_database, server_binary, wait_until_listening, PASSWORD};
+use crate::helpers::{fresh_postgres_database, server_binary, start_listening, ServerLog, PASSWORD};
 use futures_util::future::join_all;
 use reqwest::{Client, StatusCode};
 use std::path::Path;
-use std::process::Stdio;
 use std::sync::atomic::{AtomicUsize, Ordering};
 use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant};
@@ -16,25 +15,22 @@ const USERS: usize = 500;
 struct Server {
     process: tokio::process::Child,
     address: String,
-    log: Arc<Mutex<Vec<String>>>,
+    log: ServerLog,
 }
 
 impl Server {
     /// Email verification is off so a sign-up signs in at once, and the per-address limits are out of
     /// the way: every request here comes from one address.
     async fn start(data_dir: &Path, database_url: &str) -> Self {
-        let mut process = server_binary()
+        let mut command = server_binary();
+        command
             .env("APP_DATA_DIR", data_dir)
             .env("DATABASE_URL", database_url)
-            .env("LEPTOS_SITE_ADDR", "127.0.0.1:0")
             .env("APP_EMAIL_VERIFICATION", "false")
             .env("APP_LIMIT_SIGN_UP_PER_IP", "1000000")
             .env("APP_LIMIT_SIGN_IN_PER_IP", "1000000")
-            .env("RUST_LOG", "warn,authkit::server::startup=info")
-            .stdout(Stdio::piped())
-            .spawn()
-            .expect("start the server");
-        let (address, log) = wait_until_listening(&mut process).await;
+            .env("RUST_LOG", "warn,authkit::server::startup=info");
+        let (process, address, log) = start_listening(command).await;
         Self { process, address, log }
     }
 

@@ -1,7 +1,7 @@
 //! The outside services a scaled-out deployment talks to, each started here as a real process on
 //! loopback: an SMTP server (aiosmtpd), an S3-compatible store (moto), and a TCP relay in front of the
 //! database that the tests can cut, as a network or database outage would. `scripts/setup.sh --for-tests`
-//! installs the Python ones into `.venv/`.
+//! installs the Python ones into `~/.cache/authkit/test-peers` (`$XDG_CACHE_HOME` if set).
 
 use crate::helpers::{read_outbox, Mail};
 use std::path::PathBuf;
@@ -15,9 +15,12 @@ use tokio::process::{Child, Command};
 use tokio::task::AbortHandle;
 
 fn python() -> PathBuf {
-    let python = std::env::var_os("TEST_PYTHON")
-        .map(PathBuf::from)
-        .unwrap_or_else(|| PathBuf::from(env!("CARGO_MANIFEST_DIR")).join(".venv/bin/python"));
+    let python = std::env::var_os("TEST_PYTHON").map(PathBuf::from).unwrap_or_else(|| {
+        let cache = std::env::var_os("XDG_CACHE_HOME")
+            .map(PathBuf::from)
+            .unwrap_or_else(|| PathBuf::from(std::env::var_os("HOME").unwrap_or_default()).join(".cache"));
+        cache.join("authkit/test-peers/bin/python")
+    });
     assert!(python.exists(), "{} is missing: run scripts/setup.sh --for-tests", python.display());
     python
 }

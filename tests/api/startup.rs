@@ -1,7 +1,6 @@
 //! The compiled binary itself: settings errors stop it with a message naming the key; good settings serve.
 
-use crate::helpers::{server_binary as server, wait_until_listening};
-use std::process::Stdio;
+use crate::helpers::{server_binary as server, start_listening};
 use std::time::Duration;
 
 #[tokio::test]
@@ -22,15 +21,9 @@ async fn a_bad_setting_stops_the_server_and_names_the_key() {
 async fn the_binary_creates_its_data_folder_and_serves() {
     let dir = tempfile::tempdir().unwrap();
     let data = dir.path().join("nested/data");
-    let mut child = server()
-        .current_dir(dir.path())
-        .env("APP_DATA_DIR", &data)
-        .env("LEPTOS_SITE_ADDR", "127.0.0.1:0")
-        .env("RUST_LOG", "info")
-        .stdout(Stdio::piped())
-        .spawn()
-        .unwrap();
-    let (address, _log) = wait_until_listening(&mut child).await;
+    let mut command = server();
+    command.current_dir(dir.path()).env("APP_DATA_DIR", &data);
+    let (mut child, address, _log) = start_listening(command).await;
     let res = reqwest::get(format!("{address}/login")).await.unwrap();
     assert_eq!(res.status(), 200);
     assert!(data.join("app.db").exists() && data.join("mail").is_dir());
@@ -55,16 +48,9 @@ async fn an_unreachable_database_at_start_stops_the_server_with_a_clear_message(
 #[tokio::test]
 async fn sigterm_lets_requests_in_flight_finish_then_exits() {
     let dir = tempfile::tempdir().unwrap();
-    let mut child = server()
-        .current_dir(dir.path())
-        .env("APP_DATA_DIR", dir.path().join("data"))
-        .env("APP_EMAIL_VERIFICATION", "false")
-        .env("LEPTOS_SITE_ADDR", "127.0.0.1:0")
-        .env("RUST_LOG", "info")
-        .stdout(Stdio::piped())
-        .spawn()
-        .unwrap();
-    let (address, _log) = wait_until_listening(&mut child).await;
+    let mut command = server();
+    command.current_dir(dir.path()).env("APP_DATA_DIR", dir.path().join("data")).env("APP_EMAIL_VERIFICATION", "false");
+    let (mut child, address, _log) = start_listening(command).await;
     // Sign-ups hash a password (tens of milliseconds each): several are in flight when SIGTERM arrives.
     let client = reqwest::Client::new();
     let in_flight: Vec<_> = (0..6)
@@ -106,17 +92,13 @@ async fn sigterm_waits_for_queued_mail_to_go_out() {
     // The mail server refuses the first try: the message is still waiting for its retry when SIGTERM comes.
     let smtp = crate::peers::SmtpSink::start(1).await;
     let dir = tempfile::tempdir().unwrap();
-    let mut child = server()
+    let mut command = server();
+    command
         .current_dir(dir.path())
         .env("APP_DATA_DIR", dir.path().join("data"))
         .env("SMTP_URL", &smtp.url)
-        .env("APP_MAIL_RETRY_DELAY", "500ms")
-        .env("LEPTOS_SITE_ADDR", "127.0.0.1:0")
-        .env("RUST_LOG", "info")
-        .stdout(Stdio::piped())
-        .spawn()
-        .unwrap();
-    let (address, _log) = wait_until_listening(&mut child).await;
+        .env("APP_MAIL_RETRY_DELAY", "500ms");
+    let (mut child, address, _log) = start_listening(command).await;
     let res = reqwest::Client::new()
         .post(format!("{address}/api/register"))
         .header("accept", "application/json")
