@@ -2,7 +2,7 @@
 //! current password: a session left open on a shared computer must not be enough to take the account.
 
 use crate::api::account::{ChangeEmail, ChangePassword};
-use crate::components::alert::{query_value, Alert, AlertKind, FormError};
+use crate::components::alert::{last_error, query_value, Alert, AlertKind, FormError};
 use crate::components::form_field::FormField;
 use crate::components::password_strength::PasswordStrength;
 use crate::components::sessions_list::SessionsChanged;
@@ -26,13 +26,14 @@ pub fn AccountSettings(email: String) -> impl IntoView {
 #[component]
 fn ChangePasswordForm() -> impl IntoView {
     let action = ServerAction::<ChangePassword>::new();
-    let error = Signal::derive(move || action.value().get().and_then(Result::err));
-    let done = move || matches!(action.value().get(), Some(Ok(())));
+    let error = last_error(action);
+    let value = action.value();
+    let done = move || value.with(|v| matches!(v, Some(Ok(()))));
     let form = clear_on_success(action.version(), done);
     // The other devices were just signed out: the session list should say so.
     if let Some(SessionsChanged(changes)) = use_context::<SessionsChanged>() {
         Effect::new(move |_| {
-            if matches!(action.value().get(), Some(Ok(()))) {
+            if done() {
                 changes.update(|n| *n += 1);
             }
         });
@@ -65,8 +66,9 @@ fn ChangePasswordForm() -> impl IntoView {
 #[component]
 fn ChangeEmailForm(email: String) -> impl IntoView {
     let action = ServerAction::<ChangeEmail>::new();
-    let error = Signal::derive(move || action.value().get().and_then(Result::err));
-    let done = move || matches!(action.value().get(), Some(Ok(())));
+    let error = last_error(action);
+    let value = action.value();
+    let done = move || value.with(|v| matches!(v, Some(Ok(()))));
     let form = clear_on_success(action.version(), done);
     view! {
         <section class="subsection" aria-labelledby="change-email-heading">

@@ -47,6 +47,20 @@ pub fn NoticeBanner() -> impl IntoView {
     }
 }
 
+/// The error of an action's last submission, if it failed.
+///
+/// `action.value()` makes a new signal each time it is called, kept until the page's owner is dropped:
+/// called inside a closure that runs on every read, as forms did, it cost each server-rendered page
+/// hundreds of allocations. So it is called once here, and everywhere else outside closures.
+pub fn last_error<S>(action: ServerAction<S>) -> Signal<Option<crate::api::AppError>>
+where
+    S: leptos::server_fn::ServerFn<Error = crate::api::AppError> + Clone + Send + Sync + 'static,
+    S::Output: Clone + Send + Sync + 'static,
+{
+    let value = action.value();
+    Signal::derive(move || value.with(|v| v.as_ref().and_then(|r| r.as_ref().err().cloned())))
+}
+
 /// A `?name=…` value from the page's address, to fill a form back in.
 pub fn query_value(name: &'static str) -> Option<String> {
     leptos_router::hooks::use_query_map().read_untracked().get(name).filter(|v| !v.is_empty())

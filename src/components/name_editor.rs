@@ -3,7 +3,7 @@
 //! the message if the server refuses it. Without JavaScript, "Change name" opens `/profile?edit=name`.
 
 use crate::api::account::UpdateName;
-use crate::components::alert::{query_value, FormError};
+use crate::components::alert::{last_error, query_value, FormError};
 use crate::components::form_field::FormField;
 use crate::components::submit_button::SubmitButton;
 use crate::domain::Field;
@@ -20,9 +20,10 @@ pub fn NameEditor(name: RwSignal<String>, avatar_url: RwSignal<String>) -> impl 
     let editing = RwSignal::new(use_query_map().read_untracked().get("edit").as_deref() == Some("name"));
     // What the editor opens with: what was typed before a refusal, else the current name.
     let draft = RwSignal::new(query_value("name").unwrap_or_else(|| name.get_untracked()));
-    let error = Signal::derive(move || update.value().get().and_then(Result::err));
+    let error = last_error(update);
+    let (value, input) = (update.value(), update.input());
 
-    Effect::new(move |_| match update.value().get() {
+    Effect::new(move |_| match value.get() {
         Some(Ok(changed)) => {
             name.set(changed.name);
             avatar_url.set(changed.avatar_url);
@@ -33,7 +34,7 @@ pub fn NameEditor(name: RwSignal<String>, avatar_url: RwSignal<String>) -> impl 
     });
     // Saving closes the editor at once and shows the new name while the server checks it.
     Effect::new(move |_| {
-        if let Some(input) = update.input().get() {
+        if let Some(input) = input.get() {
             draft.set(input.name);
             editing.set(false);
         }
@@ -55,22 +56,22 @@ pub fn NameEditor(name: RwSignal<String>, avatar_url: RwSignal<String>) -> impl 
         now_editing
     });
 
-    let shown = move || update.input().get().map(|i| i.name.trim().to_owned()).unwrap_or_else(|| name.get());
+    let shown = move || input.with(|i| i.as_ref().map(|i| i.name.trim().to_owned())).unwrap_or_else(|| name.get());
     let open = move |ev: leptos::ev::SubmitEvent| {
         ev.prevent_default();
         draft.set(name.get_untracked());
-        update.value().set(None);
+        value.set(None);
         editing.set(true);
     };
     let cancel = move |ev: leptos::ev::SubmitEvent| {
         ev.prevent_default();
-        update.value().set(None);
+        value.set(None);
         editing.set(false);
     };
     let on_keydown = move |ev: leptos::ev::KeyboardEvent| {
         if ev.key() == "Escape" {
             ev.prevent_default();
-            update.value().set(None);
+            value.set(None);
             editing.set(false);
         }
     };

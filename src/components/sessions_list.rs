@@ -1,7 +1,7 @@
 //! "All sessions" on the profile: every device the user is signed in on, with a way to sign each out.
 
 use crate::api::sessions::{list_sessions, DeviceSession, EndOtherSessions, EndSession};
-use crate::components::alert::{Alert, AlertKind};
+use crate::components::alert::{last_error, Alert, AlertKind};
 use crate::components::time::RelativeTime;
 use crate::routes::paths;
 use leptos::html;
@@ -21,8 +21,9 @@ pub fn SessionsList() -> impl IntoView {
     let end_one = ServerAction::<EndSession>::new();
     let end_others = ServerAction::<EndOtherSessions>::new();
     let changed = use_context::<SessionsChanged>().map(|c| c.0);
+    let (ended_one, ended_others) = (end_one.version(), end_others.version());
     let sessions = Resource::new_blocking(
-        move || (end_one.version().get(), end_others.version().get(), changed.map(|c| c.get())),
+        move || (ended_one.get(), ended_others.get(), changed.map(|c| c.get())),
         |_| list_sessions(),
     );
     let query = use_query_map();
@@ -31,12 +32,12 @@ pub fn SessionsList() -> impl IntoView {
         confirming.get() || query.read().get(CONFIRM_PARAM).as_deref() == Some(CONFIRM_SIGN_OUT_OTHERS)
     });
     Effect::new(move |_| {
-        if end_others.version().get() > 0 {
+        if ended_others.get() > 0 {
             confirming.set(false);
         }
     });
-    let error =
-        move || end_one.value().get().and_then(Result::err).or_else(|| end_others.value().get().and_then(Result::err));
+    let (end_one_error, end_others_error) = (last_error(end_one), last_error(end_others));
+    let error = move || end_one_error.get().or_else(|| end_others_error.get());
 
     view! {
         <section class="panel" aria-labelledby="sessions-heading">
@@ -62,8 +63,8 @@ pub fn SessionsList() -> impl IntoView {
 #[component]
 fn SessionRow(session: DeviceSession, now: i64, end_one: ServerAction<EndSession>) -> impl IntoView {
     let pending = {
-        let id = session.id.clone();
-        Memo::new(move |_| end_one.input().get().is_some_and(|input| input.id == id))
+        let (id, ending) = (session.id.clone(), end_one.input());
+        Memo::new(move |_| ending.with(|input| input.as_ref().is_some_and(|input| input.id == id)))
     };
     // Screen readers hear which device a button signs out, even when several look alike.
     let button_detail =

@@ -66,7 +66,8 @@ pub fn AuthRedirectPage() -> impl IntoView {
 
 #[component]
 fn ConfirmLink(grant: ServerAction<Grant>, access_token: String, preview: LinkPreview) -> impl IntoView {
-    let failed = move || matches!(grant.value().get(), Some(Err(_)));
+    let value = grant.value();
+    let failed = move || value.with(|v| matches!(v, Some(Err(_))));
     if preview.automatic {
         // Only in the browser, and only once.
         let access_token = access_token.clone();

@@ -1,5 +1,5 @@
 use crate::api::auth::ResendVerification;
-use crate::components::alert::{Alert, AlertKind, FormError};
+use crate::components::alert::{last_error, Alert, AlertKind, FormError};
 use crate::components::auth_card::AuthCard;
 use crate::components::form_field::FormField;
 use crate::components::submit_button::SubmitButton;
@@ -50,7 +50,7 @@ pub fn CheckEmailPage() -> impl IntoView {
 #[component]
 fn ResendVerificationForm(email: Option<String>) -> impl IntoView {
     let resend = ServerAction::<ResendVerification>::new();
-    let error = Signal::derive(move || resend.value().get().and_then(Result::err));
+    let error = last_error(resend);
     view! {
         <h2 class="section-heading">"No email?"</h2>
         <ActionForm action=resend attr:class="form" attr:novalidate=true>

@@ -13,7 +13,8 @@ pub fn ConfirmEmailChangePage() -> impl IntoView {
     let confirm = ServerAction::<ConfirmEmailChange>::new();
     let query = use_query_map();
     let token = move || query.read().get("token").filter(|t| !t.is_empty());
-    let failed = move || query.read().get("error").is_some() || matches!(confirm.value().get(), Some(Err(_)));
+    let value = confirm.value();
+    let failed = move || query.read().get("error").is_some() || value.with(|v| matches!(v, Some(Err(_))));
     Effect::new(move |submitted: Option<bool>| {
         if submitted != Some(true) {
             if let Some(token) = token().filter(|_| !failed()) {

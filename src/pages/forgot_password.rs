@@ -1,5 +1,5 @@
 use crate::api::auth::RequestPasswordReset;
-use crate::components::alert::{query_value, FormError};
+use crate::components::alert::{last_error, query_value, FormError};
 use crate::components::auth_card::AuthCard;
 use crate::components::form_field::FormField;
 use crate::components::submit_button::SubmitButton;
@@ -11,7 +11,7 @@ use leptos::prelude::*;
 #[component]
 pub fn ForgotPasswordPage() -> impl IntoView {
     let request = ServerAction::<RequestPasswordReset>::new();
-    let error = Signal::derive(move || request.value().get().and_then(Result::err));
+    let error = last_error(request);
     view! {
         <AuthCard title="Forgot your password?">
             <p class="lead">"Enter the email address of your account and we will send you a link to choose a new password."</p>

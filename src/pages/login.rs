@@ -1,6 +1,6 @@
 use crate::api::auth::Login;
 use crate::api::AppError;
-use crate::components::alert::{query_value, FormError, NoticeBanner};
+use crate::components::alert::{last_error, query_value, FormError, NoticeBanner};
 use crate::components::auth_card::AuthCard;
 use crate::components::form_field::FormField;
 use crate::components::submit_button::SubmitButton;
@@ -12,12 +12,13 @@ use leptos::prelude::*;
 #[component]
 pub fn LoginPage() -> impl IntoView {
     let login = ServerAction::<Login>::new();
-    let error = Signal::derive(move || login.value().get().and_then(Result::err));
+    let error = last_error(login);
     // The submitted address fills in the resend page for the user: without JavaScript it comes back in
     // the address (`?email=`); with it, from the action (which forgets its input once resolved, so keep a copy).
     let submitted_email = RwSignal::new(query_value("email"));
+    let input = login.input();
     Effect::new(move |_| {
-        if let Some(input) = login.input().get() {
+        if let Some(input) = input.get() {
             submitted_email.set(Some(input.email));
         }
     });

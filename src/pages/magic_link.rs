@@ -1,5 +1,5 @@
 use crate::api::auth::SendMagicLink;
-use crate::components::alert::{query_value, FormError};
+use crate::components::alert::{last_error, query_value, FormError};
 use crate::components::auth_card::AuthCard;
 use crate::components::form_field::FormField;
 use crate::components::submit_button::SubmitButton;
@@ -11,7 +11,7 @@ use leptos::prelude::*;
 #[component]
 pub fn MagicLinkPage() -> impl IntoView {
     let send = ServerAction::<SendMagicLink>::new();
-    let error = Signal::derive(move || send.value().get().and_then(Result::err));
+    let error = last_error(send);
     view! {
         <AuthCard title="Log in with a magic link">
             <p class="lead">"We will email you a link that signs you in. No password needed."</p>

@@ -1,5 +1,5 @@
 use crate::api::auth::Register;
-use crate::components::alert::{query_value, FormError};
+use crate::components::alert::{last_error, query_value, FormError};
 use crate::components::auth_card::AuthCard;
 use crate::components::form_field::FormField;
 use crate::components::password_strength::PasswordStrength;
@@ -13,7 +13,7 @@ use leptos::prelude::*;
 #[component]
 pub fn RegisterPage() -> impl IntoView {
     let register = ServerAction::<Register>::new();
-    let error = Signal::derive(move || register.value().get().and_then(Result::err));
+    let error = last_error(register);
     view! {
         <AuthCard title="Create your account">
             <ActionForm action=register attr:class="form" attr:novalidate=true>

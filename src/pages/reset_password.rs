@@ -1,5 +1,5 @@
 use crate::api::auth::{check_reset_link, ResetPassword};
-use crate::components::alert::{Alert, AlertKind, FormError};
+use crate::components::alert::{last_error, Alert, AlertKind, FormError};
 use crate::components::auth_card::AuthCard;
 use crate::components::form_field::FormField;
 use crate::components::password_strength::PasswordStrength;
@@ -14,7 +14,7 @@ use leptos_router::hooks::use_query_map;
 #[component]
 pub fn ResetPasswordPage() -> impl IntoView {
     let reset = ServerAction::<ResetPassword>::new();
-    let error = Signal::derive(move || reset.value().get().and_then(Result::err));
+    let error = last_error(reset);
     let query = use_query_map();
     let token = query.read_untracked().get("token").unwrap_or_default();
     let error_code = query.read_untracked().get("error");
