@@ -6,7 +6,7 @@
 use crate::helpers::{read_outbox, Mail};
 use std::path::PathBuf;
 use std::process::Stdio;
-use std::sync::atomic::{AtomicBool, Ordering};
+use std::sync::atomic::{AtomicBool, AtomicUsize, Ordering};
 use std::sync::{Arc, Mutex};
 use std::time::Duration;
 use tokio::io::{AsyncBufReadExt, BufReader};
@@ -34,6 +34,8 @@ pub fn free_port() -> u16 {
 pub struct SmtpSink {
     pub url: String,
     dir: tempfile::TempDir,
+    /// How many messages it answered with a permanent failure (550, mail to `bounce@…`).
+    permanent_refusals: Arc<AtomicUsize>,
     _process: Child,
 }
 
@@ -57,8 +59,20 @@ impl SmtpSink {
             .unwrap()
             .and_then(|line| line.strip_prefix("listening on ").map(str::to_owned))
             .expect("the SMTP sink says its port");
-        tokio::spawn(async move { while let Ok(Some(_)) = lines.next_line().await {} });
-        Self { url: format!("smtp://127.0.0.1:{port}"), dir, _process: process }
+        let permanent_refusals = Arc::new(AtomicUsize::new(0));
+        let counted = permanent_refusals.clone();
+        tokio::spawn(async move {
+            while let Ok(Some(line)) = lines.next_line().await {
+                if line.contains("(550)") {
+                    counted.fetch_add(1, Ordering::SeqCst);
+                }
+            }
+        });
+        Self { url: format!("smtp://127.0.0.1:{port}"), dir, permanent_refusals, _process: process }
+    }
+
+    pub fn permanent_refusals(&self) -> usize {
+        self.permanent_refusals.load(Ordering::SeqCst)
     }
 
     pub fn mails(&self) -> Vec<Mail> {

@@ -34,6 +34,20 @@ async fn a_mail_server_refusing_for_a_while_gets_the_mail_later_by_retrying() {
     assert!(mail.link().is_some());
 }
 
+#[tokio::test]
+async fn a_permanent_refusal_is_not_retried() {
+    let smtp = SmtpSink::start(0).await;
+    let app = spawn_app_with(&[("SMTP_URL", &smtp.url), ("APP_MAIL_RETRY_DELAY", "100ms")]).await;
+    // The sink answers mail to bounce@… with "550 no such mailbox".
+    assert_redirect(&app.register(&browser(), "Bounce", "bounce@example.com", PASSWORD).await, "/check-email");
+    // A later mail to a good address is delivered: the queue moved on past the refused one.
+    assert_redirect(&app.register(&browser(), "Ada", ADA, PASSWORD).await, "/check-email");
+    smtp.mail_to(ADA, "Verify your email address", Duration::from_secs(10)).await;
+    // Retried, the refused mail would have been tried again at 100, 200, 400 and 800 ms.
+    tokio::time::sleep(Duration::from_millis(1600)).await;
+    assert_eq!(smtp.permanent_refusals(), 1, "a 5xx answer is final");
+}
+
 /// A mail server that accepts connections and then says nothing: a request must not wait for it.
 async fn silent_mail_server() -> (String, tokio::task::JoinHandle<()>) {
     let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();

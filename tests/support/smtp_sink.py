@@ -29,6 +29,7 @@ class Sink:
             print("refused a message (451)", flush=True)
             return "451 4.3.0 Try again later"
         if any(rcpt.startswith("bounce@") for rcpt in envelope.rcpt_tos):
+            print("refused a message (550)", flush=True)
             return "550 5.1.1 No such mailbox"
         name = f"{time.time_ns()}"
         partial = os.path.join(self.folder, f".{name}.tmp")
