@@ -49,9 +49,9 @@ pub fn NoticeBanner() -> impl IntoView {
 
 /// The error of an action's last submission, if it failed.
 ///
-/// `action.value()` makes a new signal each time it is called, kept until the page's owner is dropped:
-/// called inside a closure that runs on every read, as forms did, it cost each server-rendered page
-/// hundreds of allocations. So it is called once here, and everywhere else outside closures.
+/// `action.value()` makes a new signal each time it is called, kept until its owner is dropped: called
+/// inside a closure that runs on every read, as forms did, the signals piled up for as long as the page
+/// stayed open. So it is called once here, and everywhere else outside closures.
 pub fn last_error<S>(action: ServerAction<S>) -> Signal<Option<crate::api::AppError>>
 where
     S: leptos::server_fn::ServerFn<Error = crate::api::AppError> + Clone + Send + Sync + 'static,
