@@ -44,6 +44,7 @@ pids+=($!)
 for _ in $(seq 1 100); do curl -sf -o /dev/null http://$app/login && curl -sf -o /dev/null http://$baseline/ && break; sleep 0.1; done
 # The server compresses its site files once, at start, on both cores: measure after that, not during it.
 for _ in $(seq 1 600); do grep -q "site files compressed" "$work/app.log" && break; sleep 0.1; done
+grep -q "site files compressed" "$work/app.log" || echo "warning: the server is still compressing its files; figures may be low" >&2
 
 echo "==> seeding $users users with 5 sessions each"
 python3 bench/seed.py "$work/data/app.db" "$phc" $users 5

@@ -2,6 +2,7 @@
 //! current password: a session left open on a shared computer must not be enough to take the account.
 
 use crate::api::account::{ChangeEmail, ChangePassword};
+use crate::api::AppError;
 use crate::components::alert::{last_error, query_value, Alert, AlertKind, FormError};
 use crate::components::form_field::FormField;
 use crate::components::password_strength::PasswordStrength;
@@ -11,6 +12,7 @@ use crate::domain::Field;
 use crate::routes::Notice;
 use leptos::html;
 use leptos::prelude::*;
+use leptos::server_fn::ServerFn;
 
 #[component]
 pub fn AccountSettings(email: String) -> impl IntoView {
@@ -27,8 +29,7 @@ pub fn AccountSettings(email: String) -> impl IntoView {
 fn ChangePasswordForm() -> impl IntoView {
     let action = ServerAction::<ChangePassword>::new();
     let error = last_error(action);
-    let value = action.value();
-    let done = move || value.with(|v| matches!(v, Some(Ok(()))));
+    let done = succeeded(action);
     let form = clear_on_success(action.version(), done);
     // The other devices were just signed out: the session list should say so.
     if let Some(SessionsChanged(changes)) = use_context::<SessionsChanged>() {
@@ -67,8 +68,7 @@ fn ChangePasswordForm() -> impl IntoView {
 fn ChangeEmailForm(email: String) -> impl IntoView {
     let action = ServerAction::<ChangeEmail>::new();
     let error = last_error(action);
-    let value = action.value();
-    let done = move || value.with(|v| matches!(v, Some(Ok(()))));
+    let done = succeeded(action);
     let form = clear_on_success(action.version(), done);
     view! {
         <section class="subsection" aria-labelledby="change-email-heading">
@@ -83,6 +83,15 @@ fn ChangeEmailForm(email: String) -> impl IntoView {
             </ActionForm>
         </section>
     }
+}
+
+/// Whether the action's last submission succeeded (read through one signal; see `last_error`).
+fn succeeded<S>(action: ServerAction<S>) -> impl Fn() -> bool + Copy + 'static
+where
+    S: ServerFn<Output = (), Error = AppError> + Clone + Send + Sync + 'static,
+{
+    let value = action.value();
+    move || value.with(|v| matches!(v, Some(Ok(()))))
 }
 
 /// A form whose fields empty after a successful submission, so no password stays typed in the page.

@@ -55,7 +55,7 @@ pub fn NoticeBanner() -> impl IntoView {
 pub fn last_error<S>(action: ServerAction<S>) -> Signal<Option<crate::api::AppError>>
 where
     S: leptos::server_fn::ServerFn<Error = crate::api::AppError> + Clone + Send + Sync + 'static,
-    S::Output: Clone + Send + Sync + 'static,
+    S::Output: Send + Sync + 'static,
 {
     let value = action.value();
     Signal::derive(move || value.with(|v| v.as_ref().and_then(|r| r.as_ref().err().cloned())))

@@ -1,5 +1,5 @@
 use crate::api::auth::{preview_link, Grant, LinkPreview};
-use crate::components::alert::{Alert, AlertKind};
+use crate::components::alert::{last_error, Alert, AlertKind};
 use crate::components::auth_card::AuthCard;
 use crate::components::submit_button::SubmitButton;
 use crate::routes::paths;
@@ -66,8 +66,8 @@ pub fn AuthRedirectPage() -> impl IntoView {
 
 #[component]
 fn ConfirmLink(grant: ServerAction<Grant>, access_token: String, preview: LinkPreview) -> impl IntoView {
-    let value = grant.value();
-    let failed = move || value.with(|v| matches!(v, Some(Err(_))));
+    let error = last_error(grant);
+    let failed = move || error.with(Option::is_some);
     if preview.automatic {
         // Only in the browser, and only once.
         let access_token = access_token.clone();

@@ -1,5 +1,5 @@
 use crate::api::account::ConfirmEmailChange;
-use crate::components::alert::{Alert, AlertKind};
+use crate::components::alert::{last_error, Alert, AlertKind};
 use crate::components::auth_card::AuthCard;
 use crate::components::submit_button::SubmitButton;
 use crate::routes::paths;
@@ -13,8 +13,8 @@ pub fn ConfirmEmailChangePage() -> impl IntoView {
     let confirm = ServerAction::<ConfirmEmailChange>::new();
     let query = use_query_map();
     let token = move || query.read().get("token").filter(|t| !t.is_empty());
-    let value = confirm.value();
-    let failed = move || query.read().get("error").is_some() || value.with(|v| matches!(v, Some(Err(_))));
+    let error = last_error(confirm);
+    let failed = move || query.read().get("error").is_some() || error.with(Option::is_some);
     Effect::new(move |submitted: Option<bool>| {
         if submitted != Some(true) {
             if let Some(token) = token().filter(|_| !failed()) {

@@ -16,6 +16,7 @@ pub static MIGRATOR: sqlx::migrate::Migrator = sqlx::migrate!("./migrations");
 pub async fn connect(settings: &Settings) -> Result<Db, sqlx::Error> {
     install_default_drivers();
     let url = settings.database.url.expose();
+    let sqlite = is_sqlite(url);
     let pool = AnyPoolOptions::new()
         .max_connections(8)
         // A database that is down should turn into a quick 503, not a request hanging for long.
@@ -23,10 +24,10 @@ pub async fn connect(settings: &Settings) -> Result<Db, sqlx::Error> {
         // Before handing out a connection the pool pings it, to find one a network or server failure has
         // broken. A SQLite connection is a file in this process and never breaks that way, and the ping is
         // a round trip to its worker thread: such hand-offs took about a fifth of a page's CPU.
-        .test_before_acquire(!is_sqlite(url))
-        .after_connect(|conn, _meta| {
+        .test_before_acquire(!sqlite)
+        .after_connect(move |conn, _meta| {
             Box::pin(async move {
-                if conn.backend_name() == "SQLite" {
+                if sqlite {
                     // WAL lets readers run beside the writer; NORMAL sync in WAL mode survives a crash of the
                     // process (not of the machine) without losing acknowledged writes; the busy timeout makes
                     // concurrent writers wait for their turn instead of failing with "database is locked".
