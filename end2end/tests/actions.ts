@@ -25,6 +25,17 @@ export async function expectHydrated(page: Page, js: boolean) {
   }
 }
 
+/**
+ * Types a name into the open name editor and saves it with Enter, returning once the server has answered.
+ * The page shows the new name at once, before the server has it: a reload sooner can cancel the save.
+ */
+export async function saveName(page: Page, name: string) {
+  const saved = page.waitForResponse((res) => new URL(res.url()).pathname === "/api/update_name");
+  await page.getByLabel("Name", { exact: true }).fill(name);
+  await page.getByLabel("Name", { exact: true }).press("Enter");
+  await saved;
+}
+
 /** Registers and opens the verification link: the page ends on the profile. */
 export async function signUpAndVerify(page: Page, name: string, email: string, js: boolean) {
   await page.goto("/register");
