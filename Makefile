@@ -3,8 +3,8 @@
 #   make test   run every test: unit, integration (real server + SQLite) and browser (Chromium)
 
 # binaryen's wasm-opt from npm: Debian's is too old and silently breaks hydration.
-# --split, on every build of the browser code: each page's code is a WASM piece of its own, loaded when the
-# page is first shown; the lazily loaded routes import their pieces through the loader --split writes.
+# --split, on every build of the browser code: each lazy island's code is a WASM piece of its own, loaded by
+# the pages that show it; the islands import their pieces through the loader --split writes.
 export PATH := $(CURDIR)/end2end/node_modules/.bin:$(PATH)
 
 .PHONY: run dev test setup build test-rust test-e2e clean-data

@@ -8,7 +8,7 @@ use crate::pages::{
 use leptos::prelude::*;
 use leptos_meta::{provide_meta_context, MetaTags, Stylesheet};
 use leptos_router::components::{Route, Router, Routes};
-use leptos_router::{lazy_route, path, Lazy, LazyRoute, SsrMode};
+use leptos_router::{path, SsrMode};
 
 pub fn shell(options: LeptosOptions) -> impl IntoView {
     #[cfg(feature = "ssr")]
@@ -21,7 +21,7 @@ pub fn shell(options: LeptosOptions) -> impl IntoView {
                 <meta name="viewport" content="width=device-width, initial-scale=1"/>
                 <meta name="color-scheme" content="light dark"/>
                 <AutoReload options=options.clone()/>
-                <HydrationScripts options/>
+                <HydrationScripts options islands=true/>
                 <MetaTags/>
             </head>
             <body>
@@ -61,55 +61,23 @@ pub fn App() -> impl IntoView {
     // Every route renders completely before the first byte is sent (`SsrMode::Async`): pages are small,
     // and streaming would leave content in templates that only JavaScript swaps in, while every page must
     // work with JavaScript off. It also lets redirects and headers set while rendering always apply.
+    // The router runs only on the server: in the browser only the islands run (see `crate::hydration`),
+    // and following a link loads the next page.
     view! {
         <Stylesheet id="leptos" href="/pkg/authkit.css"/>
         <Router>
             <Routes fallback=NotFoundPage>
-                <Route path=path!("/") ssr=SsrMode::Async view={Lazy::<Home>::new()}/>
-                <Route path=path!("/register") ssr=SsrMode::Async view={Lazy::<Register>::new()}/>
-                <Route path=path!("/check-email") ssr=SsrMode::Async view={Lazy::<CheckEmail>::new()}/>
-                <Route path=path!("/login") ssr=SsrMode::Async view={Lazy::<Login>::new()}/>
-                <Route path=path!("/login-with-magic-link") ssr=SsrMode::Async view={Lazy::<MagicLink>::new()}/>
-                <Route path=path!("/auth-redirect") ssr=SsrMode::Async view={Lazy::<AuthRedirect>::new()}/>
-                <Route path=path!("/forgot-password") ssr=SsrMode::Async view={Lazy::<ForgotPassword>::new()}/>
-                <Route path=path!("/reset-password") ssr=SsrMode::Async view={Lazy::<ResetPassword>::new()}/>
-                <Route path=path!("/confirm-email-change") ssr=SsrMode::Async view={Lazy::<ConfirmEmailChange>::new()}/>
-                <Route path=path!("/profile") ssr=SsrMode::Async view={Lazy::<Profile>::new()}/>
+                <Route path=path!("/") ssr=SsrMode::Async view=HomePage/>
+                <Route path=path!("/register") ssr=SsrMode::Async view=RegisterPage/>
+                <Route path=path!("/check-email") ssr=SsrMode::Async view=CheckEmailPage/>
+                <Route path=path!("/login") ssr=SsrMode::Async view=LoginPage/>
+                <Route path=path!("/login-with-magic-link") ssr=SsrMode::Async view=MagicLinkPage/>
+                <Route path=path!("/auth-redirect") ssr=SsrMode::Async view=AuthRedirectPage/>
+                <Route path=path!("/forgot-password") ssr=SsrMode::Async view=ForgotPasswordPage/>
+                <Route path=path!("/reset-password") ssr=SsrMode::Async view=ResetPasswordPage/>
+                <Route path=path!("/confirm-email-change") ssr=SsrMode::Async view=ConfirmEmailChangePage/>
+                <Route path=path!("/profile") ssr=SsrMode::Async view=ProfilePage/>
             </Routes>
         </Router>
     }
-}
-
-/// A route whose page is a lazily loaded piece of the WASM: built with `cargo leptos build --split`, each
-/// page's code is its own file, fetched when the page is first shown, so a first visit downloads the
-/// framework and the page it opened rather than every page. (Without `--split` it is all one file and
-/// works the same.)
-macro_rules! lazy_page {
-    ($($route:ident => $page:ident),* $(,)?) => {$(
-        struct $route;
-
-        #[lazy_route]
-        impl LazyRoute for $route {
-            fn data() -> Self {
-                $route
-            }
-
-            fn view(_this: Self) -> AnyView {
-                view! { <$page/> }.into_any()
-            }
-        }
-    )*};
-}
-
-lazy_page! {
-    Home => HomePage,
-    Register => RegisterPage,
-    CheckEmail => CheckEmailPage,
-    Login => LoginPage,
-    MagicLink => MagicLinkPage,
-    AuthRedirect => AuthRedirectPage,
-    ForgotPassword => ForgotPasswordPage,
-    ResetPassword => ResetPasswordPage,
-    ConfirmEmailChange => ConfirmEmailChangePage,
-    Profile => ProfilePage,
 }

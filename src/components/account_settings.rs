@@ -3,7 +3,7 @@
 
 use crate::api::account::{ChangeEmail, ChangePassword};
 use crate::api::AppError;
-use crate::components::alert::{last_error, query_value, Alert, AlertKind, FormError};
+use crate::components::alert::{last_error, Alert, AlertKind, FormError};
 use crate::components::form_field::FormField;
 use crate::components::password_strength::PasswordStrength;
 use crate::components::sessions_list::SessionsChanged;
@@ -14,13 +14,14 @@ use leptos::html;
 use leptos::prelude::*;
 use leptos::server_fn::ServerFn;
 
+/// `new_email`: what was typed before a refusal came back without JavaScript.
 #[component]
-pub fn AccountSettings(email: String) -> impl IntoView {
+pub fn AccountSettings(email: String, new_email: Option<String>) -> impl IntoView {
     view! {
         <section class="panel" aria-labelledby="account-heading">
             <h2 id="account-heading">"Account settings"</h2>
             <ChangePasswordForm/>
-            <ChangeEmailForm email/>
+            <ChangeEmailForm email new_email/>
         </section>
     }
 }
@@ -65,7 +66,7 @@ fn ChangePasswordForm() -> impl IntoView {
 }
 
 #[component]
-fn ChangeEmailForm(email: String) -> impl IntoView {
+fn ChangeEmailForm(email: String, new_email: Option<String>) -> impl IntoView {
     let action = ServerAction::<ChangeEmail>::new();
     let error = last_error(action);
     let done = succeeded(action);
@@ -77,7 +78,7 @@ fn ChangeEmailForm(email: String) -> impl IntoView {
             {move || done().then(|| view! { <Alert kind=AlertKind::Success>{Notice::EmailChangeRequested.message()}</Alert> })}
             <ActionForm action node_ref=form attr:class="form" attr:novalidate=true>
                 <FormError error/>
-                <FormField form="change-email" field=Field::NewEmail label="New email" input_type="email" autocomplete="email" value=query_value("new_email") error/>
+                <FormField form="change-email" field=Field::NewEmail label="New email" input_type="email" autocomplete="email" value=new_email error/>
                 <FormField form="change-email" field=Field::CurrentPassword label="Current password" input_type="password" autocomplete="current-password" error/>
                 <SubmitButton label="Change email" pending=action.pending() class="button"/>
             </ActionForm>

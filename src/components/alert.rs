@@ -61,7 +61,8 @@ where
     Signal::derive(move || value.with(|v| v.as_ref().and_then(|r| r.as_ref().err().cloned())))
 }
 
-/// A `?name=…` value from the page's address, to fill a form back in.
+/// A `?name=…` value from the page's address, to fill a form back in. For pages, which render on the server:
+/// the router runs only there, so islands get such values as props.
 pub fn query_value(name: &'static str) -> Option<String> {
     leptos_router::hooks::use_query_map().read_untracked().get(name).filter(|v| !v.is_empty())
 }

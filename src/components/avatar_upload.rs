@@ -3,7 +3,7 @@
 //! with an "Upload" button that comes back to the profile.
 
 use crate::avatar::{describe_size, AvatarProblem};
-use crate::components::alert::{query_value, Alert, AlertKind};
+use crate::components::alert::{Alert, AlertKind};
 use leptos::prelude::*;
 
 #[derive(Clone, Debug, PartialEq)]
@@ -15,10 +15,15 @@ enum Upload {
     Failed(String),
 }
 
+/// `refused`: the code of a refusal that came back after a form post without JavaScript (`?avatar_error=…`).
 #[component]
-pub fn AvatarUpload(avatar_url: RwSignal<String>, #[prop(into)] name: Signal<String>, max_bytes: u64) -> impl IntoView {
-    // A refusal after a form post without JavaScript comes back as `?avatar_error=…`.
-    let initial = query_value("avatar_error")
+pub fn AvatarUpload(
+    avatar_url: RwSignal<String>,
+    #[prop(into)] name: Signal<String>,
+    max_bytes: u64,
+    refused: Option<String>,
+) -> impl IntoView {
+    let initial = refused
         .and_then(|code| AvatarProblem::from_code(&code))
         .map(|p| Upload::Failed(p.message().to_owned()))
         .unwrap_or(Upload::Idle);

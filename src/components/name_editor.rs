@@ -3,23 +3,29 @@
 //! the message if the server refuses it. Without JavaScript, "Change name" opens `/profile?edit=name`.
 
 use crate::api::account::UpdateName;
-use crate::components::alert::{last_error, query_value, FormError};
+use crate::components::alert::{last_error, FormError};
 use crate::components::form_field::FormField;
 use crate::components::submit_button::SubmitButton;
 use crate::domain::Field;
 use crate::routes::paths;
 use leptos::prelude::*;
-use leptos_router::hooks::use_query_map;
 
 const INPUT_ID: &str = "change-name-field-name";
 const CHANGE_BUTTON_ID: &str = "change-name-button";
 
+/// `editing`: the page was opened with the editor open (`?edit=name`); `draft`: what was typed there
+/// before a refusal came back without JavaScript (`?name=…`).
 #[component]
-pub fn NameEditor(name: RwSignal<String>, avatar_url: RwSignal<String>) -> impl IntoView {
+pub fn NameEditor(
+    name: RwSignal<String>,
+    avatar_url: RwSignal<String>,
+    editing: bool,
+    draft: Option<String>,
+) -> impl IntoView {
     let update = ServerAction::<UpdateName>::new();
-    let editing = RwSignal::new(use_query_map().read_untracked().get("edit").as_deref() == Some("name"));
+    let editing = RwSignal::new(editing);
     // What the editor opens with: what was typed before a refusal, else the current name.
-    let draft = RwSignal::new(query_value("name").unwrap_or_else(|| name.get_untracked()));
+    let draft = RwSignal::new(draft.unwrap_or_else(|| name.get_untracked()));
     let error = last_error(update);
     let (value, input) = (update.value(), update.input());
 

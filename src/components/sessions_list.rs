@@ -1,36 +1,47 @@
 //! "All sessions" on the profile: every device the user is signed in on, with a way to sign each out.
 
-use crate::api::sessions::{list_sessions, DeviceSession, EndOtherSessions, EndSession};
+use crate::api::sessions::{list_sessions, DeviceSession, EndOtherSessions, EndSession, SessionList};
+use crate::api::AppError;
 use crate::components::alert::{last_error, Alert, AlertKind};
 use crate::components::time::RelativeTime;
 use crate::routes::paths;
 use leptos::html;
 use leptos::prelude::*;
-use leptos_router::hooks::use_query_map;
 
 /// Without JavaScript the "are you sure?" step is a page of its own: `/profile?confirm=sign-out-others`.
-const CONFIRM_PARAM: &str = "confirm";
-const CONFIRM_SIGN_OUT_OTHERS: &str = "sign-out-others";
+pub const CONFIRM_PARAM: &str = "confirm";
+pub const CONFIRM_SIGN_OUT_OTHERS: &str = "sign-out-others";
 
 /// Bumped by other parts of the page whose actions end sessions (a password change), so the list reloads.
 #[derive(Clone, Copy)]
 pub struct SessionsChanged(pub RwSignal<usize>);
 
+/// `initial`: the list as the server read it for the page. `confirming`: the page was opened at the
+/// "are you sure?" step.
 #[component]
-pub fn SessionsList() -> impl IntoView {
+pub fn SessionsList(initial: Result<SessionList, AppError>, confirming: bool) -> impl IntoView {
     let end_one = ServerAction::<EndSession>::new();
     let end_others = ServerAction::<EndOtherSessions>::new();
     let changed = use_context::<SessionsChanged>().map(|c| c.0);
     let (ended_one, ended_others) = (end_one.version(), end_others.version());
-    let sessions = Resource::new_blocking(
-        move || (ended_one.get(), ended_others.get(), changed.map(|c| c.get())),
-        |_| list_sessions(),
-    );
-    let query = use_query_map();
-    let confirming = RwSignal::new(false);
-    let asked = Signal::derive(move || {
-        confirming.get() || query.read().get(CONFIRM_PARAM).as_deref() == Some(CONFIRM_SIGN_OUT_OTHERS)
+    let sessions = RwSignal::new(initial);
+    // After anything that ends sessions, read the list again (the first run is the page's own list).
+    let asked_for = StoredValue::new(0u32);
+    Effect::new(move |first: Option<()>| {
+        (ended_one.track(), ended_others.track(), changed.map(|c| c.track()));
+        if first.is_some() {
+            asked_for.update_value(|n| *n += 1);
+            let this = asked_for.get_value();
+            leptos::task::spawn_local(async move {
+                let list = list_sessions().await;
+                // Only the latest question's answer is shown.
+                if asked_for.get_value() == this {
+                    sessions.set(list);
+                }
+            });
+        }
     });
+    let confirming = RwSignal::new(confirming);
     Effect::new(move |_| {
         if ended_others.get() > 0 {
             confirming.set(false);
@@ -43,19 +54,15 @@ pub fn SessionsList() -> impl IntoView {
         <section class="panel" aria-labelledby="sessions-heading">
             <h2 id="sessions-heading">"All sessions"</h2>
             {move || error().map(|e| view! { <Alert kind=AlertKind::Error>{e.to_string()}</Alert> })}
-            <Transition fallback=|| view! { <p class="muted">"Loading your sessions…"</p> }>
-                {move || Suspend::new(async move {
-                    match sessions.await {
-                        Ok(list) => view! {
-                            <ul class="sessions">
-                                {list.sessions.iter().cloned().map(|s| view! { <SessionRow session=s now=list.now end_one/> }).collect_view()}
-                            </ul>
-                            <SignOutOthers others=list.others() asked confirming end_others/>
-                        }.into_any(),
-                        Err(e) => view! { <Alert kind=AlertKind::Error>{e.to_string()}</Alert> }.into_any(),
-                    }
-                })}
-            </Transition>
+            {move || match sessions.get() {
+                Ok(list) => view! {
+                    <ul class="sessions">
+                        {list.sessions.iter().cloned().map(|s| view! { <SessionRow session=s now=list.now end_one/> }).collect_view()}
+                    </ul>
+                    <SignOutOthers others=list.others() confirming end_others/>
+                }.into_any(),
+                Err(e) => view! { <Alert kind=AlertKind::Error>{e.to_string()}</Alert> }.into_any(),
+            }}
         </section>
     }
 }
@@ -96,7 +103,6 @@ fn SessionRow(session: DeviceSession, now: i64, end_one: ServerAction<EndSession
 #[component]
 fn SignOutOthers(
     others: usize,
-    asked: Signal<bool>,
     confirming: RwSignal<bool>,
     end_others: ServerAction<EndOtherSessions>,
 ) -> impl IntoView {
@@ -113,7 +119,7 @@ fn SignOutOthers(
     });
     view! {
         <Show
-            when=move || asked.get()
+            when=move || confirming.get()
             fallback=move || view! {
                 <form
                     method="get"

@@ -2,6 +2,7 @@ use crate::api::auth::{preview_link, Grant, LinkPreview};
 use crate::components::alert::{last_error, Alert, AlertKind};
 use crate::components::auth_card::AuthCard;
 use crate::components::submit_button::SubmitButton;
+use crate::hydration::island_hydrated;
 use crate::routes::paths;
 use leptos::prelude::*;
 use leptos_router::hooks::use_query_map;
@@ -14,7 +15,6 @@ use leptos_router::hooks::use_query_map;
 /// click, so a link someone else sent cannot sign the reader into the sender's account unnoticed.
 #[component]
 pub fn AuthRedirectPage() -> impl IntoView {
-    let grant = ServerAction::<Grant>::new();
     let query = use_query_map();
     let token = query.read_untracked().get("access_token").filter(|t| !t.is_empty());
     let error = query.read_untracked().get("error");
@@ -54,7 +54,7 @@ pub fn AuthRedirectPage() -> impl IntoView {
                                 </p>
                             }.into_any(),
                             (None, Some(access_token), Ok(preview)) => view! {
-                                <ConfirmLink grant access_token preview/>
+                                <ConfirmLink access_token preview/>
                             }.into_any(),
                         }
                     })
@@ -64,8 +64,10 @@ pub fn AuthRedirectPage() -> impl IntoView {
     }
 }
 
-#[component]
-fn ConfirmLink(grant: ServerAction<Grant>, access_token: String, preview: LinkPreview) -> impl IntoView {
+#[island(lazy)]
+fn ConfirmLink(access_token: String, preview: LinkPreview) -> impl IntoView {
+    island_hydrated();
+    let grant = ServerAction::<Grant>::new();
     let error = last_error(grant);
     let failed = move || error.with(Option::is_some);
     if preview.automatic {

@@ -4,6 +4,7 @@ use crate::components::auth_card::AuthCard;
 use crate::components::form_field::FormField;
 use crate::components::submit_button::SubmitButton;
 use crate::domain::Field;
+use crate::hydration::island_hydrated;
 use crate::routes::{paths, MailSent};
 use leptos::prelude::*;
 use leptos_router::hooks::use_query_map;
@@ -47,8 +48,10 @@ pub fn CheckEmailPage() -> impl IntoView {
     }
 }
 
-#[component]
+/// `email`: the address the mail went to, when the page knows it (then it is not asked again).
+#[island(lazy)]
 fn ResendVerificationForm(email: Option<String>) -> impl IntoView {
+    island_hydrated();
     let resend = ServerAction::<ResendVerification>::new();
     let error = last_error(resend);
     view! {

@@ -1,42 +1,52 @@
-use crate::api::account::get_profile;
-use crate::api::account::Profile;
+use crate::api::account::{get_profile, Profile};
 use crate::api::auth::Logout;
+use crate::api::sessions::{list_sessions, SessionList};
+use crate::api::AppError;
 use crate::components::account_settings::AccountSettings;
-use crate::components::alert::{Alert, AlertKind, NoticeBanner};
+use crate::components::alert::{query_value, Alert, AlertKind, NoticeBanner};
 use crate::components::avatar_upload::AvatarUpload;
 use crate::components::name_editor::NameEditor;
-use crate::components::sessions_list::{SessionsChanged, SessionsList};
+use crate::components::sessions_list::{SessionsChanged, SessionsList, CONFIRM_PARAM, CONFIRM_SIGN_OUT_OTHERS};
 use crate::components::submit_button::SubmitButton;
+use crate::hydration::island_hydrated;
 use leptos::prelude::*;
 use leptos_meta::Title;
 
 /// `/profile`, for signed-in users only. Guests never get here: the server redirects them before
 /// rendering (see `server::middleware::resolve_session`).
+///
+/// The page reads what it shows on the server and hands it to its islands; without JavaScript, the
+/// address carries the state of the moment (`?edit=name`, `?confirm=…`, what was typed before a refusal).
 #[component]
 pub fn ProfilePage() -> impl IntoView {
-    provide_context(SessionsChanged(RwSignal::new(0)));
     // Blocking, so the page arrives rendered in one piece with the user's data.
-    let profile = Resource::new_blocking(|| (), |_| get_profile());
-    let logout = ServerAction::<Logout>::new();
+    let data = Resource::new_blocking(|| (), |_| async { (get_profile().await, list_sessions().await) });
     view! {
         <Title text="Your profile · Authkit"/>
         <header class="site-header">
             <a class="brand" href="/profile">"Authkit"</a>
-            <ActionForm action=logout attr:class="logout-form">
-                <SubmitButton label="Logout" pending=logout.pending() class="button button-small"/>
-            </ActionForm>
+            <LogoutButton/>
         </header>
         <main class="profile-page">
             <NoticeBanner/>
             <Suspense fallback=|| view! { <p class="loading">"Loading your profile…"</p> }>
                 {move || Suspend::new(async move {
-                    match profile.await {
-                        Ok(p) => view! {
-                            <ProfileHeader profile=p.clone()/>
-                            <SessionsList/>
-                            <AccountSettings email=p.email/>
+                    match data.await {
+                        (Ok(profile), sessions) => view! {
+                            <ProfileHeader
+                                profile=profile.clone()
+                                editing_name=query_value("edit").as_deref() == Some("name")
+                                name_draft=query_value("name")
+                                avatar_error=query_value("avatar_error")
+                            />
+                            <AccountPanels
+                                sessions
+                                confirming_sign_out=query_value(CONFIRM_PARAM).as_deref() == Some(CONFIRM_SIGN_OUT_OTHERS)
+                                email=profile.email
+                                new_email=query_value("new_email")
+                            />
                         }.into_any(),
-                        Err(e) => view! { <Alert kind=AlertKind::Error>{e.to_string()}</Alert> }.into_any(),
+                        (Err(e), _) => view! { <Alert kind=AlertKind::Error>{e.to_string()}</Alert> }.into_any(),
                     }
                 })}
             </Suspense>
@@ -44,18 +54,55 @@ pub fn ProfilePage() -> impl IntoView {
     }
 }
 
-/// The avatar, the greeting with its name editor, and the address.
-#[component]
-fn ProfileHeader(profile: Profile) -> impl IntoView {
+#[island(lazy)]
+fn LogoutButton() -> impl IntoView {
+    island_hydrated();
+    let logout = ServerAction::<Logout>::new();
+    view! {
+        <ActionForm action=logout attr:class="logout-form">
+            <SubmitButton label="Logout" pending=logout.pending() class="button button-small"/>
+        </ActionForm>
+    }
+}
+
+/// The avatar, the greeting with its name editor, and the address: one island, since a new name can
+/// change the picture (the default avatar shows initials) and the picture's text is the name.
+#[island(lazy)]
+fn ProfileHeader(
+    profile: Profile,
+    editing_name: bool,
+    name_draft: Option<String>,
+    avatar_error: Option<String>,
+) -> impl IntoView {
+    island_hydrated();
     let name = RwSignal::new(profile.name);
     let avatar_url = RwSignal::new(profile.avatar_url);
     view! {
         <header class="profile-header">
-            <AvatarUpload avatar_url name=name max_bytes=profile.avatar_max_bytes/>
+            <AvatarUpload avatar_url name=name max_bytes=profile.avatar_max_bytes refused=avatar_error/>
             <div class="profile-identity">
-                <NameEditor name avatar_url/>
+                <NameEditor name avatar_url editing=editing_name draft=name_draft/>
                 <p class="muted">{profile.email}</p>
             </div>
         </header>
     }
+    .into_any()
+}
+
+/// The session list and the account settings: one island, since changing the password signs the other
+/// devices out and the list must then say so.
+#[island(lazy)]
+fn AccountPanels(
+    sessions: Result<SessionList, AppError>,
+    confirming_sign_out: bool,
+    email: String,
+    new_email: Option<String>,
+) -> impl IntoView {
+    island_hydrated();
+    provide_context(SessionsChanged(RwSignal::new(0)));
+    view! {
+        <SessionsList initial=sessions confirming=confirming_sign_out/>
+        <AccountSettings email new_email/>
+    }
+    .into_any()
 }

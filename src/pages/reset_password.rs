@@ -5,6 +5,7 @@ use crate::components::form_field::FormField;
 use crate::components::password_strength::PasswordStrength;
 use crate::components::submit_button::SubmitButton;
 use crate::domain::Field;
+use crate::hydration::island_hydrated;
 use crate::routes::paths;
 use leptos::prelude::*;
 use leptos_router::hooks::use_query_map;
@@ -13,8 +14,6 @@ use leptos_router::hooks::use_query_map;
 /// the link; it only checks that it still works, so nobody types a new password for nothing.
 #[component]
 pub fn ResetPasswordPage() -> impl IntoView {
-    let reset = ServerAction::<ResetPassword>::new();
-    let error = last_error(reset);
     let query = use_query_map();
     let token = query.read_untracked().get("token").unwrap_or_default();
     let error_code = query.read_untracked().get("error");
@@ -40,30 +39,7 @@ pub fn ResetPasswordPage() -> impl IntoView {
                     let token = token.clone();
                     Suspend::new(async move {
                         match usable.await {
-                            Ok(true) => view! {
-                                <ActionForm action=reset attr:class="form" attr:novalidate=true>
-                                    <FormError error/>
-                                    <input type="hidden" name="token" value=token/>
-                                    <PasswordStrength input_id="field-new_password">
-                                        <FormField
-                                            field=Field::NewPassword
-                                            label="New password"
-                                            input_type="password"
-                                            autocomplete="new-password"
-                                            hint="At least 12 characters. A few unrelated words work well."
-                                            error
-                                        />
-                                    </PasswordStrength>
-                                    <FormField
-                                        field=Field::NewPasswordConfirm
-                                        label="Confirm new password"
-                                        input_type="password"
-                                        autocomplete="new-password"
-                                        error
-                                    />
-                                    <SubmitButton label="Reset password" pending=reset.pending()/>
-                                </ActionForm>
-                            }.into_any(),
+                            Ok(true) => view! { <ResetPasswordForm token/> }.into_any(),
                             Ok(false) if server_failed => view! {
                                 <Alert kind=AlertKind::Error>"Something went wrong on our side. Please open the link again in a moment."</Alert>
                             }.into_any(),
@@ -79,5 +55,37 @@ pub fn ResetPasswordPage() -> impl IntoView {
                 }}
             </Suspense>
         </AuthCard>
+    }
+}
+
+/// `token`: the link's secret, sent back with the new password.
+#[island(lazy)]
+fn ResetPasswordForm(token: String) -> impl IntoView {
+    island_hydrated();
+    let reset = ServerAction::<ResetPassword>::new();
+    let error = last_error(reset);
+    view! {
+        <ActionForm action=reset attr:class="form" attr:novalidate=true>
+            <FormError error/>
+            <input type="hidden" name="token" value=token/>
+            <PasswordStrength input_id="field-new_password">
+                <FormField
+                    field=Field::NewPassword
+                    label="New password"
+                    input_type="password"
+                    autocomplete="new-password"
+                    hint="At least 12 characters. A few unrelated words work well."
+                    error
+                />
+            </PasswordStrength>
+            <FormField
+                field=Field::NewPasswordConfirm
+                label="Confirm new password"
+                input_type="password"
+                autocomplete="new-password"
+                error
+            />
+            <SubmitButton label="Reset password" pending=reset.pending()/>
+        </ActionForm>
     }
 }
