@@ -22,7 +22,7 @@ timed() {
 
 timed "set-up" scripts/setup.sh --for-tests
 timed "formatting" cargo fmt --check
-timed "release build (server + wasm, split per page)" cargo leptos build --release --split
+timed "release build (server + wasm, split per island)" cargo leptos build --release --split
 
 if $rust; then
   timed "unit and integration tests (SQLite)" scripts/rust-tests.sh

@@ -22,7 +22,7 @@ for (const js of [true, false]) {
       const src = await avatar.getAttribute("src");
       await page.reload();
       await expect(page.getByRole("img", { name: "Ada Lovelace" })).toHaveAttribute("src", src!);
-      // The picker works in the browser only once the page (its code a lazily loaded piece) has hydrated.
+      // The picker works in the browser only once its island (a lazily loaded piece) has hydrated.
       await expectHydrated(page, js);
 
       await page.getByLabel("Change avatar").setInputFiles({
