@@ -1,7 +1,8 @@
 //! Authkit: email & password authentication for Leptos, with its own backend.
 //!
-//! `app`, `pages`, `components`, `api`, `domain` and `routes` compile for both the server and the browser;
-//! `server` is the backend and exists only with the `ssr` feature.
+//! `app`, `pages`, `components`, `api`, `domain` and `routes` compile for both the server and the browser,
+//! where only the pages' islands run (see `hydration`); `server` is the backend and exists only with the
+//! `ssr` feature.
 
 pub mod api;
 pub mod app;

@@ -138,9 +138,11 @@ test("a first visit downloads the code of the page it opens, not of every page",
   // pages that show it.
   expect(fetched.filter((path) => path.includes("/split_"))).toEqual([]);
 
+  // Following a link loads the next page; its marker is checked once the new page is there.
   await page.getByRole("link", { name: "Register" }).first().click();
-  await expectHydrated(page, true);
+  await expect(page).toHaveURL(/\/register$/);
   await expect(page.getByRole("button", { name: "Create account" })).toBeVisible();
+  await expectHydrated(page, true);
   expect(fetched.filter((path) => path.includes("/split_"))).toEqual([expect.stringContaining("/split_register_form_loader_")]);
   expect(fetched.some((path) => path.includes("profile_header") || path.includes("account_panels"))).toBe(false);
 });
