@@ -60,3 +60,39 @@ for (const js of [true, false]) {
     await Promise.all([here.close(), firefox.close(), third.close()]);
   });
 }
+
+test("with JavaScript, changing the password takes the other devices off the list at once", async ({ browser }) => {
+  const email = uniqueEmail("pw-devices");
+  const newPassword = "another long passphrase";
+  const [here, firefox] = await Promise.all([
+    browser.newContext(),
+    browser.newContext({ userAgent: FIREFOX_ON_WINDOWS }),
+  ]);
+  const page = await here.newPage();
+  await signUpAndVerify(page, "Ada", email, true);
+  const firefoxPage = await firefox.newPage();
+  await firefoxPage.goto("/login");
+  await login(firefoxPage, email, PASSWORD);
+  await expect(firefoxPage).toHaveURL(/\/profile$/);
+
+  await page.reload();
+  await expectHydrated(page, true);
+  const list = page.getByRole("region", { name: "All sessions" });
+  await expect(list.getByRole("listitem")).toHaveCount(2);
+  // The list reloads in the page: a marker on window survives only if the document is not reloaded.
+  await page.evaluate(() => ((window as unknown as { marker: number }).marker = 9));
+  const form = page.getByRole("region", { name: "Change password" });
+  await form.getByLabel("Current password", { exact: true }).fill(PASSWORD);
+  await form.getByLabel("New password", { exact: true }).fill(newPassword);
+  await form.getByLabel("Confirm new password", { exact: true }).fill(newPassword);
+  await form.getByRole("button", { name: "Change password" }).click();
+  await expect(page.getByText("Your password was changed.")).toBeVisible();
+  await expect(list.getByRole("listitem")).toHaveCount(1);
+  await expect(list.getByText("Firefox on Windows")).toHaveCount(0);
+  await expect(list.getByText("This is your only session.")).toBeVisible();
+  expect(await page.evaluate(() => (window as unknown as { marker?: number }).marker)).toBe(9);
+
+  await firefoxPage.goto("/profile");
+  await expect(firefoxPage).toHaveURL(/\/login\?notice=session_ended$/);
+  await Promise.all([here.close(), firefox.close()]);
+});

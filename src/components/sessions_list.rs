@@ -25,11 +25,11 @@ pub fn SessionsList(initial: Result<SessionList, AppError>, confirming: bool) ->
     let changed = use_context::<SessionsChanged>().map(|c| c.0);
     let (ended_one, ended_others) = (end_one.version(), end_others.version());
     let sessions = RwSignal::new(initial);
-    // After anything that ends sessions, read the list again (the first run is the page's own list).
+    // After anything that ends sessions, read the list again (not at first: `initial` is fresh).
     let asked_for = StoredValue::new(0u32);
-    Effect::new(move |first: Option<()>| {
-        (ended_one.track(), ended_others.track(), changed.map(|c| c.track()));
-        if first.is_some() {
+    Effect::watch(
+        move || (ended_one.get(), ended_others.get(), changed.map(|c| c.get())),
+        move |_, _, _| {
             asked_for.update_value(|n| *n += 1);
             let this = asked_for.get_value();
             leptos::task::spawn_local(async move {
@@ -39,8 +39,9 @@ pub fn SessionsList(initial: Result<SessionList, AppError>, confirming: bool) ->
                     sessions.set(list);
                 }
             });
-        }
-    });
+        },
+        false,
+    );
     let confirming = RwSignal::new(confirming);
     Effect::new(move |_| {
         if ended_others.get() > 0 {

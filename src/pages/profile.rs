@@ -20,7 +20,13 @@ use leptos_meta::Title;
 #[component]
 pub fn ProfilePage() -> impl IntoView {
     // Blocking, so the page arrives rendered in one piece with the user's data.
-    let data = Resource::new_blocking(|| (), |_| async { (get_profile().await, list_sessions().await) });
+    let data = Resource::new_blocking(
+        || (),
+        |_| async {
+            let profile = get_profile().await?;
+            Ok::<_, AppError>((profile, list_sessions().await))
+        },
+    );
     view! {
         <Title text="Your profile · Authkit"/>
         <header class="site-header">
@@ -32,7 +38,7 @@ pub fn ProfilePage() -> impl IntoView {
             <Suspense fallback=|| view! { <p class="loading">"Loading your profile…"</p> }>
                 {move || Suspend::new(async move {
                     match data.await {
-                        (Ok(profile), sessions) => view! {
+                        Ok((profile, sessions)) => view! {
                             <ProfileHeader
                                 profile=profile.clone()
                                 editing_name=query_value("edit").as_deref() == Some("name")
@@ -46,7 +52,7 @@ pub fn ProfilePage() -> impl IntoView {
                                 new_email=query_value("new_email")
                             />
                         }.into_any(),
-                        (Err(e), _) => view! { <Alert kind=AlertKind::Error>{e.to_string()}</Alert> }.into_any(),
+                        Err(e) => view! { <Alert kind=AlertKind::Error>{e.to_string()}</Alert> }.into_any(),
                     }
                 })}
             </Suspense>
