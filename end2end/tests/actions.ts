@@ -1,5 +1,5 @@
 // What a user does again and again in these tests.
-import { expect, type Page } from "@playwright/test";
+import { expect, type BrowserContext, type Page } from "@playwright/test";
 import { latestLinkTo } from "./outbox";
 
 export const PASSWORD = "correct horse battery staple";
@@ -15,6 +15,15 @@ export async function login(page: Page, email: string, password: string) {
   await page.getByLabel("Email", { exact: true }).fill(email);
   await page.getByLabel("Password", { exact: true }).fill(password);
   await page.getByRole("button", { name: "Login" }).click();
+}
+
+/** Signs in from another browser (a context of its own); returns that browser's page, on the profile. */
+export async function loginElsewhere(context: BrowserContext, email: string): Promise<Page> {
+  const page = await context.newPage();
+  await page.goto("/login");
+  await login(page, email, PASSWORD);
+  await expect(page).toHaveURL(/\/profile$/);
+  return page;
 }
 
 export async function expectHydrated(page: Page, js: boolean) {

@@ -3,7 +3,7 @@
 import AxeBuilder from "@axe-core/playwright";
 import { expect, test, type Page } from "@playwright/test";
 import { mkdirSync } from "node:fs";
-import { PASSWORD, signUpAndVerify } from "./actions";
+import { loginElsewhere, PASSWORD, signUpAndVerify } from "./actions";
 import { latestLinkTo, uniqueEmail } from "./outbox";
 
 const SHOTS = "screenshots";
@@ -77,12 +77,7 @@ for (const scheme of ["light", "dark"] as const) {
     const email = uniqueEmail(`look-${scheme}`);
     await signUpAndVerify(page, "Ada Lovelace", email, true);
     const other = await browser.newContext();
-    const otherPage = await other.newPage();
-    await otherPage.goto("/login");
-    await otherPage.getByLabel("Email", { exact: true }).fill(email);
-    await otherPage.getByLabel("Password", { exact: true }).fill(PASSWORD);
-    await otherPage.getByRole("button", { name: "Login" }).click();
-    await expect(otherPage).toHaveURL(/\/profile$/);
+    await loginElsewhere(other, email);
     await page.reload();
     await expect(page.locator("body")).toHaveAttribute("data-hydrated", "true");
     await expectAccessible(page, `profile (${scheme})`);

@@ -1,6 +1,6 @@
 // Managed sessions across three browsers signed in as one user, hydrated and with JavaScript off.
 import { expect, test } from "@playwright/test";
-import { expectHydrated, login, PASSWORD, signUpAndVerify } from "./actions";
+import { expectHydrated, loginElsewhere, PASSWORD, signUpAndVerify } from "./actions";
 import { uniqueEmail } from "./outbox";
 
 const FIREFOX_ON_WINDOWS = "Mozilla/5.0 (Windows NT 10.0; Win64; x64; rv:128.0) Gecko/20100101 Firefox/128.0";
@@ -18,10 +18,7 @@ for (const js of [true, false]) {
     const page = await here.newPage();
     await signUpAndVerify(page, "Ada", email, js);
     for (const context of [firefox, third]) {
-      const other = await context.newPage();
-      await other.goto("/login");
-      await login(other, email, PASSWORD);
-      await expect(other).toHaveURL(/\/profile$/);
+      await loginElsewhere(context, email);
     }
 
     await page.reload();
@@ -70,10 +67,7 @@ test("with JavaScript, changing the password takes the other devices off the lis
   ]);
   const page = await here.newPage();
   await signUpAndVerify(page, "Ada", email, true);
-  const firefoxPage = await firefox.newPage();
-  await firefoxPage.goto("/login");
-  await login(firefoxPage, email, PASSWORD);
-  await expect(firefoxPage).toHaveURL(/\/profile$/);
+  const firefoxPage = await loginElsewhere(firefox, email);
 
   await page.reload();
   await expectHydrated(page, true);
