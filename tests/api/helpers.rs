@@ -207,13 +207,7 @@ impl TestApp {
 
     /// Waits for a mail to `to` with this subject (sent in the background) and returns the newest such.
     pub async fn mail_with_subject(&self, to: &str, subject: &str) -> Mail {
-        for _ in 0..250 {
-            if let Some(mail) = self.outbox().into_iter().rfind(|m| m.to == to && m.subject == subject) {
-                return mail;
-            }
-            tokio::time::sleep(std::time::Duration::from_millis(20)).await;
-        }
-        panic!("no mail to {to} about {subject:?} within 5 s");
+        mail_in_outbox(&self.data_dir.path().join("mail"), to, subject).await
     }
 
     /// Makes sure nothing more is mailed to `to`: gives background work time to finish first.
@@ -248,6 +242,18 @@ impl Mail {
 }
 
 /// Every `.eml` file in the outbox, oldest first, parsed with an independent MIME parser.
+/// Waits for a mail to `to` with this subject in the outbox folder `dir` (mail may be written in the
+/// background, after the answer) and returns the newest such.
+pub async fn mail_in_outbox(dir: &std::path::Path, to: &str, subject: &str) -> Mail {
+    for _ in 0..250 {
+        if let Some(mail) = read_outbox(dir).into_iter().rfind(|m| m.to == to && m.subject == subject) {
+            return mail;
+        }
+        tokio::time::sleep(std::time::Duration::from_millis(20)).await;
+    }
+    panic!("no mail to {to} about {subject:?} within 5 s");
+}
+
 pub fn read_outbox(dir: &std::path::Path) -> Vec<Mail> {
     let Ok(entries) = std::fs::read_dir(dir) else { return Vec::new() };
     let mut mails: Vec<Mail> = entries
