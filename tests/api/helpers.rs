@@ -241,7 +241,6 @@ impl Mail {
     }
 }
 
-/// Every `.eml` file in the outbox, oldest first, parsed with an independent MIME parser.
 /// Waits for a mail to `to` with this subject in the outbox folder `dir` (mail may be written in the
 /// background, after the answer) and returns the newest such.
 pub async fn mail_in_outbox(dir: &std::path::Path, to: &str, subject: &str) -> Mail {
@@ -254,6 +253,7 @@ pub async fn mail_in_outbox(dir: &std::path::Path, to: &str, subject: &str) -> M
     panic!("no mail to {to} about {subject:?} within 5 s");
 }
 
+/// Every `.eml` file in the outbox, oldest first, parsed with an independent MIME parser.
 pub fn read_outbox(dir: &std::path::Path) -> Vec<Mail> {
     let Ok(entries) = std::fs::read_dir(dir) else { return Vec::new() };
     let mut mails: Vec<Mail> = entries
