@@ -1,5 +1,5 @@
 // What a user does again and again in these tests.
-import { expect, type BrowserContext, type Page } from "@playwright/test";
+import { expect, type BrowserContext, type Locator, type Page } from "@playwright/test";
 import { latestLinkTo } from "./outbox";
 
 export const PASSWORD = "correct horse battery staple";
@@ -24,6 +24,14 @@ export async function loginElsewhere(context: BrowserContext, email: string): Pr
   await login(page, email, PASSWORD);
   await expect(page).toHaveURL(/\/profile$/);
   return page;
+}
+
+/** Fills and submits the profile's "Change password" form (`form`: that region of the page). */
+export async function changePassword(form: Locator, current: string, next: string) {
+  await form.getByLabel("Current password", { exact: true }).fill(current);
+  await form.getByLabel("New password", { exact: true }).fill(next);
+  await form.getByLabel("Confirm new password", { exact: true }).fill(next);
+  await form.getByRole("button", { name: "Change password" }).click();
 }
 
 export async function expectHydrated(page: Page, js: boolean) {

@@ -1,6 +1,6 @@
 // Magic link, password reset and email change in a real browser.
 import { expect, test } from "@playwright/test";
-import { login, PASSWORD, signUpAndVerify } from "./actions";
+import { changePassword, login, PASSWORD, signUpAndVerify } from "./actions";
 import { latestLinkTo, uniqueEmail } from "./outbox";
 
 for (const js of [true, false]) {
@@ -89,16 +89,10 @@ for (const js of [true, false]) {
       const newPassword = "another long passphrase";
       await signUpAndVerify(page, "Keys", email, js);
       const form = page.getByRole("region", { name: "Change password" });
-      await form.getByLabel("Current password", { exact: true }).fill("not my password!");
-      await form.getByLabel("New password", { exact: true }).fill(newPassword);
-      await form.getByLabel("Confirm new password", { exact: true }).fill(newPassword);
-      await form.getByRole("button", { name: "Change password" }).click();
+      await changePassword(form, "not my password!", newPassword);
       await expect(form.getByText("That is not your current password.")).toBeVisible();
 
-      await form.getByLabel("Current password", { exact: true }).fill(PASSWORD);
-      await form.getByLabel("New password", { exact: true }).fill(newPassword);
-      await form.getByLabel("Confirm new password", { exact: true }).fill(newPassword);
-      await form.getByRole("button", { name: "Change password" }).click();
+      await changePassword(form, PASSWORD, newPassword);
       await expect(page.getByText("Your password was changed.")).toBeVisible();
       if (js) {
         await expect(form.getByLabel("New password", { exact: true })).toHaveValue("");

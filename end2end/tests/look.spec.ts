@@ -3,7 +3,7 @@
 import AxeBuilder from "@axe-core/playwright";
 import { expect, test, type Page } from "@playwright/test";
 import { mkdirSync } from "node:fs";
-import { loginElsewhere, PASSWORD, signUpAndVerify } from "./actions";
+import { expectHydrated, loginElsewhere, PASSWORD, signUpAndVerify } from "./actions";
 import { latestLinkTo, uniqueEmail } from "./outbox";
 
 const SHOTS = "screenshots";
@@ -48,7 +48,7 @@ for (const scheme of ["light", "dark"] as const) {
     const titles = new Set<string>();
     for (const [name, path] of GUEST_PAGES) {
       await page.goto(path);
-      await expect(page.locator("body")).toHaveAttribute("data-hydrated", "true");
+      await expectHydrated(page, true);
       await expectAccessible(page, `${path} (${scheme})`);
       titles.add(await page.title());
       await shoot(page, name, scheme);
@@ -79,7 +79,7 @@ for (const scheme of ["light", "dark"] as const) {
     const other = await browser.newContext();
     await loginElsewhere(other, email);
     await page.reload();
-    await expect(page.locator("body")).toHaveAttribute("data-hydrated", "true");
+    await expectHydrated(page, true);
     await expectAccessible(page, `profile (${scheme})`);
     await shoot(page, "profile", scheme);
     await page.getByRole("button", { name: "Change name" }).click();
@@ -94,7 +94,7 @@ for (const scheme of ["light", "dark"] as const) {
 test("sign up, reach the profile and log out with the keyboard alone", async ({ page }) => {
   const email = uniqueEmail("keyboard");
   await page.goto("/");
-  await expect(page.locator("body")).toHaveAttribute("data-hydrated", "true");
+  await expectHydrated(page, true);
 
   // Tab until the "Register" link has focus, then follow it.
   async function tabTo(name: RegExp) {

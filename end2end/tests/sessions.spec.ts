@@ -1,6 +1,6 @@
 // Managed sessions across three browsers signed in as one user, hydrated and with JavaScript off.
 import { expect, test } from "@playwright/test";
-import { expectHydrated, loginElsewhere, PASSWORD, signUpAndVerify } from "./actions";
+import { changePassword, expectHydrated, loginElsewhere, PASSWORD, signUpAndVerify } from "./actions";
 import { uniqueEmail } from "./outbox";
 
 const FIREFOX_ON_WINDOWS = "Mozilla/5.0 (Windows NT 10.0; Win64; x64; rv:128.0) Gecko/20100101 Firefox/128.0";
@@ -76,10 +76,7 @@ test("with JavaScript, changing the password takes the other devices off the lis
   // The list reloads in the page: a marker on window survives only if the document is not reloaded.
   await page.evaluate(() => ((window as unknown as { marker: number }).marker = 9));
   const form = page.getByRole("region", { name: "Change password" });
-  await form.getByLabel("Current password", { exact: true }).fill(PASSWORD);
-  await form.getByLabel("New password", { exact: true }).fill(newPassword);
-  await form.getByLabel("Confirm new password", { exact: true }).fill(newPassword);
-  await form.getByRole("button", { name: "Change password" }).click();
+  await changePassword(form, PASSWORD, newPassword);
   await expect(page.getByText("Your password was changed.")).toBeVisible();
   await expect(list.getByRole("listitem")).toHaveCount(1);
   await expect(list.getByText("Firefox on Windows")).toHaveCount(0);

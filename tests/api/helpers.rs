@@ -164,8 +164,12 @@ impl TestApp {
         self.post_form(client, "/api/grant", "/auth-redirect", &[("access_token", &token)]).await
     }
 
+    fn mail_dir(&self) -> std::path::PathBuf {
+        self.data_dir.path().join("mail")
+    }
+
     pub fn outbox(&self) -> Vec<Mail> {
-        read_outbox(&self.data_dir.path().join("mail"))
+        read_outbox(&self.mail_dir())
     }
 
     /// How many mails the outbox holds for `to`.
@@ -176,14 +180,7 @@ impl TestApp {
     /// Waits for a mail to `to` beyond the first `before` (some mails are sent in the background, so the
     /// answer to a request never depends on whether an account exists) and returns it.
     pub async fn new_mail_to(&self, to: &str, before: usize) -> Mail {
-        for _ in 0..250 {
-            let mut mails: Vec<Mail> = self.outbox().into_iter().filter(|m| m.to == to).collect();
-            if mails.len() > before {
-                return mails.pop().unwrap();
-            }
-            tokio::time::sleep(std::time::Duration::from_millis(20)).await;
-        }
-        panic!("no new mail to {to} within 5 s");
+        mail_in_outbox(&self.mail_dir(), to, None, before).await
     }
 
     /// How many mails to `to` with this subject the outbox holds.
@@ -194,20 +191,12 @@ impl TestApp {
     /// Waits for a mail to `to` with this subject beyond the first `before` such, and returns it. Other mails
     /// sent meanwhile in the background (notices) do not count.
     pub async fn new_mail_about(&self, to: &str, subject: &str, before: usize) -> Mail {
-        for _ in 0..250 {
-            let mut mails: Vec<Mail> =
-                self.outbox().into_iter().filter(|m| m.to == to && m.subject == subject).collect();
-            if mails.len() > before {
-                return mails.pop().unwrap();
-            }
-            tokio::time::sleep(std::time::Duration::from_millis(20)).await;
-        }
-        panic!("no new mail to {to} about {subject:?} within 5 s");
+        mail_in_outbox(&self.mail_dir(), to, Some(subject), before).await
     }
 
     /// Waits for a mail to `to` with this subject (sent in the background) and returns the newest such.
     pub async fn mail_with_subject(&self, to: &str, subject: &str) -> Mail {
-        mail_in_outbox(&self.data_dir.path().join("mail"), to, subject).await
+        mail_in_outbox(&self.mail_dir(), to, Some(subject), 0).await
     }
 
     /// Makes sure nothing more is mailed to `to`: gives background work time to finish first.
@@ -241,16 +230,20 @@ impl Mail {
     }
 }
 
-/// Waits for a mail to `to` with this subject in the outbox folder `dir` (mail may be written in the
-/// background, after the answer) and returns the newest such.
-pub async fn mail_in_outbox(dir: &std::path::Path, to: &str, subject: &str) -> Mail {
+/// Waits until the outbox folder `dir` holds more than `before` mails to `to` (about `subject`, when given)
+/// and returns the newest: mail may be written in the background, after the answer.
+pub async fn mail_in_outbox(dir: &std::path::Path, to: &str, subject: Option<&str>, before: usize) -> Mail {
     for _ in 0..250 {
-        if let Some(mail) = read_outbox(dir).into_iter().rfind(|m| m.to == to && m.subject == subject) {
-            return mail;
+        let mut mails: Vec<Mail> = read_outbox(dir)
+            .into_iter()
+            .filter(|m| m.to == to && subject.is_none_or(|subject| m.subject == subject))
+            .collect();
+        if mails.len() > before {
+            return mails.pop().unwrap();
         }
         tokio::time::sleep(std::time::Duration::from_millis(20)).await;
     }
-    panic!("no mail to {to} about {subject:?} within 5 s");
+    panic!("no new mail to {to} (subject {subject:?}) within 5 s");
 }
 
 /// Every `.eml` file in the outbox, oldest first, parsed with an independent MIME parser.

@@ -680,13 +680,13 @@ async fn item_35_account_events_are_logged_with_the_user_id_and_no_secret() {
     };
     post("/api/register", vec![("name", "Ada".into()), ("email", ADA.into()), ("password", PASSWORD.into())]).await;
     let outbox = dir.path().join("data/mail");
-    let verify = mail_in_outbox(&outbox, ADA, "Verify your email address").await.link().unwrap();
+    let verify = mail_in_outbox(&outbox, ADA, Some("Verify your email address"), 0).await.link().unwrap();
     let verify_token = access_token_of(&verify);
     post("/api/grant", vec![("access_token", verify_token.clone())]).await;
     post("/api/login", vec![("email", ADA.into()), ("password", "a wrong password".into())]).await;
     post("/api/request_password_reset", vec![("email", ADA.into())]).await;
     // The reset mail is sent in the background (the answer is the same whether the account exists).
-    let reset = mail_in_outbox(&outbox, ADA, "Reset your password").await.link().unwrap();
+    let reset = mail_in_outbox(&outbox, ADA, Some("Reset your password"), 0).await.link().unwrap();
     let reset_token = reset.split("token=").nth(1).unwrap().to_owned();
     post(
         "/api/reset_password",
