@@ -1,4 +1,5 @@
-// `cargo leptos end-to-end` starts the server and the tests at the same moment: wait until it answers.
+// The server starts at the same moment as the tests (scripts/browser-tests.sh, `cargo leptos end-to-end`):
+// wait until it answers.
 export default async function globalSetup() {
   const base = process.env.BASE_URL ?? "http://127.0.0.1:3000";
   const deadline = Date.now() + 60_000;

@@ -33,9 +33,6 @@ if $rust; then
 fi
 
 if $e2e; then
-  data_dir=$(mktemp -d)
-  trap 'rm -rf "$data_dir"' EXIT
-  # The server cargo-leptos starts inherits these: a fresh data folder, and the outbox where tests read mail.
-  timed "browser tests" env APP_DATA_DIR="$data_dir" LEPTOS_ENV=PROD RUST_LOG=warn \
-    cargo leptos end-to-end --release --split
+  # Last stage, so that on failure the end of the output names the failed browser tests.
+  timed "browser tests" scripts/browser-tests.sh
 fi
