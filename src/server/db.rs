@@ -18,7 +18,7 @@ pub async fn connect(settings: &Settings) -> Result<Db, sqlx::Error> {
     let url = settings.database.url.expose();
     let sqlite = is_sqlite(url);
     let pool = AnyPoolOptions::new()
-        .max_connections(8)
+        .max_connections(settings.database.max_connections.get())
         // A database that is down should turn into a quick 503, not a request hanging for long.
         .acquire_timeout(Duration::from_secs(3))
         // Before handing out a connection the pool pings it, to find one a network or server failure has

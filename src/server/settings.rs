@@ -74,6 +74,9 @@ pub struct AppSettings {
 #[derive(Clone, Debug)]
 pub struct DatabaseSettings {
     pub url: Secret,
+    /// Connections this app server keeps open at most. With PostgreSQL, all app servers together must stay
+    /// under the database's own limit (`max_connections`, 100 by default).
+    pub max_connections: NonZeroU32,
 }
 
 #[derive(Clone, Debug)]
@@ -162,7 +165,10 @@ impl Settings {
                         .ok_or_else(|| format!("'{s}' is not a number of proxies from 0 to 10"))
                 })?,
             },
-            database: DatabaseSettings { url: src.get(&DATABASE_URL, &default_db, parse_database_url)? },
+            database: DatabaseSettings {
+                url: src.get(&DATABASE_URL, &default_db, parse_database_url)?,
+                max_connections: src.get(&DATABASE_MAX_CONNECTIONS, "8", |s| parse_count(s, "connections"))?,
+            },
             mail: MailSettings {
                 from: src.get(&MAIL_FROM, "Authkit <no-reply@authkit.localhost>", |s| {
                     Mailbox::from_str(s).map_err(|_| "expected a sender like Name <no-reply@example.com>".into())
@@ -234,6 +240,7 @@ const DATA_DIR: Key = Key { file: "app.data_dir", env: "APP_DATA_DIR" };
 const EMAIL_VERIFICATION: Key = Key { file: "app.email_verification", env: "APP_EMAIL_VERIFICATION" };
 const TRUSTED_PROXY_HOPS: Key = Key { file: "app.trusted_proxy_hops", env: "APP_TRUSTED_PROXY_HOPS" };
 const DATABASE_URL: Key = Key { file: "database.url", env: "DATABASE_URL" };
+const DATABASE_MAX_CONNECTIONS: Key = Key { file: "database.max_connections", env: "APP_DATABASE_MAX_CONNECTIONS" };
 const MAIL_FROM: Key = Key { file: "mail.from", env: "APP_MAIL_FROM" };
 const SMTP_URL: Key = Key { file: "mail.smtp_url", env: "SMTP_URL" };
 const SMTP_TIMEOUT: Key = Key { file: "mail.smtp_timeout", env: "APP_SMTP_TIMEOUT" };
@@ -271,6 +278,7 @@ pub const KEYS: &[&Key] = &[
     &EMAIL_VERIFICATION,
     &TRUSTED_PROXY_HOPS,
     &DATABASE_URL,
+    &DATABASE_MAX_CONNECTIONS,
     &MAIL_FROM,
     &SMTP_URL,
     &SMTP_TIMEOUT,
@@ -483,6 +491,7 @@ mod tests {
         assert_eq!(s.sessions.idle_timeout, Duration::from_secs(7 * 86400));
         assert_eq!(s.tokens.magic_link_ttl, Duration::from_secs(15 * 60));
         assert!(s.database.url.expose().starts_with("sqlite://./data/app.db"));
+        assert_eq!(s.database.max_connections.get(), 8);
         assert!(!s.is_https());
         assert_eq!(s.site.environment, Environment::Prod, "development features are opt-in");
     }
@@ -501,6 +510,8 @@ mod tests {
         assert!(e.contains("sessions.idle_timeout") && e.contains("APP_SESSION_IDLE_TIMEOUT"), "{e}");
         let e = load("[app]\nbase_url = \"ftp://x\"\n", &[]).unwrap_err().to_string();
         assert!(e.contains("app.base_url") && e.contains("settings file"), "{e}");
+        let e = load("", &[("APP_DATABASE_MAX_CONNECTIONS", "0")]).unwrap_err().to_string();
+        assert!(e.contains("database.max_connections") && e.contains("not a number of connections"), "{e}");
         let e = load("[app]\nbase_ulr = \"http://x\"\n", &[]).unwrap_err().to_string();
         assert!(e.contains("unknown setting `app.base_ulr`"), "{e}");
     }
