@@ -7,6 +7,8 @@
 """
 import gzip, os, platform, re, sqlite3, subprocess, sys, time, urllib.request
 
+# The issue's "150 KB", read as 150 × 1,024 bytes. The report also prints the figure against 150,000 bytes,
+# so that either reading can be checked.
 BUDGET_FIRST_VISIT_BROTLI = 150 * 1024
 
 
@@ -52,8 +54,9 @@ def sizes(url, site_root):
             *rows,
             f"| **Total** | **{totals[0]:,}** | **{totals[1]:,}** | **{totals[2]:,}** | |",
             "",
-            f"Budget: ≤ {BUDGET_FIRST_VISIT_BROTLI:,} bytes brotli for WASM + JS + CSS — **{verdict}** "
-            f"({totals[2] / BUDGET_FIRST_VISIT_BROTLI:.0%} of it).",
+            f"Budget: ≤ 150 KB brotli for WASM + JS + CSS, read as {BUDGET_FIRST_VISIT_BROTLI:,} bytes — **{verdict}** "
+            f"({totals[2] / BUDGET_FIRST_VISIT_BROTLI:.0%} of it). Read as 150,000 bytes: "
+            + (f"under by {150_000 - totals[2]:,} bytes." if totals[2] <= 150_000 else f"**over by {totals[2] - 150_000:,} bytes**."),
         ]
     )
 
