@@ -10,7 +10,7 @@ export default defineConfig({
   testDir: "./tests",
   globalSetup: "./global-setup.ts",
   // A limit for a test that hangs, not a speed check (speed is measured by bench/): the longest test takes
-  // about 12 s here, and CI may run on a slower or busier machine.
+  // 12 to 16 s here, and CI may run on a slower or busier machine.
   timeout: 60_000,
   expect: { timeout: 10_000 },
   fullyParallel: true,

@@ -9,6 +9,12 @@ set -euo pipefail
 cd "$(dirname "$0")/.."
 export PATH="$PWD/end2end/node_modules/.bin:$PATH"
 
+# The tests read mail from this run's outbox: a server already on the port would answer in its place.
+if (exec 3<>/dev/tcp/127.0.0.1/3000) 2>/dev/null; then
+  echo "Something already listens on 127.0.0.1:3000; stop it first (the browser tests serve there)." >&2
+  exit 1
+fi
+
 work=$(mktemp -d)
 data_dir=$work/data
 server_log=$work/server.log
