@@ -170,7 +170,7 @@ async fn forgot_then_reset_ends_every_session_and_only_the_new_password_works() 
     }
     assert_redirect(&app.login(&browser(), ADA, PASSWORD).await, "/login?email=");
     assert_redirect(&app.login(&browser(), ADA, "a brand new password").await, "/profile");
-    app.mail_with_subject(ADA, "Your password was changed").await;
+    app.new_mail_about(ADA, "Your password was changed", 0).await;
 
     // The link is spent.
     assert_redirect(
@@ -226,7 +226,7 @@ async fn changing_the_password_needs_the_current_one_and_ends_the_other_sessions
     assert_eq!(status, StatusCode::OK);
     assert_redirect(&app.get(&other, "/profile").await, "/login?notice=session_ended");
     assert_eq!(app.get(&this, "/profile").await.status(), StatusCode::OK);
-    app.mail_with_subject(ADA, "Your password was changed").await;
+    app.new_mail_about(ADA, "Your password was changed", 0).await;
     assert_redirect(&app.login(&browser(), ADA, "a brand new password").await, "/profile");
     assert_redirect(&app.login(&browser(), ADA, PASSWORD).await, "/login?email=");
 }
@@ -465,6 +465,6 @@ async fn confirming_an_email_change_while_someone_else_is_signed_in_goes_to_the_
     let token = token_param(&app.new_mail_to("ada@new.example", 0).await.link().unwrap(), "token");
     let res = app.post_form(&bob, "/api/confirm_email_change", "/confirm-email-change", &[("token", &token)]).await;
     assert_redirect(&res, "/login?notice=email_changed");
-    let notice = app.mail_with_subject(ADA, "Your email address was changed").await;
+    let notice = app.new_mail_about(ADA, "Your email address was changed", 0).await;
     assert!(notice.text.contains("ada@new.example"));
 }

@@ -194,11 +194,6 @@ impl TestApp {
         mail_in_outbox(&self.mail_dir(), to, Some(subject), before).await
     }
 
-    /// Waits for a mail to `to` with this subject (sent in the background) and returns the newest such.
-    pub async fn mail_with_subject(&self, to: &str, subject: &str) -> Mail {
-        mail_in_outbox(&self.mail_dir(), to, Some(subject), 0).await
-    }
-
     /// Makes sure nothing more is mailed to `to`: gives background work time to finish first.
     pub async fn assert_no_new_mail_to(&self, to: &str, before: usize) {
         tokio::time::sleep(std::time::Duration::from_millis(300)).await;

@@ -115,7 +115,7 @@ async fn item_07_signing_up_with_a_taken_address_looks_the_same_and_mails_the_ow
     assert_eq!(location(&new).replace("bob", "X"), location(&taken).replace("ada", "X"));
     assert_eq!(set_cookies(&new), set_cookies(&taken));
     assert_eq!(text(new).await.1, text(taken).await.1);
-    app.mail_with_subject(ADA, "You already have an account").await;
+    app.new_mail_about(ADA, "You already have an account", 0).await;
 }
 
 #[tokio::test]
