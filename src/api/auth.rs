@@ -21,15 +21,16 @@ pub async fn register(name: String, email: String, password: String) -> Result<(
     let req = RequestContext::get();
     // Without JavaScript, a refused form comes back with what was typed (never the password).
     let back = format!("{}?name={}&email={}", paths::REGISTER, encode_query_value(&name), encode_query_value(&email));
-    if let Err(e) = req.check_limit(Attempt::SignUp, None) {
-        return req.fail_back_to(&back, Register::PATH, e);
-    }
     let parsed =
         DisplayName::parse(&name).and_then(|name| Ok((name, Email::parse(&email)?, Password::parse(&password)?)));
     let (name, email, password) = match parsed {
         Ok(parsed) => parsed,
         Err(e) => return req.fail_back_to(&back, Register::PATH, e),
     };
+    // Counted per client and per address, whether or not the address has an account.
+    if let Err(e) = req.check_limit(Attempt::SignUp, Some(email.as_str())) {
+        return req.fail_back_to(&back, Register::PATH, e);
+    }
     match auth::sign_up(&req.app, name, email.clone(), password, &req.client).await {
         Ok(SignUpOutcome::CheckEmail) => {
             req.mark_link_requested();

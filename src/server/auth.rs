@@ -57,12 +57,21 @@ pub async fn sign_up(
                 app.mailer.send(emails::account_exists(&existing.email, &existing.name, &login)).await?;
                 audit::event("sign_up_existing_verified", &existing.id);
             } else {
-                // Nobody has proved they own this address yet. The newest sign-up wins: it sets the name and
-                // password, and the link it mails replaces any earlier one. Otherwise whoever registered the
-                // address first (perhaps not its owner) would keep a password the owner then verifies.
-                users::replace_unverified(&app.db, &existing.id, now, &name, &password_hash).await?;
+                // Nobody has proved they own this address yet, and now two sign-ups claim it: the first may
+                // be its owner's and this one an attacker's, or the first someone "pre-registering" the
+                // address and this one its owner. Whichever password were kept, the owner's click on the
+                // link would hand the account to whoever chose it. So neither is kept, earlier links die,
+                // and the owner chooses a password from the link mailed now, which also confirms the address.
+                users::replace_unverified(&app.db, &existing.id, now, &name, &passwords::Passwords::unusable_hash())
+                    .await?;
+                email_tokens::revoke_all(&app.db, &existing.id).await?;
                 let existing = User { name: name.as_str().to_owned(), ..existing };
-                send_verification(app, &existing).await?;
+                let ttl = app.settings.tokens.verify_email_ttl;
+                let token =
+                    email_tokens::issue(&app.db, now, &existing.id, Purpose::ResetPassword, &existing.email, ttl)
+                        .await?;
+                let link = app.link(paths::RESET_PASSWORD, &[("token", &token)]);
+                app.mailer.send(emails::signed_up_again(&existing.email, &existing.name, &link, ttl)).await?;
                 audit::event("sign_up_existing_unverified", &existing.id);
             }
             Ok(SignUpOutcome::CheckEmail)
@@ -127,11 +136,12 @@ pub async fn grant(app: &AppState, access_token: &str, client: &ClientInfo) -> R
             // Whoever registered this address never proved it was theirs, so the password they chose may
             // be someone else's (an attacker "pre-registering" it). The mailbox owner is proving it now:
             // that password goes. They can choose their own with "Forgot password?".
-            let unusable = app.passwords.hash_unguessable().await?;
-            users::set_password(&app.db, &user.id, now, &unusable).await?;
+            users::set_password(&app.db, &user.id, now, &passwords::Passwords::unusable_hash()).await?;
             audit::event("unverified_password_discarded", &user.id);
         }
         users::mark_email_verified(&app.db, &user.id, now).await?;
+        // The address is proved: a verification link still in the mailbox must not sign in for another day.
+        email_tokens::revoke(&app.db, &user.id, &[Purpose::VerifyEmail]).await?;
         audit::event("email_verified", &user.id);
     }
     start_session(app, &user, client).await

@@ -138,6 +138,20 @@ pub async fn revoke_all<'e>(
     Ok(done.rows_affected())
 }
 
+/// Voids the user's unused links of these purposes.
+pub async fn revoke<'e>(
+    db: impl sqlx::Executor<'e, Database = sqlx::Any>,
+    user_id: &str,
+    purposes: &[Purpose],
+) -> Result<u64, sqlx::Error> {
+    let sql = format!(
+        "DELETE FROM email_tokens WHERE user_id = $1 AND used_at IS NULL AND purpose IN ({})",
+        sql_list(purposes)
+    );
+    let done = sqlx::query(&sql).bind(user_id).execute(db).await?;
+    Ok(done.rows_affected())
+}
+
 /// `'verify_email', 'magic_link'`: purposes are our own constants, never user input, so listing them in
 /// the SQL text is safe.
 fn sql_list(purposes: &[Purpose]) -> String {

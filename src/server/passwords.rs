@@ -8,7 +8,8 @@ use super::error::Error;
 use crate::domain::{Field, InputError, Password};
 use argon2::password_hash::{PasswordHash, PasswordHasher as _, PasswordVerifier as _, SaltString};
 use argon2::{Algorithm, Argon2, Params, Version};
-use rand_core::OsRng;
+use base64::{engine::general_purpose::STANDARD_NO_PAD, Engine as _};
+use rand_core::{OsRng, RngCore as _};
 use std::sync::Arc;
 use tokio::sync::Semaphore;
 
@@ -105,11 +106,19 @@ impl Passwords {
         self.run(move || hash_blocking(&password)).await?
     }
 
-    /// A hash of 256 random bits nobody knows: stored to retire a password without a special case in the
-    /// table (every row keeps a well-formed hash, and nothing verifies against it).
-    pub async fn hash_unguessable(&self) -> Result<String, Error> {
-        let secret = super::secrets::new_token();
-        self.run(move || hash_blocking(&secret)).await?
+    /// A well-formed argon2id hash that no password matches: its output is 256 random bits, not anyone's
+    /// password hashed. Stored to retire a password without a special case in the table (every row keeps
+    /// a hash, checking one takes as long as ever, and nothing matches it). Making it hashes nothing, so
+    /// retiring a password adds no time a caller could measure.
+    pub fn unusable_hash() -> String {
+        let mut output = [0u8; 32];
+        OsRng.fill_bytes(&mut output);
+        let salt = SaltString::generate(&mut OsRng);
+        format!(
+            "$argon2id$v=19$m={MEMORY_KIB},t={ITERATIONS},p={PARALLELISM}${}${}",
+            salt.as_str(),
+            STANDARD_NO_PAD.encode(output)
+        )
     }
 
     /// Checks a password against a stored hash; with no stored hash (unknown user) it checks against a
@@ -167,5 +176,18 @@ mod tests {
         assert!(passwords.verify("correct horse battery staple", Some(&phc)).await.unwrap());
         assert!(!passwords.verify("correct horse battery stapl", Some(&phc)).await.unwrap());
         assert!(!passwords.verify("correct horse battery staple", None).await.unwrap());
+    }
+
+    #[tokio::test]
+    async fn an_unusable_hash_is_well_formed_unique_and_matches_nothing() {
+        let passwords = Passwords::new().unwrap();
+        let (a, b) = (Passwords::unusable_hash(), Passwords::unusable_hash());
+        assert_ne!(a, b);
+        let parsed = PasswordHash::new(&a).expect("a PHC string");
+        assert_eq!(parsed.algorithm, Algorithm::Argon2id.ident());
+        assert_eq!(parsed.hash.map(|h| h.len()), Some(32));
+        for guess in ["", "correct horse battery staple", &a] {
+            assert!(!passwords.verify(guess, Some(&a)).await.unwrap(), "{guess:?}");
+        }
     }
 }

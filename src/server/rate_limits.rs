@@ -41,6 +41,8 @@ fn keyed<K: std::hash::Hash + Eq + Clone>(per_hour: NonZeroU32, limits: &LimitSe
 pub enum Attempt {
     /// A password sign-in (right or wrong: a throttled account answers the same either way).
     SignIn,
+    /// A sign-up. It mails the address (a link, or a note that the account exists), so per address it
+    /// counts against the same allowance as `Mail`: nobody can flood someone's inbox by signing them up.
     SignUp,
     /// Anything that mails a link: magic link, password reset, resend verification.
     Mail,
@@ -73,7 +75,7 @@ impl RateLimits {
     pub fn check(&self, attempt: Attempt, ip: Option<IpAddr>, account: Option<&str>) -> Result<(), Duration> {
         let (by_ip, by_account) = match attempt {
             Attempt::SignIn => (&self.sign_in_per_ip, Some(&self.sign_in_per_account)),
-            Attempt::SignUp => (&self.sign_up_per_ip, None),
+            Attempt::SignUp => (&self.sign_up_per_ip, Some(&self.mail_per_account)),
             Attempt::Mail => (&self.mail_per_ip, Some(&self.mail_per_account)),
         };
         let now = self.clock.now();

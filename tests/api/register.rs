@@ -163,20 +163,104 @@ async fn registering_a_taken_address_looks_the_same_and_mails_the_owner_instead(
     assert_redirect(&app.login(&browser(), "ada@example.com", "another password here").await, "/login?email=");
 }
 
+const CHOOSE_PASSWORD: &str = "Confirm your email address and choose a password";
+
+/// Chooses a password from a mailed `/reset-password?token=…` link, as the page's form does.
+async fn choose_password(app: &TestApp, link: &str, password: &str) -> reqwest::Response {
+    let token = link.split("token=").nth(1).expect("a token in the link").to_owned();
+    app.post_form(
+        &browser(),
+        "/api/reset_password",
+        "/reset-password",
+        &[("token", &token), ("new_password", password), ("new_password_confirm", password)],
+    )
+    .await
+}
+
 #[tokio::test]
-async fn re_registering_an_unverified_address_replaces_the_pending_sign_up() {
+async fn signing_up_again_before_confirming_keeps_neither_password_and_mails_a_link_to_choose_one() {
+    // A squatter registers the address first; its owner signs up after. The owner's later click must not
+    // hand the account to the squatter's password.
     let app = spawn_app().await;
     app.register(&browser(), "Squatter", "ada@example.com", "squatters password").await;
     let first_link = app.last_link_to("ada@example.com");
-    app.register(&browser(), "Ada", "ada@example.com", PASSWORD).await;
-    let second_link = app.last_link_to("ada@example.com");
-    assert_ne!(first_link, second_link);
+    let res = app.register(&browser(), "Ada", "ada@example.com", PASSWORD).await;
+    assert_redirect(&res, "/check-email?email=ada%40example.com");
+    let mail = app.new_mail_about("ada@example.com", CHOOSE_PASSWORD, 0).await;
+    assert!(mail.text.contains("neither password was kept"), "{}", mail.text);
+    let link = mail.link().unwrap();
+    assert!(link.starts_with(&format!("{}/reset-password?token=", app.address)), "{link}");
 
     assert_redirect(&app.confirm_link(&browser(), &first_link).await, "/auth-redirect?error=invalid_link");
+    for password in ["squatters password", PASSWORD] {
+        assert_redirect(&app.login(&browser(), "ada@example.com", password).await, "/login?email=ada%40example.com");
+    }
+
+    assert_redirect(&choose_password(&app, &link, "adas own new passphrase").await, "/login?notice=password_reset");
     let client = browser();
-    assert_redirect(&app.confirm_link(&client, &second_link).await, "/profile");
+    assert_redirect(&app.login(&client, "ada@example.com", "adas own new passphrase").await, "/profile");
     assert!(text(app.get(&client, "/profile").await).await.1.contains("Hello, Ada"));
-    assert_redirect(&app.login(&browser(), "ada@example.com", "squatters password").await, "/login?email=");
+    assert_redirect(
+        &app.login(&browser(), "ada@example.com", "squatters password").await,
+        "/login?email=ada%40example.com",
+    );
+}
+
+#[tokio::test]
+async fn a_second_sign_up_cannot_take_over_one_waiting_for_its_owner_to_confirm() {
+    // The owner signs up first; an attacker signs up with the same address before the owner clicks, hoping
+    // the owner then clicks the newest mail and confirms the attacker's password.
+    let app = spawn_app().await;
+    app.register(&browser(), "Ada", "ada@example.com", PASSWORD).await;
+    let owners_link = app.last_link_to("ada@example.com");
+    app.register(&browser(), "Ada", "Ada@Example.com", "the attackers password").await;
+    let newest = app.new_mail_about("ada@example.com", CHOOSE_PASSWORD, 0).await.link().unwrap();
+
+    assert_redirect(&app.confirm_link(&browser(), &owners_link).await, "/auth-redirect?error=invalid_link");
+    assert_redirect(&choose_password(&app, &newest, "adas own new passphrase").await, "/login?notice=password_reset");
+    assert_redirect(
+        &app.login(&browser(), "ada@example.com", "the attackers password").await,
+        "/login?email=ada%40example.com",
+    );
+    assert_redirect(&app.login(&browser(), "ada@example.com", PASSWORD).await, "/login?email=ada%40example.com");
+    assert_redirect(&app.login(&browser(), "ada@example.com", "adas own new passphrase").await, "/profile");
+    // Even before the owner chooses, a "Resend verification email" link would only sign the mailbox's
+    // reader in, never the attacker: the attacker's password is gone either way.
+    assert_eq!(app.count("SELECT COUNT(*) FROM users").await, 1);
+}
+
+#[tokio::test]
+async fn once_an_address_is_confirmed_its_verification_link_no_longer_signs_in() {
+    let app = spawn_app().await;
+    app.register(&browser(), "Ada", "ada@example.com", PASSWORD).await;
+    let verification = app.last_link_to("ada@example.com");
+    // Confirmed another way: a magic link.
+    app.call(&browser(), "/api/send_magic_link", &[("email", "ada@example.com")]).await;
+    let magic = app.new_mail_about("ada@example.com", "Your sign-in link", 0).await.link().unwrap();
+    assert_redirect(&app.confirm_link(&browser(), &magic).await, "/profile");
+    assert_redirect(&app.confirm_link(&browser(), &verification).await, "/auth-redirect?error=invalid_link");
+}
+
+#[tokio::test]
+async fn sign_ups_for_one_address_are_limited_like_other_mail_to_it() {
+    let app = spawn_app_with(&[("APP_LIMIT_MAIL_PER_ACCOUNT", "2")]).await;
+    for _ in 0..2 {
+        assert_redirect(
+            &app.register(&browser(), "Ada", "ada@example.com", PASSWORD).await,
+            "/check-email?email=ada%40example.com",
+        );
+    }
+    let res = app
+        .call(&browser(), "/api/register", &[("name", "Ada"), ("email", "ADA@example.com"), ("password", PASSWORD)])
+        .await;
+    assert_eq!(res.status(), StatusCode::TOO_MANY_REQUESTS);
+    assert!(res.headers()["retry-after"].to_str().unwrap().parse::<u64>().unwrap() > 0);
+    app.assert_no_new_mail_to("ada@example.com", 2).await;
+    // Another address from the same client is not affected.
+    assert_redirect(
+        &app.register(&browser(), "Bob", "bob@example.com", PASSWORD).await,
+        "/check-email?email=bob%40example.com",
+    );
 }
 
 #[tokio::test]
