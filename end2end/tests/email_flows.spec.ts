@@ -1,6 +1,6 @@
 // Magic link, password reset and email change in a real browser.
 import { expect, test } from "@playwright/test";
-import { changePassword, login, PASSWORD, signUpAndVerify } from "./actions";
+import { changePassword, expectHydrated, login, PASSWORD, signUpAndVerify } from "./actions";
 import { latestLinkTo, uniqueEmail } from "./outbox";
 
 for (const js of [true, false]) {
@@ -71,8 +71,10 @@ for (const js of [true, false]) {
       await form.getByRole("button", { name: "Change email" }).click();
       await expect(page.getByText("open the link we sent to your new address")).toBeVisible();
 
+      // The browser that asked for the change confirms by itself once hydrated.
       await page.goto(await latestLinkTo(newEmail, "Confirm your new email address"));
       if (!js) {
+        await expect(page.getByText("Continue only if you asked for this change yourself.")).toHaveCount(0);
         await page.getByRole("button", { name: "Confirm new address" }).click();
       }
       await expect(page).toHaveURL(/\/profile\?notice=email_changed$/);
@@ -82,6 +84,50 @@ for (const js of [true, false]) {
       await page.getByRole("button", { name: "Logout" }).click();
       await login(page, newEmail, PASSWORD);
       await expect(page.getByRole("heading", { name: "Hello, Mover" })).toBeVisible();
+    });
+
+    test("an email change link opened in another browser waits for a click", async ({ page, browser }) => {
+      const email = uniqueEmail(js ? "stay-js" : "stay-nojs");
+      const newEmail = uniqueEmail(js ? "moved-js" : "moved-nojs");
+      await signUpAndVerify(page, "Stayer", email, js);
+
+      const form = page.getByRole("region", { name: "Change email" });
+      await form.getByLabel("New email", { exact: true }).fill(newEmail);
+      await form.getByLabel("Current password", { exact: true }).fill(PASSWORD);
+      await form.getByRole("button", { name: "Change email" }).click();
+      await expect(page.getByText("open the link we sent to your new address")).toBeVisible();
+      const link = await latestLinkTo(newEmail, "Confirm your new email address");
+
+      // Whoever reads the new address's mail, in a browser where the account is not signed in.
+      const other = await browser.newContext({ javaScriptEnabled: js });
+      const otherPage = await other.newPage();
+      const submitted: string[] = [];
+      otherPage.on("request", (request) => {
+        if (new URL(request.url()).pathname === "/api/confirm_email_change") submitted.push(request.method());
+      });
+      await otherPage.goto(link);
+      await expectHydrated(otherPage, js);
+      await expect(otherPage.getByText("Continue only if you asked for this change yourself.")).toBeVisible();
+      await expect(otherPage.getByText(newEmail).first()).toBeVisible();
+      // A page that confirmed by itself would have done so right after hydrating.
+      await otherPage.waitForTimeout(1000);
+      expect(submitted).toEqual([]);
+      await expect(otherPage).toHaveURL(/\/confirm-email-change\?token=/);
+      await expect(otherPage.getByRole("button", { name: "Confirm new address" })).toBeVisible();
+
+      // The account still has its address.
+      await page.goto("/profile");
+      await expect(page.getByText(email).first()).toBeVisible();
+      await expect(page.getByText(newEmail)).toHaveCount(0);
+
+      // Only the click moves it.
+      await otherPage.getByRole("button", { name: "Confirm new address" }).click();
+      await expect(otherPage).toHaveURL(/\/login\?notice=email_changed$/);
+      await expect(otherPage.getByText("Your email address was changed.")).toBeVisible();
+      await other.close();
+
+      await page.goto("/profile");
+      await expect(page.getByText(newEmail).first()).toBeVisible();
     });
 
     test("change the password from the profile", async ({ page }) => {

@@ -156,6 +156,40 @@ pub async fn change_email(new_email: String, current_password: String) -> Result
     }
 }
 
+/// What `/confirm-email-change` shows before anything is used: whether the link still works, which
+/// change it makes, and whether this browser is signed in as the account that asked for it (then the
+/// hydrated page may confirm by itself).
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+pub struct EmailChangePreview {
+    pub usable: bool,
+    /// The account's current address, masked: "a•••@example.com".
+    pub from: Option<String>,
+    /// The new address, the one the link was mailed to.
+    pub to: Option<String>,
+    pub automatic: bool,
+}
+
+/// Looks at an email change link without using it.
+#[server(endpoint = "preview_email_change")]
+pub async fn preview_email_change(token: String) -> Result<EmailChangePreview, AppError> {
+    use super::request::RequestContext;
+    use crate::server::account;
+
+    let req = RequestContext::get();
+    match account::preview_email_change(&req.app, &token).await {
+        Ok(Some(change)) => Ok(EmailChangePreview {
+            usable: true,
+            // Only where the requester is signed in: anyone else who opens the mailed link (its reader,
+            // a mail scanner) must not move somebody's account onto this address without a click.
+            automatic: req.session_if_active().is_some_and(|s| s.user_id == change.user_id),
+            from: Some(change.current),
+            to: Some(change.new_email),
+        }),
+        Ok(None) => Ok(EmailChangePreview { usable: false, from: None, to: None, automatic: false }),
+        Err(e) => req.fail(e),
+    }
+}
+
 /// Applies an email change from the link in the mail to the new address.
 #[server(endpoint = "confirm_email_change")]
 pub async fn confirm_email_change(token: String) -> Result<(), AppError> {

@@ -130,6 +130,32 @@ pub async fn request_email_change(
     Ok(())
 }
 
+/// An email change a link would make, told before anything is used.
+pub struct PendingEmailChange {
+    /// The account that asked for the change.
+    pub user_id: String,
+    /// Its current address, masked ("a•••@example.com") as `/auth-redirect` shows accounts: enough to
+    /// recognise one's own account by, not the address itself.
+    pub current: String,
+    /// The address the link was mailed to, which its reader already knows.
+    pub new_email: String,
+}
+
+/// What a change link would do, if it still works; uses nothing. A link whose new address has meanwhile
+/// been taken by another account counts as unusable, as confirming it would fail.
+pub async fn preview_email_change(app: &AppState, token: &str) -> Result<Option<PendingEmailChange>, Error> {
+    let Some(link) = email_tokens::peek(&app.db, app.now(), token, &[Purpose::ChangeEmail]).await? else {
+        return Ok(None);
+    };
+    let Some(user) = users::get(&app.db, &link.user_id).await? else { return Ok(None) };
+    let Ok(new_email) = Email::parse(&link.sent_to) else { return Ok(None) };
+    if users::find_by_email(&app.db, &new_email).await?.is_some() {
+        return Ok(None);
+    }
+    let current = Email::parse(&user.email).map(|e| e.masked()).unwrap_or_default();
+    Ok(Some(PendingEmailChange { user_id: user.id, current, new_email: new_email.as_str().to_owned() }))
+}
+
 /// Applies an email change from the link mailed to the new address; the old address is told. Returns the
 /// id of the account that changed.
 pub async fn confirm_email_change(app: &AppState, token: &str) -> Result<String, Error> {

@@ -468,3 +468,58 @@ async fn confirming_an_email_change_while_someone_else_is_signed_in_goes_to_the_
     let notice = app.new_mail_about(ADA, "Your email address was changed", 0).await;
     assert!(notice.text.contains("ada@new.example"));
 }
+
+#[tokio::test]
+async fn an_email_change_link_confirms_by_itself_only_where_its_requester_is_signed_in() {
+    let app = spawn_app().await;
+    let ada = app.signed_in_user("Ada", ADA).await;
+    let new = "ada@new.example";
+    let res = app
+        .post_form(&ada, "/api/change_email", "/profile", &[("new_email", new), ("current_password", PASSWORD)])
+        .await;
+    assert_redirect(&res, "/profile?notice=email_change_requested");
+    let link = app.new_mail_to(new, 0).await.link().unwrap();
+    let path = link.trim_start_matches(&app.address);
+    let token = token_param(&link, "token");
+
+    // Whoever reads the new address's mail (or a scanner) sees which change it is and has to click.
+    let (_, page) = text(app.get(&browser(), path).await).await;
+    assert!(page.contains("Continue only if you asked for this change yourself."), "{page}");
+    assert!(page.contains("a•••@example.com") && page.contains(new) && !page.contains(ADA), "{page}");
+    assert!(page.contains("&quot;automatic&quot;:false") && page.contains("Confirm new address"), "{page}");
+    // So does somebody else who is signed in.
+    let bob = app.signed_in_user("Bob", "bob@example.com").await;
+    let (_, page) = text(app.get(&bob, path).await).await;
+    assert!(page.contains("Continue only if you asked for this change yourself."), "{page}");
+    assert!(page.contains("&quot;automatic&quot;:false"), "{page}");
+    let (_, preview) = text(app.call(&browser(), "/api/preview_email_change", &[("token", &token)]).await).await;
+    assert!(preview.contains(r#""usable":true"#) && preview.contains(r#""automatic":false"#), "{preview}");
+    // Where the requester is signed in, the page confirms by itself once hydrated.
+    let (_, page) = text(app.get(&ada, path).await).await;
+    assert!(page.contains("&quot;automatic&quot;:true"), "{page}");
+    assert!(!page.contains("Continue only if you asked"), "{page}");
+    let (_, preview) = text(app.call(&ada, "/api/preview_email_change", &[("token", &token)]).await).await;
+    assert!(preview.contains(r#""automatic":true"#), "{preview}");
+
+    // All that looking used nothing: the account keeps its address and the link still works.
+    assert!(text(app.get(&ada, "/profile").await).await.1.contains(ADA));
+    let res =
+        app.post_form(&browser(), "/api/confirm_email_change", "/confirm-email-change", &[("token", &token)]).await;
+    assert_redirect(&res, "/login?notice=email_changed");
+    assert!(text(app.get(&ada, "/profile").await).await.1.contains(new));
+    // Once used, the page says so instead of offering the button.
+    let (_, page) = text(app.get(&ada, path).await).await;
+    assert!(page.contains("This link is invalid") && !page.contains("Confirm new address"), "{page}");
+}
+
+#[tokio::test]
+async fn an_email_change_link_to_an_address_taken_since_is_shown_as_unusable() {
+    let app = spawn_app().await;
+    let ada = app.signed_in_user("Ada", ADA).await;
+    let new = "ada@new.example";
+    app.post_form(&ada, "/api/change_email", "/profile", &[("new_email", new), ("current_password", PASSWORD)]).await;
+    let link = app.new_mail_to(new, 0).await.link().unwrap();
+    app.signed_in_user("Someone", new).await;
+    let (_, page) = text(app.get(&ada, link.trim_start_matches(&app.address)).await).await;
+    assert!(page.contains("This link is invalid") && !page.contains("Confirm new address"), "{page}");
+}

@@ -490,6 +490,7 @@ const SERVER_FUNCTIONS: &[(&str, &[(&str, &str)])] = &[
         ],
     ),
     ("/api/change_email", &[("new_email", "eve@example.com"), ("current_password", PASSWORD)]),
+    ("/api/preview_email_change", &[("token", "x")]),
     ("/api/confirm_email_change", &[("token", "x")]),
     ("/api/password_feedback", &[("password", "x"), ("name", ""), ("email", "")]),
     ("/api/sessions", &[]),
