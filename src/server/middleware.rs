@@ -196,8 +196,14 @@ pub async fn refuse_cross_site(State(app): State<AppState>, req: Request, next: 
     next.run(req).await
 }
 
-/// Headers every response gets. The Content-Security-Policy itself is set while rendering the page
-/// (see `app::shell`), because it carries the per-request nonce of Leptos' inline scripts.
+/// The Content-Security-Policy of HTML that brings none of its own, such as the 503 page of `unavailable`:
+/// pages written without Leptos, which run no script and load nothing but the stylesheet.
+const SCRIPT_FREE_PAGE_CSP: &str = "default-src 'none'; style-src 'self'; img-src 'self' data:; \
+     form-action 'self'; object-src 'none'; base-uri 'none'; frame-ancestors 'none'";
+
+/// Headers every response gets. Rendered pages get their Content-Security-Policy while rendering (see
+/// `app::shell`), because it carries the per-request nonce of Leptos' inline scripts; any other HTML
+/// response that has none gets `SCRIPT_FREE_PAGE_CSP` here, so no HTML ever goes out without one.
 pub async fn security_headers(State(app): State<AppState>, req: Request, next: Next) -> Response {
     let carries_token = carries_token(req.uri().path());
     let mut res = next.run(req).await;
@@ -213,6 +219,9 @@ pub async fn security_headers(State(app): State<AppState>, req: Request, next: N
     h.insert(header::REFERRER_POLICY, HeaderValue::from_static(referrer));
     if app.settings.is_https() {
         h.insert(header::STRICT_TRANSPORT_SECURITY, HeaderValue::from_static("max-age=63072000; includeSubDomains"));
+    }
+    if is_html && !h.contains_key(header::CONTENT_SECURITY_POLICY) {
+        h.insert(header::CONTENT_SECURITY_POLICY, HeaderValue::from_static(SCRIPT_FREE_PAGE_CSP));
     }
     // Pages show account data and responses that set or clear the session must never be cached.
     if is_html || h.contains_key(header::SET_COOKIE) {

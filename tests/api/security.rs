@@ -589,14 +589,32 @@ async fn item_32_every_html_response_has_csp_referrer_policy_and_nosniff() {
         ("/confirm-email-change?token=x", "no-referrer"),
     ];
     for (path, referrer) in pages {
-        check_headers(app.get(&browser(), path).await, path, referrer);
+        check_headers(app.get(&browser(), path).await.headers(), path, referrer);
     }
-    check_headers(app.get(&ada, "/profile").await, "/profile", "same-origin");
-    check_headers(app.get(&browser(), "/dev/mailbox").await, "/dev/mailbox", "same-origin");
+    check_headers(app.get(&ada, "/profile").await.headers(), "/profile", "same-origin");
+    check_headers(app.get(&browser(), "/dev/mailbox").await.headers(), "/dev/mailbox", "same-origin");
 }
 
-fn check_headers(res: reqwest::Response, path: &str, referrer: &str) {
-    let h = res.headers();
+#[tokio::test]
+async fn item_32_the_page_shown_while_the_database_fails_has_them_too() {
+    let app = spawn_app().await;
+    let ada = app.signed_in_user("Ada", ADA).await;
+    // With the table gone every session lookup fails, as it does while the database is unreachable.
+    sqlx::query("ALTER TABLE sessions RENAME TO sessions_gone").execute(&app.state.db).await.unwrap();
+    let res = app.get(&ada, "/profile").await;
+    assert_eq!(res.status(), StatusCode::SERVICE_UNAVAILABLE);
+    check_headers(res.headers(), "/profile (503)", "same-origin");
+    let csp = res.headers()["content-security-policy"].to_str().unwrap();
+    assert!(csp.contains("default-src 'none'") && !csp.contains("script-src"), "no script on this page: {csp}");
+    assert_eq!(res.headers()["cache-control"], "no-store");
+    assert!(res.text().await.unwrap().contains("The service is temporarily unavailable."));
+
+    sqlx::query("ALTER TABLE sessions_gone RENAME TO sessions").execute(&app.state.db).await.unwrap();
+    assert_eq!(app.get(&ada, "/profile").await.status(), StatusCode::OK);
+}
+
+/// Item 32's headers on one HTML response.
+pub fn check_headers(h: &reqwest::header::HeaderMap, path: &str, referrer: &str) {
     assert!(h["content-type"].to_str().unwrap().starts_with("text/html"), "{path}");
     let csp = h.get("content-security-policy").unwrap_or_else(|| panic!("{path}: no CSP")).to_str().unwrap();
     for directive in ["object-src 'none'", "base-uri 'none'", "frame-ancestors 'none'"] {
