@@ -120,24 +120,34 @@ impl fmt::Display for Email {
 }
 
 /// The name shown on the profile: trimmed, 1 to 80 user-perceived characters, nothing invisible or
-/// direction-changing that could make it display as something else.
+/// direction-changing that could make it display as something else, and no character buried under
+/// marks stacked on it.
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub struct DisplayName(String);
 
 impl DisplayName {
     pub const MAX_GRAPHEMES: usize = 80;
+    /// Code points in one user-perceived character at most: a starter and 30 non-starters, the limit of
+    /// Unicode's stream-safe text format (UAX #15). Real text never gets near it (a family emoji has 7,
+    /// a flag of England 7); without it one "character" could be kilobytes of combining marks.
+    pub const MAX_CHARS_PER_GRAPHEME: usize = 31;
 
     pub fn parse(input: &str) -> Result<Self, InputError> {
         let name = input.trim();
         let err = |m: &str| Err(InputError::new(Field::Name, m));
-        if name.is_empty() {
+        if name.chars().all(is_blank) {
             return err("Enter your name.");
         }
         if name.graphemes(true).count() > Self::MAX_GRAPHEMES {
             return err("Use at most 80 characters for your name.");
         }
-        if name.chars().any(|c| c.is_control() || is_bidi_control(c)) {
+        if name.chars().any(is_control_bidi_control_or_invisible) {
             return err("Your name contains invisible control characters; please type it again without them.");
+        }
+        if name.graphemes(true).any(|g| g.chars().nth(Self::MAX_CHARS_PER_GRAPHEME).is_some()) {
+            return err(
+                "Your name has a character with too many marks stacked on it; please type it again more simply.",
+            );
         }
         Ok(Self(name.to_owned()))
     }
@@ -147,9 +157,61 @@ impl DisplayName {
     }
 }
 
-/// Explicit embedding, override and isolate characters reorder the text around them ("Trojan Source").
+/// What a name may not contain: control characters (Cc), the Bidi_Control set and invisible characters.
+fn is_control_bidi_control_or_invisible(c: char) -> bool {
+    c.is_control() || is_bidi_control(c) || is_invisible(c)
+}
+
+/// Characters that show as nothing but blank space: white space and the braille blank U+2800. A name of
+/// only these is empty. (The zero-width ones a name may hold, joiners and selectors, cannot make a name
+/// on their own either.)
+fn is_blank(c: char) -> bool {
+    c.is_whitespace() || c == '\u{2800}' || is_allowed_zero_width(c)
+}
+
+/// Zero-width characters that real names and emoji need: ZWNJ and ZWJ (Persian and Indic spelling, emoji
+/// sequences), variation selectors (emoji presentation, ideographic variants of CJK names), Mongolian
+/// free variation selectors, and tag characters (subdivision flags such as England's).
+fn is_allowed_zero_width(c: char) -> bool {
+    matches!(
+        c,
+        '\u{200C}' | '\u{200D}'
+            | '\u{FE00}'..='\u{FE0F}'
+            | '\u{E0100}'..='\u{E01EF}'
+            | '\u{180B}'..='\u{180D}'
+            | '\u{180F}'
+            | '\u{E0020}'..='\u{E007F}'
+    )
+}
+
+/// Unicode's Bidi_Control set: the marks, embeddings, overrides and isolates that reorder the text around
+/// them ("Trojan Source") or flip where it seems to start.
 fn is_bidi_control(c: char) -> bool {
-    matches!(c, '\u{202A}'..='\u{202E}' | '\u{2066}'..='\u{2069}')
+    matches!(c, '\u{061C}' | '\u{200E}' | '\u{200F}' | '\u{202A}'..='\u{202E}' | '\u{2066}'..='\u{2069}')
+}
+
+/// Characters that show as nothing (or break the line) yet are not controls: the rest of Unicode's
+/// Default_Ignorable_Code_Point set except the zero-width characters names need (see
+/// `is_allowed_zero_width`), plus the line and paragraph separators and the interlinear annotation
+/// characters. Each lets two names that look the same differ, or a name look empty.
+fn is_invisible(c: char) -> bool {
+    !is_allowed_zero_width(c)
+        && matches!(
+            c,
+            '\u{00AD}' // soft hyphen
+                | '\u{034F}' // combining grapheme joiner
+                | '\u{115F}' | '\u{1160}' | '\u{3164}' | '\u{FFA0}' // Hangul fillers
+                | '\u{17B4}' | '\u{17B5}' // Khmer inherent vowels
+                | '\u{180E}' // Mongolian vowel separator
+                | '\u{200B}' // zero-width space
+                | '\u{2028}' | '\u{2029}' // line and paragraph separators
+                | '\u{2060}'..='\u{206F}' // word joiner, invisible operators, deprecated format characters
+                | '\u{FEFF}' // zero-width no-break space (byte order mark)
+                | '\u{FFF0}'..='\u{FFFB}' // reserved, interlinear annotation
+                | '\u{1BCA0}'..='\u{1BCA3}' // shorthand format controls
+                | '\u{1D173}'..='\u{1D17A}' // musical formatting
+                | '\u{E0000}'..='\u{E0FFF}' // language tag, reserved (tag characters are allowed above)
+        )
 }
 
 /// A new password as chosen by the user. Only length is enforced here: composition rules make passwords
@@ -227,14 +289,36 @@ mod properties {
         }
 
         #[test]
-        fn names_are_trimmed_bounded_and_visible(input in "\\PC{0,200}|[ \\t\\u{202E}\\u{0000}-\\u{001F}a-z]{0,100}") {
+        fn names_are_trimmed_bounded_and_visible(
+            input in "\\PC{0,200}|[ \\t\\u{202E}\\u{0000}-\\u{001F}a-z]{0,100}\
+                      |[ a-z\\u{00AD}\\u{034F}\\u{061C}\\u{0301}\\u{200B}-\\u{200F}\\u{2028}\\u{2060}\\u{2800}\\u{3164}\\u{FE0F}\\u{FEFF}]{0,100}"
+        ) {
             if let Ok(name) = DisplayName::parse(&input) {
                 let s = name.as_str();
                 prop_assert_eq!(s, s.trim());
                 let graphemes = s.graphemes(true).count();
                 prop_assert!((1..=DisplayName::MAX_GRAPHEMES).contains(&graphemes));
-                prop_assert!(!s.chars().any(|c| c.is_control() || is_bidi_control(c)));
+                prop_assert!(!s.chars().any(is_control_bidi_control_or_invisible));
+                prop_assert!(!s.chars().all(is_blank));
+                prop_assert!(s.graphemes(true).all(|g| g.chars().count() <= DisplayName::MAX_CHARS_PER_GRAPHEME));
             }
+        }
+
+        #[test]
+        fn one_refused_character_anywhere_refuses_the_name(
+            first in "[A-Za-z]{1,20}",
+            bad in prop::sample::select(tests::REFUSED_INSIDE.chars().collect::<Vec<_>>()),
+            last in "[a-z]{1,20}",
+        ) {
+            let refusal = DisplayName::parse(&format!("{first}{bad}{last}")).map_err(|e| e.message);
+            prop_assert_eq!(refusal, Err(tests::INVISIBLE.to_owned()));
+        }
+
+        #[test]
+        fn a_character_carries_at_most_thirty_marks(marks in 0usize..100) {
+            // The marks all stack on the "o": one grapheme of 1 + marks code points.
+            let name = format!("Zo{}e", "\u{0301}".repeat(marks));
+            prop_assert_eq!(DisplayName::parse(&name).is_ok(), marks <= 30, "{} marks", marks);
         }
 
         #[test]
@@ -291,13 +375,78 @@ mod tests {
         assert_eq!(DisplayName::parse("  Ada Lovelace ").unwrap().as_str(), "Ada Lovelace");
     }
 
+    pub(super) const INVISIBLE: &str =
+        "Your name contains invisible control characters; please type it again without them.";
+
+    /// Characters a name may not contain: controls, then the whole Bidi_Control set, then invisible ones.
+    pub(super) const REFUSED_INSIDE: &str = "\u{0000}\u{0007}\n\u{0085}\
+        \u{061C}\u{200E}\u{200F}\u{202A}\u{202E}\u{2066}\u{2069}\
+        \u{00AD}\u{034F}\u{115F}\u{1160}\u{17B4}\u{17B5}\u{180E}\u{200B}\u{2028}\u{2029}\u{2060}\u{2061}\
+        \u{2062}\u{2063}\u{2064}\u{206A}\u{206F}\u{3164}\u{FEFF}\u{FFA0}\u{FFF9}\u{FFFA}\u{FFFB}\u{1BCA0}\
+        \u{1D173}\u{E0001}\u{E0080}";
+
+    fn refusal(name: &str) -> String {
+        DisplayName::parse(name).map(|n| format!("accepted as {:?}", n.as_str())).unwrap_or_else(|e| {
+            assert_eq!(e.field, Field::Name);
+            e.message
+        })
+    }
+
     #[test]
-    fn names_refuse_empty_control_and_bidi_characters() {
-        for bad in ["", "   ", "Ada\u{0007}", "Ada\nLovelace", "evil\u{202E}gpj.exe", "x\u{2066}y"] {
-            assert_eq!(DisplayName::parse(bad).unwrap_err().field, Field::Name, "{bad:?}");
+    fn names_refuse_control_bidi_and_invisible_characters() {
+        for c in REFUSED_INSIDE.chars() {
+            assert_eq!(refusal(&format!("Ali{c}ce")), INVISIBLE, "U+{:04X}", u32::from(c));
+        }
+        // Effectively empty names are refused too, whatever invisible character they are made of.
+        for bad in ["\u{200B}", "\u{FEFF}", "\u{3164}", "\u{115F}\u{1160}", "\u{00AD}"] {
+            assert_eq!(refusal(bad), INVISIBLE, "{bad:?}");
+        }
+        for bad in ["evil\u{202E}gpj.exe", "x\u{2066}y", "Ada\nLovelace", "x\u{2028}y"] {
+            assert_eq!(refusal(bad), INVISIBLE, "{bad:?}");
         }
         // Markup is just text here; it is escaped when rendered.
         assert!(DisplayName::parse("<script>alert(1)</script>").is_ok());
+    }
+
+    #[test]
+    fn names_of_only_blank_characters_are_empty() {
+        for blank in ["", "   ", "\t\n ", "\u{2800}", " \u{2800}\u{3000}\u{2800} ", "\u{200D}", "\u{FE0F}\u{200C}"] {
+            assert_eq!(refusal(blank), "Enter your name.", "{blank:?}");
+        }
+    }
+
+    #[test]
+    fn names_keep_the_zero_width_characters_writing_and_emoji_need() {
+        // A combining mark; ZWNJ in a Persian name and ZWJ in Devanagari; an emoji ZWJ sequence; emoji
+        // presentation and ideographic variation selectors; England's flag, made with tag characters.
+        for good in [
+            "Zoë",
+            "Zoe\u{0308}",
+            "Mehr\u{200C}dad",
+            "क्\u{200D}ष",
+            "👨‍👩‍👧‍👦",
+            "❤\u{FE0F}",
+            "葛\u{E0100}城",
+            "🏴\u{E0067}\u{E0062}\u{E0065}\u{E006E}\u{E0067}\u{E007F}",
+            "A\u{2800}B",
+        ] {
+            assert_eq!(DisplayName::parse(good).map(|n| n.as_str().to_owned()), Ok(good.to_owned()));
+        }
+    }
+
+    #[test]
+    fn a_character_with_more_than_thirty_marks_stacked_on_it_is_refused() {
+        const STACKED: &str =
+            "Your name has a character with too many marks stacked on it; please type it again more simply.";
+        let zalgo =
+            |marks: usize| format!("Zo{}e", "\u{0301}\u{0316}".repeat(marks / 2) + &"\u{0301}".repeat(marks % 2));
+        assert!(DisplayName::parse(&zalgo(30)).is_ok());
+        assert_eq!(refusal(&zalgo(31)), STACKED);
+        // 9,000 code points, 18 KB, one grapheme: short enough by count, refused by its marks.
+        assert_eq!(refusal(&zalgo(8999)), STACKED);
+        // Emoji sequences are long but far from the limit.
+        let family = "👨🏻‍👩🏼‍👧🏽‍👦🏾"; // 11 code points
+        assert!(DisplayName::parse(&family.repeat(80)).is_ok());
     }
 
     #[test]

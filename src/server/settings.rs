@@ -97,7 +97,7 @@ pub struct MailSettings {
 
 #[derive(Clone, Debug)]
 pub struct SessionSettings {
-    /// A session unused for this long ends.
+    /// A session unused for this long ends. At least `MIN_IDLE_TIMEOUT`.
     pub idle_timeout: Duration,
     /// A session ends this long after sign-in, however active.
     pub absolute_timeout: Duration,
@@ -180,7 +180,7 @@ impl Settings {
                 queue_limit: src.get(&MAIL_QUEUE_LIMIT, "10000", |s| parse_count(s, "messages"))?,
             },
             sessions: SessionSettings {
-                idle_timeout: src.get(&SESSION_IDLE, "7d", parse_duration)?,
+                idle_timeout: src.get(&SESSION_IDLE, "7d", parse_idle_timeout)?,
                 absolute_timeout: src.get(&SESSION_ABSOLUTE, "30d", parse_duration)?,
             },
             tokens: TokenSettings {
@@ -429,6 +429,24 @@ pub fn parse_duration(s: &str) -> Result<Duration, String> {
     n.checked_mul(millis).map(Duration::from_millis).ok_or_else(problem)
 }
 
+/// The shortest idle timeout. A session's `last_seen_at` moves at most once per
+/// `sessions::LAST_SEEN_RESOLUTION_SECS` (60 s), so it can lag the last request by almost that much and a
+/// session in use ends up to a minute before its idle timeout is up. With a timeout near that resolution
+/// people would be signed out while they work; from 5 minutes on the slack is at most a fifth.
+pub const MIN_IDLE_TIMEOUT: Duration = Duration::from_secs(5 * 60);
+const _: () = assert!(MIN_IDLE_TIMEOUT.as_secs() >= 2 * super::sessions::LAST_SEEN_RESOLUTION_SECS as u64);
+
+fn parse_idle_timeout(s: &str) -> Result<Duration, String> {
+    let timeout = parse_duration(s)?;
+    if timeout < MIN_IDLE_TIMEOUT {
+        return Err(format!(
+            "'{s}' is too short; use at least 5m, because activity is recorded only once a minute and shorter \
+             timeouts sign out people who are using the app"
+        ));
+    }
+    Ok(timeout)
+}
+
 fn parse_count(s: &str, what: &str) -> Result<NonZeroU32, String> {
     s.parse::<NonZeroU32>().map_err(|_| format!("'{s}' is not a number of {what} (1 or more)"))
 }
@@ -514,6 +532,18 @@ mod tests {
         assert!(e.contains("database.max_connections") && e.contains("not a number of connections"), "{e}");
         let e = load("[app]\nbase_ulr = \"http://x\"\n", &[]).unwrap_err().to_string();
         assert!(e.contains("unknown setting `app.base_ulr`"), "{e}");
+    }
+
+    #[test]
+    fn the_idle_timeout_is_at_least_five_minutes() {
+        let e = load("", &[("APP_SESSION_IDLE_TIMEOUT", "90s")]).unwrap_err().to_string();
+        assert!(e.contains("sessions.idle_timeout") && e.contains("APP_SESSION_IDLE_TIMEOUT"), "{e}");
+        assert!(e.contains("'90s' is too short; use at least 5m"), "{e}");
+        let e = load("[sessions]\nidle_timeout = \"4m\"\n", &[]).unwrap_err().to_string();
+        assert!(e.contains("sessions.idle_timeout") && e.contains("from the settings file"), "{e}");
+        assert!(load("", &[("APP_SESSION_IDLE_TIMEOUT", "299s")]).is_err());
+        let s = load("", &[("APP_SESSION_IDLE_TIMEOUT", "5m")]).unwrap();
+        assert_eq!(s.sessions.idle_timeout, MIN_IDLE_TIMEOUT);
     }
 
     #[test]

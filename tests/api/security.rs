@@ -631,11 +631,27 @@ pub fn check_headers(h: &reqwest::header::HeaderMap, path: &str, referrer: &str)
 async fn item_33_bad_names_are_refused_and_markup_is_shown_as_text() {
     let app = spawn_app().await;
     let ada = app.signed_in_user("Ada", ADA).await;
-    for bad in ["", &"n".repeat(81), "a\u{0000}b", "x\u{202E}y"] {
+    let long = "n".repeat(81);
+    let zalgo = format!("Za{}lgo", "\u{0301}\u{0316}".repeat(20)); // 40 marks on the "a"
+    let invisible = "invisible control characters";
+    let bad_names = [
+        ("", "Enter your name."),
+        (" \u{2800} ", "Enter your name."),
+        (long.as_str(), "at most 80 characters"),
+        ("a\u{0000}b", invisible),
+        ("x\u{202E}y", invisible),
+        ("Ali\u{200F}ce", invisible),
+        ("\u{200B}", invisible),
+        ("x\u{2028}y", invisible),
+        (zalgo.as_str(), "too many marks stacked on it"),
+    ];
+    for (bad, message) in bad_names {
         let (status, body) = text(app.call(&ada, "/api/update_name", &[("name", bad)]).await).await;
         assert_eq!(status, StatusCode::BAD_REQUEST, "{bad:?}");
-        assert!(body.contains("\"field\":\"Name\""), "{body}");
+        assert!(body.contains("\"field\":\"Name\"") && body.contains(message), "{bad:?}: {body}");
     }
+    let (_, page) = text(app.get(&ada, "/profile").await).await;
+    assert!(page.contains("Hello, Ada"), "the name is unchanged");
     app.call(&ada, "/api/update_name", &[("name", "<script>alert(1)</script>")]).await;
     let (_, page) = text(app.get(&ada, "/profile").await).await;
     assert!(page.contains("&lt;script&gt;alert(1)&lt;/script&gt;") && !page.contains("<script>alert(1)"));
