@@ -58,6 +58,24 @@ for (const js of [true, false]) {
   });
 }
 
+test.describe("without JavaScript", () => {
+  test.use({ javaScriptEnabled: false });
+
+  test("a picture over the size limit is refused with a message on the profile", async ({ page }) => {
+    await signUpAndVerify(page, "Ada Lovelace", uniqueEmail("avatar-too-large"), false);
+    // 6 MB, over the 5 MB limit: refused from its declared length, before it is read.
+    await page.getByLabel("Change avatar").setInputFiles({
+      name: "huge.png",
+      mimeType: "image/png",
+      buffer: Buffer.alloc(6 * 1024 * 1024, 7),
+    });
+    await page.getByRole("button", { name: "Upload" }).click();
+    await expect(page).toHaveURL(/\/profile\?avatar_error=too_large$/);
+    await expect(page.getByRole("alert")).toContainText("That file is too large.");
+    await expect(page.getByRole("img", { name: "Ada Lovelace" })).toHaveAttribute("src", /^data:image\/svg\+xml,/);
+  });
+});
+
 test("markup in a name stays text after hydration", async ({ page }) => {
   await signUpAndVerify(page, "Plain", uniqueEmail("markup"), true);
   let dialogs = 0;

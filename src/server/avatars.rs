@@ -9,9 +9,9 @@ use super::storage::is_avatar_name;
 use super::users;
 use crate::avatar::AvatarProblem;
 use crate::routes::paths;
-use axum::extract::multipart::MultipartRejection;
-use axum::extract::{Multipart, Path, State};
-use axum::http::{header, HeaderMap, HeaderValue, StatusCode};
+use axum::body::{Body, HttpBody as _};
+use axum::extract::{FromRequest as _, Multipart, Path, Request, State};
+use axum::http::{header, HeaderValue, StatusCode};
 use axum::response::{IntoResponse, Redirect, Response};
 use axum::Extension;
 use std::sync::Arc;
@@ -32,23 +32,23 @@ pub const FIELD: &str = "avatar";
 /// Takes an upload, checks and re-encodes it, stores it under a new name, points the user at it and
 /// deletes the previous file. The hydrated page asks for `text/plain` and gets the new URL (or the
 /// message) as the body; a plain form post is redirected back to the profile.
-pub async fn upload(
-    State(app): State<AppState>,
-    Extension(lookup): Extension<Lookup>,
-    headers: HeaderMap,
-    multipart: Result<Multipart, MultipartRejection>,
-) -> Response {
+pub async fn upload(State(app): State<AppState>, Extension(lookup): Extension<Lookup>, request: Request) -> Response {
+    let headers = request.headers().clone();
     let from_page_script =
         headers.get(header::ACCEPT).and_then(|v| v.to_str().ok()).is_some_and(|a| a.starts_with("text/plain"));
     let result = async {
         let session = lookup.active().ok_or(AvatarProblem::SignInRequired)?.clone();
         let max = app.settings.storage.avatar_max_bytes;
-        // Refused from the declared length, before a byte of the body is read.
+        // Refused from the declared length, before anything of the body is kept.
         let declared = headers.get(header::CONTENT_LENGTH).and_then(|v| v.to_str().ok()?.parse::<u64>().ok());
-        if declared.is_some_and(|len| len > max + MULTIPART_OVERHEAD) {
+        if let Some(len) = declared.filter(|len| *len > max + MULTIPART_OVERHEAD) {
+            if len <= DRAIN_AT_MOST {
+                drain(request.into_body()).await;
+            }
             return Err(AvatarProblem::TooLarge);
         }
-        let bytes = read_file(multipart.map_err(|_| AvatarProblem::Missing)?, max).await?;
+        let multipart = Multipart::from_request(request, &app).await.map_err(|_| AvatarProblem::Missing)?;
+        let bytes = read_file(multipart, max).await?;
         let jpeg = {
             // The permit travels with the work, so a dropped request cannot free it early (see passwords.rs).
             let permit = app.decoding.clone().acquire_owned().await.map_err(|_| AvatarProblem::Failed)?;
@@ -110,6 +110,23 @@ fn status_of(problem: AvatarProblem) -> StatusCode {
         AvatarProblem::NotAnImage => StatusCode::UNSUPPORTED_MEDIA_TYPE,
         AvatarProblem::TooManyPixels | AvatarProblem::Unreadable => StatusCode::UNPROCESSABLE_ENTITY,
         AvatarProblem::Failed => StatusCode::INTERNAL_SERVER_ERROR,
+    }
+}
+
+/// A body declared over the limit is still read, and thrown away, before the answer when it is at most
+/// this long: a browser still sending when the server answers and closes the connection shows its own
+/// connection error, not the answer (the profile with the reason). Longer ones get the answer at once.
+const DRAIN_AT_MOST: u64 = 32 * 1024 * 1024;
+
+/// Reads a body to its end without keeping it.
+async fn drain(body: Body) {
+    let mut body = std::pin::pin!(body);
+    let mut read = 0u64;
+    while let Some(Ok(frame)) = std::future::poll_fn(|cx| body.as_mut().poll_frame(cx)).await {
+        read += frame.data_ref().map_or(0, |d| d.len() as u64);
+        if read > DRAIN_AT_MOST {
+            return;
+        }
     }
 }
 

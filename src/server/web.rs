@@ -57,9 +57,11 @@ pub fn router(state: AppState) -> Router {
     let uploads = Router::new()
         .route("/api/avatar", post(avatars::upload))
         .route("/avatars/{name}", get(avatars::serve))
-        // The handler reads the file in chunks against the exact limit; this layer caps the whole body.
-        .layer(DefaultBodyLimit::disable())
-        .layer(RequestBodyLimitLayer::new(avatar_limit));
+        // The handler refuses a body declared too long before reading it, and reads the file in chunks
+        // against the exact limit; this caps everything the multipart reader takes in. Not a layer that
+        // answers for the handler: a form posted without JavaScript must get the handler's redirect back to
+        // the profile with the reason, not a bare 413.
+        .layer(DefaultBodyLimit::max(avatar_limit));
     pages
         .merge(api)
         .merge(uploads)

@@ -173,6 +173,11 @@ async fn an_oversized_upload_is_refused_with_413_whether_or_not_it_declares_its_
     let (status, body) = upload_js(&app, &ada, "big.png", "image/png", big.clone()).await;
     assert_eq!(status, StatusCode::PAYLOAD_TOO_LARGE, "{body}");
 
+    // A form posted without JavaScript goes back to the profile, which says why (the browser test sends
+    // it the way a browser does, and sees that page rather than a connection error).
+    let res = upload(&app, &ada, "big.png", "image/png", big.clone(), "text/html").await;
+    assert_redirect(&res, "/profile?avatar_error=too_large");
+
     // Streamed without a Content-Length: refused once the limit is passed.
     let chunks: Vec<Result<bytes::Bytes, std::io::Error>> =
         big.chunks(64 * 1024).map(|c| Ok(bytes::Bytes::copy_from_slice(c))).collect();
