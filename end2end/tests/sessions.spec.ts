@@ -36,9 +36,11 @@ for (const js of [true, false]) {
     expect(await page.evaluate(() => (window as unknown as { marker?: number }).marker)).toBe(js ? 7 : undefined);
     await expect(list.getByText("Firefox on Windows")).toHaveCount(0);
 
-    // The signed-out browser finds out at its next navigation.
+    // The signed-out browser finds out at its next action on the page it still shows (hydrated, the
+    // framework's client gets a 401 and the page itself must go to the login page).
     const firefoxPage = firefox.pages()[0];
-    await firefoxPage.goto("/profile");
+    await expectHydrated(firefoxPage, js);
+    await changePassword(firefoxPage.getByRole("region", { name: "Change password" }), PASSWORD, "a new long passphrase");
     await expect(firefoxPage).toHaveURL(/\/login\?notice=session_ended$/);
     await expect(firefoxPage.getByText("Your session has ended.")).toBeVisible();
 

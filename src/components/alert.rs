@@ -58,7 +58,31 @@ where
     S::Output: Send + Sync + 'static,
 {
     let value = action.value();
+    Effect::new(move |_| {
+        value.with(|v| {
+            if let Some(Err(e)) = v {
+                leave_if_signed_out(e);
+            }
+        })
+    });
     Signal::derive(move || value.with(|v| v.as_ref().and_then(|r| r.as_ref().err().cloned())))
+}
+
+/// In the browser, opens the login page when an answer says this browser is no longer signed in (its
+/// session was ended from another device, or ran out). The server asks for that redirect too, and a
+/// plain form post follows it, but the framework's client stops at the 401 and never does.
+pub fn leave_if_signed_out(error: &crate::api::AppError) {
+    use crate::api::AppError;
+    use crate::routes::{paths, Notice};
+    let target = match error {
+        AppError::SessionEnded => Notice::SessionEnded.login_url(),
+        AppError::SignInRequired => paths::LOGIN.to_owned(),
+        _ => return,
+    };
+    #[cfg(feature = "hydrate")]
+    let _ = window().location().set_href(&target);
+    #[cfg(not(feature = "hydrate"))]
+    let _ = target;
 }
 
 /// A `?name=…` value from the page's address, to fill a form back in. For pages, which render on the server:

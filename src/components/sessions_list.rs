@@ -2,7 +2,7 @@
 
 use crate::api::sessions::{list_sessions, DeviceSession, EndOtherSessions, EndSession, SessionList};
 use crate::api::AppError;
-use crate::components::alert::{last_error, Alert, AlertKind};
+use crate::components::alert::{last_error, leave_if_signed_out, Alert, AlertKind};
 use crate::components::time::RelativeTime;
 use crate::routes::paths;
 use leptos::html;
@@ -34,6 +34,9 @@ pub fn SessionsList(initial: Result<SessionList, AppError>, confirming: bool) ->
             let this = asked_for.get_value();
             leptos::task::spawn_local(async move {
                 let list = list_sessions().await;
+                if let Err(e) = &list {
+                    leave_if_signed_out(e);
+                }
                 // Only the latest question's answer is shown.
                 if asked_for.get_value() == this {
                     sessions.set(list);
