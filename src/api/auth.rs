@@ -48,12 +48,24 @@ pub async fn register(name: String, email: String, password: String) -> Result<(
 #[server(endpoint = "login")]
 pub async fn login(email: String, password: String) -> Result<(), AppError> {
     use super::request::RequestContext;
+    use crate::domain::{Field, InputError};
     use crate::routes::{encode_query_value, paths};
     use crate::server::auth;
     use crate::server::rate_limits::Attempt;
 
     let req = RequestContext::get();
     let back = format!("{}?email={}", paths::LOGIN, encode_query_value(email.trim()));
+    // A field left empty is not a bad credential: say which one to fill in (this reveals nothing).
+    let missing = if email.trim().is_empty() {
+        Some(InputError::new(Field::Email, "Enter your email address."))
+    } else if password.is_empty() {
+        Some(InputError::new(Field::Password, "Enter your password."))
+    } else {
+        None
+    };
+    if let Some(e) = missing {
+        return req.fail_back_to(&back, Login::PATH, e);
+    }
     // Counted before the password is checked: while an account is throttled even the right password gets
     // the same answer, so guessing gains nothing.
     if let Err(e) = req.check_limit(Attempt::SignIn, Some(&email)) {
@@ -123,17 +135,24 @@ pub async fn grant(access_token: String) -> Result<(), AppError> {
 pub async fn resend_verification(email: String) -> Result<(), AppError> {
     use super::request::RequestContext;
     use crate::domain::Email;
-    use crate::routes::{check_email_url, MailSent};
+    use crate::routes::{check_email_url, encode_query_value, paths, MailSent};
     use crate::server::auth;
     use crate::server::rate_limits::Attempt;
 
     let req = RequestContext::get();
+    // Without JavaScript a refused address comes back in the field, as typed.
+    let back = format!(
+        "{}?purpose={}&typed={}",
+        paths::CHECK_EMAIL,
+        MailSent::Verification.as_query(),
+        encode_query_value(email.trim())
+    );
     let email = match Email::parse(&email) {
         Ok(email) => email,
-        Err(e) => return req.fail(e),
+        Err(e) => return req.fail_back_to(&back, ResendVerification::PATH, e),
     };
     if let Err(e) = req.check_limit(Attempt::Mail, Some(email.as_str())) {
-        return req.fail(e);
+        return req.fail_back_to(&back, ResendVerification::PATH, e);
     }
     leptos_axum::redirect(&check_email_url(email.as_str(), MailSent::Verification, true));
     req.mark_link_requested();

@@ -10,13 +10,15 @@ use leptos::prelude::*;
 use leptos_router::hooks::use_query_map;
 
 /// `/check-email?email=…&purpose=…`: a link is on its way (verification, magic link or password reset).
-/// The words never say whether the address has an account.
+/// The words never say whether the address has an account. Without `email`, nothing was sent: the page
+/// was opened to ask for a new verification link (`typed`: what a refused request had in the field).
 #[component]
 pub fn CheckEmailPage() -> impl IntoView {
     let query = use_query_map();
     let email = move || query.read().get("email").filter(|e| !e.is_empty());
     let purpose = move || MailSent::from_query(&query.read().get("purpose").unwrap_or_default());
     let resent = move || query.read().get("resent").is_some();
+    let typed = move || query.read().get("typed").filter(|e| !e.is_empty());
     let what = move || match purpose() {
         MailSent::Verification => "Open the link in it to verify your address and sign in.",
         MailSent::MagicLink => "If an account uses this address, the message has a link that signs you in.",
@@ -27,16 +29,17 @@ pub fn CheckEmailPage() -> impl IntoView {
             {move || resent().then(|| view! {
                 <Alert kind=AlertKind::Success>"If that address has an account waiting for verification, a new link is on its way."</Alert>
             })}
-            <p class="lead">
-                {move || match email() {
-                    Some(address) => view! { "We sent a message to " <strong>{address}</strong> ". " }.into_any(),
-                    None => view! { "We sent you a message. " }.into_any(),
-                }}
-                {what}
-            </p>
-            <p>"It can take a minute to arrive; check your spam folder too. The link works once, for a limited time."</p>
+            {move || match email() {
+                Some(address) => view! {
+                    <p class="lead">"We sent a message to " <strong>{address}</strong> ". " {what}</p>
+                    <p>"It can take a minute to arrive; check your spam folder too. The link works once, for a limited time."</p>
+                }.into_any(),
+                None => view! {
+                    <p class="lead">"Enter the address you signed up with, and we will send it a new verification link."</p>
+                }.into_any(),
+            }}
             {move || match purpose() {
-                MailSent::Verification => view! { <ResendVerificationForm email=email()/> }.into_any(),
+                MailSent::Verification => view! { <ResendVerificationForm email=email() typed=typed()/> }.into_any(),
                 MailSent::MagicLink => view! {
                     <p><a href=paths::MAGIC_LINK>"Send another link"</a> " · " <a href=paths::LOGIN>"Log in with a password"</a></p>
                 }.into_any(),
@@ -48,9 +51,10 @@ pub fn CheckEmailPage() -> impl IntoView {
     }
 }
 
-/// `email`: the address the mail went to, when the page knows it (then it is not asked again).
+/// `email`: the address the mail went to, when the page knows it (then it is not asked again). `typed`:
+/// what the field held when a request without JavaScript was refused.
 #[island(lazy)]
-fn ResendVerificationForm(email: Option<String>) -> impl IntoView {
+fn ResendVerificationForm(email: Option<String>, typed: Option<String>) -> impl IntoView {
     island_hydrated();
     let resend = ServerAction::<ResendVerification>::new();
     let error = last_error(resend);
@@ -65,7 +69,7 @@ fn ResendVerificationForm(email: Option<String>) -> impl IntoView {
                 }.into_any(),
                 None => view! {
                     <FormError error/>
-                    <FormField field=Field::Email label="Email" input_type="email" autocomplete="email" error/>
+                    <FormField field=Field::Email label="Email" input_type="email" autocomplete="email" value=typed error/>
                 }.into_any(),
             }}
             <SubmitButton label="Resend verification email" pending=resend.pending() class="button"/>

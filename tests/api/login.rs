@@ -27,7 +27,6 @@ async fn a_wrong_password_and_an_unknown_email_get_the_same_answer() {
     let attempts = [
         ("ada@example.com", "correct horse battery stapl"),
         ("nobody@example.com", PASSWORD),
-        ("ada@example.com", ""),
         ("not an email", PASSWORD),
     ];
     let mut answers = Vec::new();
@@ -40,6 +39,30 @@ async fn a_wrong_password_and_an_unknown_email_get_the_same_answer() {
     assert!(answers[0].1.contains("InvalidCredentials"), "{}", answers[0].1);
     assert!(answers.iter().all(|a| a == &answers[0]), "{answers:?}");
     assert_eq!(app.count("SELECT COUNT(*) FROM sessions").await, 1);
+}
+
+#[tokio::test]
+async fn an_empty_field_is_named_not_called_a_wrong_password() {
+    let app = spawn_app().await;
+    app.signed_in_user("Ada", "ada@example.com").await;
+    for (email, password, field, message) in [
+        ("", PASSWORD, "Email", "Enter your email address."),
+        ("  ", "", "Email", "Enter your email address."),
+        ("ada@example.com", "", "Password", "Enter your password."),
+        ("nobody@example.com", "", "Password", "Enter your password."),
+    ] {
+        let res = app.call(&browser(), "/api/login", &[("email", email), ("password", password)]).await;
+        assert!(set_cookies(&res).is_empty());
+        let (status, body) = text(res).await;
+        assert_eq!(status, StatusCode::BAD_REQUEST, "{email:?} {password:?}");
+        assert!(body.contains(&format!("\"field\":\"{field}\"")) && body.contains(message), "{body}");
+    }
+    // Without JavaScript the message comes back by its field, with the address as typed.
+    let client = browser();
+    let res = app.login(&client, "ada@example.com", "").await;
+    assert_redirect(&res, "/login?email=ada%40example.com");
+    let (_, page) = text(app.get(&client, &location(&res)).await).await;
+    assert!(page.contains("Enter your password.") && !page.contains("Incorrect email or password."), "{page}");
 }
 
 #[tokio::test]
@@ -102,4 +125,24 @@ async fn signing_in_again_replaces_the_session_the_browser_had() {
     // A stale login tab posting again while signed in.
     assert_redirect(&app.login(&client, "ada@example.com", PASSWORD).await, "/profile");
     assert_eq!(app.count("SELECT COUNT(*) FROM sessions").await, 1);
+}
+
+#[tokio::test]
+async fn asking_for_a_new_verification_link_says_nothing_was_sent_yet_and_keeps_a_refused_address() {
+    let app = spawn_app().await;
+    // Where "Send me a new verification link" leads: nothing has been mailed yet, and the page says so.
+    let (status, page) = text(app.get(&browser(), "/check-email").await).await;
+    assert_eq!(status, StatusCode::OK);
+    assert!(page.contains("Enter the address you signed up with"), "{page}");
+    assert!(!page.contains("We sent"), "{page}");
+
+    // Without JavaScript, a refused address comes back in the field with the message.
+    let client = browser();
+    let res = app.post_form(&client, "/api/resend_verification", "/check-email", &[("email", "bob@example")]).await;
+    assert_redirect(&res, "/check-email?purpose=verify&typed=bob%40example");
+    let (_, page) = text(app.get(&client, &location(&res)).await).await;
+    assert!(page.contains(r#"role="alert""#), "{page}");
+    assert!(page.contains(r#"value="bob@example""#), "{page}");
+    assert!(!page.contains("We sent"), "{page}");
+    assert!(app.outbox().is_empty());
 }
