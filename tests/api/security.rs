@@ -527,7 +527,7 @@ async fn item_27_cross_site_posts_are_refused_and_gets_change_nothing() {
 }
 
 #[tokio::test]
-async fn item_28_an_oversized_avatar_is_refused_with_413_before_it_is_read() {
+async fn item_28_an_oversized_avatar_is_refused_with_413_and_never_kept() {
     let app = spawn_app_with(&[("APP_AVATAR_MAX_BYTES", "100KB")]).await;
     let ada = app.signed_in_user("Ada", ADA).await;
     let part = reqwest::multipart::Part::bytes(vec![0u8; 300 * 1024]).file_name("big.png");
