@@ -108,10 +108,14 @@ pub async fn resolve_session(State(app): State<AppState>, cookies: Cookies, mut 
             }
         },
     };
-    if matches!(lookup, Lookup::Ended) {
+    let navigation = req.method() == Method::GET || req.method() == Method::HEAD;
+    // A dead cookie is removed when the browser loads a page, never in answer to a call made from one: such
+    // a call may have left with the cookie a moment before the session got a new token (a password change
+    // in the same page), and clearing "its" cookie would then sign the browser out of the new session.
+    if navigation && matches!(lookup, Lookup::Ended) {
         session_cookie::clear(&cookies, &app.settings);
     }
-    if req.method() == Method::GET || req.method() == Method::HEAD {
+    if navigation {
         match (access(&path), &lookup) {
             (Access::SignedIn, Lookup::Guest) => return Redirect::to(paths::LOGIN).into_response(),
             (Access::SignedIn, Lookup::Ended) => {

@@ -67,6 +67,45 @@ async fn signing_in_issues_a_fresh_cookie_and_never_adopts_one_the_client_made_u
 }
 
 #[tokio::test]
+async fn a_call_that_left_with_the_old_cookie_does_not_sign_the_browser_out_after_a_password_change() {
+    // Seen in the browser test: the strength hint's request left with the old cookie, the password change
+    // gave the session a new one, and the hint's answer then cleared it, signing the page out.
+    let app = spawn_app().await;
+    app.register(&browser(), "Ada", "ada@example.com", PASSWORD).await;
+    let client = browser();
+    let res = app.confirm_link(&client, &app.last_link_to("ada@example.com")).await;
+    let old = set_cookies(&res).into_iter().find(|c| c.starts_with("session=")).unwrap();
+    let old = old.split(';').next().unwrap().to_owned();
+    let res = app
+        .call(
+            &client,
+            "/api/change_password",
+            &[
+                ("current_password", PASSWORD),
+                ("new_password", "another long passphrase"),
+                ("new_password_confirm", "another long passphrase"),
+            ],
+        )
+        .await;
+    assert_eq!(res.status(), reqwest::StatusCode::OK);
+    let late = reqwest::Client::new()
+        .post(app.url("/api/password_feedback"))
+        .header("cookie", &old)
+        .form(&[("password", "x"), ("name", ""), ("email", "")])
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(late.status(), reqwest::StatusCode::OK);
+    assert!(set_cookies(&late).iter().all(|c| !c.starts_with("session=")), "{:?}", set_cookies(&late));
+    // The browser's new cookie still works; a page load with the dead one still clears it.
+    assert_eq!(app.call(&client, "/api/sessions", &[]).await.status(), reqwest::StatusCode::OK);
+    let page = reqwest::Client::builder().redirect(reqwest::redirect::Policy::none()).build().unwrap();
+    let res = page.get(app.url("/profile")).header("cookie", &old).header("accept", "text/html").send().await.unwrap();
+    assert_redirect(&res, "/login?notice=session_ended");
+    assert!(set_cookies(&res).iter().any(|c| c.starts_with("session=;")), "{:?}", set_cookies(&res));
+}
+
+#[tokio::test]
 async fn a_made_up_cookie_is_never_adopted() {
     let app = spawn_app().await;
     let made_up = "session=AAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAA";
