@@ -132,9 +132,7 @@ mod browser {
                     avatar_url.set(body);
                     upload.set(Upload::Idle);
                 }
-                401 => {
-                    let _ = window().location().set_href(&crate::routes::Notice::SessionEnded.login_url());
-                }
+                401 => crate::components::alert::leave_if_signed_out(&crate::api::AppError::SessionEnded),
                 _ if !body.is_empty() => upload.set(Upload::Failed(body)),
                 _ => upload.set(Upload::Failed(AvatarProblem::Failed.message().to_owned())),
             }

@@ -14,15 +14,20 @@ use crate::api::AppError;
 use crate::domain::{Email, Field, InputError, Password};
 use crate::routes::paths;
 
+/// A link to choose a new password, working once for `ttl`; earlier ones stop working. Choosing the
+/// password also verifies the address (see `reset_password`).
+pub async fn reset_link(app: &AppState, user: &User, ttl: std::time::Duration) -> Result<String, Error> {
+    let token = email_tokens::issue(&app.db, app.now(), &user.id, Purpose::ResetPassword, &user.email, ttl).await?;
+    Ok(app.link(paths::RESET_PASSWORD, &[("token", &token)]))
+}
+
 /// Mails a reset link if the address has an account. Same answer and timing for every address.
 pub fn request_password_reset(app: &AppState, email: Email) {
     let app = app.clone();
     in_background("password reset", async move {
         if let Some(user) = users::find_by_email(&app.db, &email).await? {
             let ttl = app.settings.tokens.reset_password_ttl;
-            let token =
-                email_tokens::issue(&app.db, app.now(), &user.id, Purpose::ResetPassword, &user.email, ttl).await?;
-            let link = app.link(paths::RESET_PASSWORD, &[("token", &token)]);
+            let link = reset_link(&app, &user, ttl).await?;
             app.mailer.send(emails::reset_password(&user.email, &user.name, &link, ttl)).await?;
             audit::event("password_reset_requested", &user.id);
         }

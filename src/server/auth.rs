@@ -62,15 +62,12 @@ pub async fn sign_up(
                 // address and this one its owner. Whichever password were kept, the owner's click on the
                 // link would hand the account to whoever chose it. So neither is kept, earlier links die,
                 // and the owner chooses a password from the link mailed now, which also confirms the address.
-                users::replace_unverified(&app.db, &existing.id, now, &name, &passwords::Passwords::unusable_hash())
-                    .await?;
+                users::replace_unverified(&app.db, &existing.id, now, &name, &passwords::unusable_hash()).await?;
                 email_tokens::revoke_all(&app.db, &existing.id).await?;
                 let existing = User { name: name.as_str().to_owned(), ..existing };
+                // Valid as long as a verification link would be: it stands in for one.
                 let ttl = app.settings.tokens.verify_email_ttl;
-                let token =
-                    email_tokens::issue(&app.db, now, &existing.id, Purpose::ResetPassword, &existing.email, ttl)
-                        .await?;
-                let link = app.link(paths::RESET_PASSWORD, &[("token", &token)]);
+                let link = super::account::reset_link(app, &existing, ttl).await?;
                 app.mailer.send(emails::signed_up_again(&existing.email, &existing.name, &link, ttl)).await?;
                 audit::event("sign_up_existing_unverified", &existing.id);
             }
@@ -136,7 +133,7 @@ pub async fn grant(app: &AppState, access_token: &str, client: &ClientInfo) -> R
             // Whoever registered this address never proved it was theirs, so the password they chose may
             // be someone else's (an attacker "pre-registering" it). The mailbox owner is proving it now:
             // that password goes. They can choose their own with "Forgot password?".
-            users::set_password(&app.db, &user.id, now, &passwords::Passwords::unusable_hash()).await?;
+            users::set_password(&app.db, &user.id, now, &passwords::unusable_hash()).await?;
             audit::event("unverified_password_discarded", &user.id);
         }
         users::mark_email_verified(&app.db, &user.id, now).await?;

@@ -33,14 +33,17 @@ pub const FIELD: &str = "avatar";
 /// deletes the previous file. The hydrated page asks for `text/plain` and gets the new URL (or the
 /// message) as the body; a plain form post is redirected back to the profile.
 pub async fn upload(State(app): State<AppState>, Extension(lookup): Extension<Lookup>, request: Request) -> Response {
-    let headers = request.headers().clone();
-    let from_page_script =
-        headers.get(header::ACCEPT).and_then(|v| v.to_str().ok()).is_some_and(|a| a.starts_with("text/plain"));
+    let (from_page_script, declared) = {
+        let header_str = |name| request.headers().get(name).and_then(|v| v.to_str().ok());
+        (
+            header_str(header::ACCEPT).is_some_and(|a| a.starts_with("text/plain")),
+            header_str(header::CONTENT_LENGTH).and_then(|v| v.parse::<u64>().ok()),
+        )
+    };
     let result = async {
         let session = lookup.active().ok_or(AvatarProblem::SignInRequired)?.clone();
         let max = app.settings.storage.avatar_max_bytes;
         // Refused from the declared length, before anything of the body is kept.
-        let declared = headers.get(header::CONTENT_LENGTH).and_then(|v| v.to_str().ok()?.parse::<u64>().ok());
         if let Some(len) = declared.filter(|len| *len > max + MULTIPART_OVERHEAD) {
             if len <= DRAIN_AT_MOST {
                 drain(request.into_body()).await;

@@ -91,6 +91,21 @@ fn hash_blocking(password: &str) -> Result<String, Error> {
         .map_err(|e| Error::Internal(format!("argon2 hash failed: {e}")))
 }
 
+/// A well-formed argon2id hash that no password matches: its output is 256 random bits, not anyone's
+/// password hashed. Stored to retire a password without a special case in the table (every row keeps
+/// a hash, checking one takes as long as ever, and nothing matches it). Making it hashes nothing, so
+/// retiring a password adds no time a caller could measure.
+pub fn unusable_hash() -> String {
+    let mut output = [0u8; 32];
+    OsRng.fill_bytes(&mut output);
+    let salt = SaltString::generate(&mut OsRng);
+    format!(
+        "$argon2id$v=19$m={MEMORY_KIB},t={ITERATIONS},p={PARALLELISM}${}${}",
+        salt.as_str(),
+        STANDARD_NO_PAD.encode(output)
+    )
+}
+
 impl Passwords {
     pub fn new() -> Result<Self, Error> {
         let cores = std::thread::available_parallelism().map(|n| n.get()).unwrap_or(1);
@@ -104,21 +119,6 @@ impl Passwords {
     pub async fn hash(&self, password: &Password) -> Result<String, Error> {
         let password = password.expose().to_owned();
         self.run(move || hash_blocking(&password)).await?
-    }
-
-    /// A well-formed argon2id hash that no password matches: its output is 256 random bits, not anyone's
-    /// password hashed. Stored to retire a password without a special case in the table (every row keeps
-    /// a hash, checking one takes as long as ever, and nothing matches it). Making it hashes nothing, so
-    /// retiring a password adds no time a caller could measure.
-    pub fn unusable_hash() -> String {
-        let mut output = [0u8; 32];
-        OsRng.fill_bytes(&mut output);
-        let salt = SaltString::generate(&mut OsRng);
-        format!(
-            "$argon2id$v=19$m={MEMORY_KIB},t={ITERATIONS},p={PARALLELISM}${}${}",
-            salt.as_str(),
-            STANDARD_NO_PAD.encode(output)
-        )
     }
 
     /// Checks a password against a stored hash; with no stored hash (unknown user) it checks against a
@@ -181,7 +181,7 @@ mod tests {
     #[tokio::test]
     async fn an_unusable_hash_is_well_formed_unique_and_matches_nothing() {
         let passwords = Passwords::new().unwrap();
-        let (a, b) = (Passwords::unusable_hash(), Passwords::unusable_hash());
+        let (a, b) = (unusable_hash(), unusable_hash());
         assert_ne!(a, b);
         let parsed = PasswordHash::new(&a).expect("a PHC string");
         assert_eq!(parsed.algorithm, Algorithm::Argon2id.ident());
