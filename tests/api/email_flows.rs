@@ -6,11 +6,6 @@ use std::time::Duration;
 
 const ADA: &str = "ada@example.com";
 
-fn token_param(link: &str, name: &str) -> String {
-    let url = reqwest::Url::parse(link).unwrap();
-    url.query_pairs().find(|(k, _)| k == name).map(|(_, v)| v.into_owned()).unwrap()
-}
-
 /// Asks for a magic link and returns it.
 async fn magic_link(app: &TestApp, email: &str) -> String {
     let before = app.mails_about(email, "Your sign-in link");
@@ -23,23 +18,6 @@ async fn reset_link(app: &TestApp, email: &str) -> String {
     let before = app.mails_about(email, "Reset your password");
     app.post_form(&browser(), "/api/request_password_reset", "/forgot-password", &[("email", email)]).await;
     app.new_mail_about(email, "Reset your password", before).await.link().unwrap()
-}
-
-async fn reset(
-    app: &TestApp,
-    client: &reqwest::Client,
-    link: &str,
-    password: &str,
-    confirm: &str,
-) -> reqwest::Response {
-    let token = token_param(link, "token");
-    app.post_form(
-        client,
-        "/api/reset_password",
-        "/reset-password",
-        &[("token", &token), ("new_password", password), ("new_password_confirm", confirm)],
-    )
-    .await
 }
 
 #[tokio::test]
@@ -97,7 +75,7 @@ async fn a_token_only_works_for_its_own_purpose() {
     assert_redirect(&res, "/auth-redirect?error=invalid_link");
 
     let magic = magic_link(&app, ADA).await;
-    let res = reset(
+    let res = reset_password(
         &app,
         &browser(),
         &magic.replace("access_token", "token"),
@@ -109,7 +87,7 @@ async fn a_token_only_works_for_its_own_purpose() {
     // Both still work for what they were made for (the magic link first: a reset voids every other link).
     assert_redirect(&app.confirm_link(&browser(), &magic).await, "/profile");
     assert_redirect(
-        &reset(&app, &browser(), &reset_mail_link, "a brand new password", "a brand new password").await,
+        &reset_password(&app, &browser(), &reset_mail_link, "a brand new password", "a brand new password").await,
         "/login?notice=password_reset",
     );
 }
@@ -156,12 +134,12 @@ async fn forgot_then_reset_ends_every_session_and_only_the_new_password_works() 
     assert!(html.contains("New password") && html.contains("Confirm new password"), "{html}");
 
     // A typo is refused without using up the link.
-    let res = reset(&app, &browser(), &link, "a brand new password", "a brand new pasword").await;
+    let res = reset_password(&app, &browser(), &link, "a brand new password", "a brand new pasword").await;
     assert!(location(&res).starts_with("/reset-password?token="), "{}", location(&res));
     let (_, html) = text(app.get(&browser(), &location(&res)).await).await;
     assert!(html.contains("The two passwords do not match"), "{html}");
 
-    let res = reset(&app, &browser(), &link, "a brand new password", "a brand new password").await;
+    let res = reset_password(&app, &browser(), &link, "a brand new password", "a brand new password").await;
     assert_redirect(&res, "/login?notice=password_reset");
     let (_, html) = text(app.get(&browser(), "/login?notice=password_reset").await).await;
     assert!(html.contains("Your password has been reset."));
@@ -174,7 +152,7 @@ async fn forgot_then_reset_ends_every_session_and_only_the_new_password_works() 
 
     // The link is spent.
     assert_redirect(
-        &reset(&app, &browser(), &link, "another new password", "another new password").await,
+        &reset_password(&app, &browser(), &link, "another new password", "another new password").await,
         "/reset-password?error=invalid_link",
     );
 }
@@ -188,7 +166,7 @@ async fn a_reset_link_expires_after_an_hour() {
     let (_, html) = text(app.get(&browser(), link.trim_start_matches(&app.address)).await).await;
     assert!(html.contains("This reset link is invalid, was already used, or has expired"), "{html}");
     assert_redirect(
-        &reset(&app, &browser(), &link, "a brand new password", "a brand new password").await,
+        &reset_password(&app, &browser(), &link, "a brand new password", "a brand new password").await,
         "/reset-password?error=invalid_link",
     );
 }
@@ -329,7 +307,7 @@ async fn a_password_reset_kills_every_pending_link_including_an_email_change() {
     // …Ada follows the notice's advice and resets her password…
     let link = reset_link(&app, ADA).await;
     assert_redirect(
-        &reset(&app, &browser(), &link, "a brand new password", "a brand new password").await,
+        &reset_password(&app, &browser(), &link, "a brand new password", "a brand new password").await,
         "/login?notice=password_reset",
     );
     // …and the intruder's link is dead.
@@ -386,11 +364,11 @@ async fn a_newer_reset_link_replaces_the_older_one() {
     let first = reset_link(&app, ADA).await;
     let second = reset_link(&app, ADA).await;
     assert_redirect(
-        &reset(&app, &browser(), &first, "a brand new password", "a brand new password").await,
+        &reset_password(&app, &browser(), &first, "a brand new password", "a brand new password").await,
         "/reset-password?error=invalid_link",
     );
     assert_redirect(
-        &reset(&app, &browser(), &second, "a brand new password", "a brand new password").await,
+        &reset_password(&app, &browser(), &second, "a brand new password", "a brand new password").await,
         "/login?notice=password_reset",
     );
 }

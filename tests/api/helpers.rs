@@ -268,6 +268,24 @@ pub fn encode(value: &str) -> String {
     reqwest::Url::parse_with_params("http://x/", &[("v", value)]).unwrap().query().unwrap()[2..].to_owned()
 }
 
+/// The value of `name` in a link's query.
+pub fn token_param(link: &str, name: &str) -> String {
+    let url = reqwest::Url::parse(link).unwrap();
+    url.query_pairs().find(|(k, _)| k == name).map(|(_, v)| v.into_owned()).unwrap()
+}
+
+/// Chooses a new password from a mailed `/reset-password?token=…` link, as the page's form does.
+pub async fn reset_password(app: &TestApp, client: &Client, link: &str, password: &str, confirm: &str) -> Response {
+    let token = token_param(link, "token");
+    app.post_form(
+        client,
+        "/api/reset_password",
+        "/reset-password",
+        &[("token", &token), ("new_password", password), ("new_password_confirm", confirm)],
+    )
+    .await
+}
+
 pub fn access_token_of(link: &str) -> String {
     let url = reqwest::Url::parse(link).expect("absolute link");
     url.query_pairs().find(|(k, _)| k == "access_token").map(|(_, v)| v.into_owned()).expect("access_token in link")
