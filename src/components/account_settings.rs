@@ -6,6 +6,7 @@ use crate::api::AppError;
 use crate::components::alert::{last_error, Alert, AlertKind, FormError};
 use crate::components::form_field::FormField;
 use crate::components::password_strength::PasswordStrength;
+use crate::components::server_form::ServerForm;
 use crate::components::sessions_list::SessionsChanged;
 use crate::components::submit_button::SubmitButton;
 use crate::domain::Field;
@@ -44,7 +45,7 @@ fn ChangePasswordForm() -> impl IntoView {
         <section class="subsection" aria-labelledby="change-password-heading">
             <h3 id="change-password-heading">"Change password"</h3>
             {move || done().then(|| view! { <Alert kind=AlertKind::Success>{Notice::PasswordChanged.message()}</Alert> })}
-            <ActionForm action node_ref=form attr:class="form" attr:novalidate=true>
+            <ServerForm action=action node_ref=form class="form" novalidate=true>
                 <FormError error/>
                 <FormField form="change-password" field=Field::CurrentPassword label="Current password" input_type="password" autocomplete="current-password" error/>
                 <PasswordStrength input_id="change-password-field-new_password">
@@ -60,7 +61,7 @@ fn ChangePasswordForm() -> impl IntoView {
                 </PasswordStrength>
                 <FormField form="change-password" field=Field::NewPasswordConfirm label="Confirm new password" input_type="password" autocomplete="new-password" error/>
                 <SubmitButton label="Change password" pending=action.pending() class="button"/>
-            </ActionForm>
+            </ServerForm>
         </section>
     }
 }
@@ -76,12 +77,12 @@ fn ChangeEmailForm(email: String, new_email: Option<String>) -> impl IntoView {
             <h3 id="change-email-heading">"Change email"</h3>
             <p class="muted">"Your account uses " <strong>{email}</strong> ". The new address must be confirmed from its inbox."</p>
             {move || done().then(|| view! { <Alert kind=AlertKind::Success>{Notice::EmailChangeRequested.message()}</Alert> })}
-            <ActionForm action node_ref=form attr:class="form" attr:novalidate=true>
+            <ServerForm action=action node_ref=form class="form" novalidate=true>
                 <FormError error/>
                 <FormField form="change-email" field=Field::NewEmail label="New email" input_type="email" autocomplete="email" value=new_email error/>
                 <FormField form="change-email" field=Field::CurrentPassword label="Current password" input_type="password" autocomplete="current-password" error/>
                 <SubmitButton label="Change email" pending=action.pending() class="button"/>
-            </ActionForm>
+            </ServerForm>
         </section>
     }
 }

@@ -7,6 +7,7 @@ pub mod avatar_upload;
 pub mod form_field;
 pub mod name_editor;
 pub mod password_strength;
+pub mod server_form;
 pub mod sessions_list;
 pub mod submit_button;
 pub mod time;

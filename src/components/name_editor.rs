@@ -5,6 +5,7 @@
 use crate::api::account::UpdateName;
 use crate::components::alert::{last_error, FormError};
 use crate::components::form_field::FormField;
+use crate::components::server_form::ServerForm;
 use crate::components::submit_button::SubmitButton;
 use crate::domain::Field;
 use crate::routes::paths;
@@ -96,13 +97,13 @@ pub fn NameEditor(
             }
         >
             <div class="name-editor" on:keydown=on_keydown>
-                <ActionForm action=update attr:class="name-form" attr:novalidate=true>
+                <ServerForm action=update class="name-form" novalidate=true>
                     <FormError error/>
                     <FormField form="change-name" field=Field::Name label="Name" input_type="text" autocomplete="name" value=Some(draft.get_untracked()) error/>
                     <div class="name-actions">
                         <SubmitButton label="Save" pending=update.pending()/>
                     </div>
-                </ActionForm>
+                </ServerForm>
                 <form method="get" action=paths::PROFILE class="name-cancel" on:submit=cancel>
                     <button type="submit" class="button">"Cancel"</button>
                 </form>

@@ -3,6 +3,7 @@
 use crate::api::sessions::{list_sessions, DeviceSession, EndOtherSessions, EndSession, SessionList};
 use crate::api::AppError;
 use crate::components::alert::{last_error, leave_if_signed_out, Alert, AlertKind};
+use crate::components::server_form::ServerForm;
 use crate::components::time::RelativeTime;
 use crate::routes::paths;
 use leptos::html;
@@ -92,12 +93,12 @@ fn SessionRow(session: DeviceSession, now: i64, end_one: ServerAction<EndSession
                 " · Last active " <RelativeTime now at=session.last_active_at/>
             </p>
             {(!session.current).then(|| view! {
-                <ActionForm action=end_one attr:class="session-end">
+                <ServerForm action=end_one class="session-end">
                     <input type="hidden" name="id" value=session.id.clone()/>
                     <button type="submit" class="button button-small" disabled=pending>
                         "Sign out"<span class="visually-hidden">{button_detail}</span>
                     </button>
-                </ActionForm>
+                </ServerForm>
             })}
         </li>
     }
@@ -144,11 +145,11 @@ fn SignOutOthers(
                     {format!("Are you sure? This signs out {others} other {sessions}; this device stays signed in.")}
                 </p>
                 <div class="confirm-actions">
-                    <ActionForm action=end_others attr:class="inline-form">
+                    <ServerForm action=end_others class="inline-form">
                         <button type="submit" class="button button-danger" node_ref=confirm_button aria-busy=move || end_others.pending().get().then_some("true")>
                             {format!("Yes, sign out {others} other {sessions}")}
                         </button>
-                    </ActionForm>
+                    </ServerForm>
                     <a
                         class="button"
                         href=paths::PROFILE

@@ -1,6 +1,7 @@
 use crate::api::auth::{preview_link, Grant, LinkPreview};
 use crate::components::alert::{last_error, Alert, AlertKind};
 use crate::components::auth_card::AuthCard;
+use crate::components::server_form::ServerForm;
 use crate::components::submit_button::SubmitButton;
 use crate::hydration::island_hydrated;
 use crate::routes::paths;
@@ -89,9 +90,9 @@ fn ConfirmLink(access_token: String, preview: LinkPreview) -> impl IntoView {
         {(!preview.automatic).then(|| view! {
             <p class="muted">"Continue only if you asked for this link yourself."</p>
         })}
-        <ActionForm action=grant attr:class="form">
+        <ServerForm action=grant class="form">
             <input type="hidden" name="access_token" value=access_token/>
             <SubmitButton label="Continue" pending=grant.pending()/>
-        </ActionForm>
+        </ServerForm>
     }
 }

@@ -2,6 +2,7 @@ use crate::api::auth::ResendVerification;
 use crate::components::alert::{last_error, Alert, AlertKind, FormError};
 use crate::components::auth_card::AuthCard;
 use crate::components::form_field::FormField;
+use crate::components::server_form::ServerForm;
 use crate::components::submit_button::SubmitButton;
 use crate::domain::Field;
 use crate::hydration::island_hydrated;
@@ -60,7 +61,7 @@ fn ResendVerificationForm(email: Option<String>, typed: Option<String>) -> impl 
     let error = last_error(resend);
     view! {
         <h2 class="section-heading">"No email?"</h2>
-        <ActionForm action=resend attr:class="form" attr:novalidate=true>
+        <ServerForm action=resend class="form" novalidate=true>
             {match email {
                 Some(address) => view! {
                     // The address is not shown as a field, so its problems (if any) show as the form's.
@@ -73,6 +74,6 @@ fn ResendVerificationForm(email: Option<String>, typed: Option<String>) -> impl 
                 }.into_any(),
             }}
             <SubmitButton label="Resend verification email" pending=resend.pending() class="button"/>
-        </ActionForm>
+        </ServerForm>
     }
 }

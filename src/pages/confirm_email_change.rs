@@ -2,6 +2,7 @@ use crate::api::account::{preview_email_change, ConfirmEmailChange, EmailChangeP
 use crate::api::AppError;
 use crate::components::alert::{last_error, query_value, Alert, AlertKind};
 use crate::components::auth_card::AuthCard;
+use crate::components::server_form::ServerForm;
 use crate::components::submit_button::SubmitButton;
 use crate::hydration::island_hydrated;
 use crate::routes::paths;
@@ -99,10 +100,10 @@ fn ConfirmEmailChangeForm(token: String, preview: EmailChangePreview) -> impl In
                 {(!automatic).then(|| view! {
                     <p class="muted">"Continue only if you asked for this change yourself."</p>
                 })}
-                <ActionForm action=confirm attr:class="form">
+                <ServerForm action=confirm class="form">
                     <input type="hidden" name="token" value=token/>
                     <SubmitButton label="Confirm new address" pending=confirm.pending()/>
-                </ActionForm>
+                </ServerForm>
             }
             .into_any()
         }

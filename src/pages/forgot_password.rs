@@ -2,6 +2,7 @@ use crate::api::auth::RequestPasswordReset;
 use crate::components::alert::{last_error, query_value, FormError};
 use crate::components::auth_card::AuthCard;
 use crate::components::form_field::FormField;
+use crate::components::server_form::ServerForm;
 use crate::components::submit_button::SubmitButton;
 use crate::domain::Field;
 use crate::hydration::island_hydrated;
@@ -27,10 +28,10 @@ fn ForgotPasswordForm(email: Option<String>) -> impl IntoView {
     let request = ServerAction::<RequestPasswordReset>::new();
     let error = last_error(request);
     view! {
-        <ActionForm action=request attr:class="form" attr:novalidate=true>
+        <ServerForm action=request class="form" novalidate=true>
             <FormError error/>
             <FormField field=Field::Email label="Email" input_type="email" autocomplete="email" value=email error/>
             <SubmitButton label="Send reset link" pending=request.pending()/>
-        </ActionForm>
+        </ServerForm>
     }
 }

@@ -3,6 +3,7 @@ use crate::api::AppError;
 use crate::components::alert::{last_error, query_value, FormError, NoticeBanner};
 use crate::components::auth_card::AuthCard;
 use crate::components::form_field::FormField;
+use crate::components::server_form::ServerForm;
 use crate::components::submit_button::SubmitButton;
 use crate::domain::Field;
 use crate::hydration::island_hydrated;
@@ -45,7 +46,7 @@ fn LoginForm(email: Option<String>) -> impl IntoView {
         None => paths::CHECK_EMAIL.to_owned(),
     };
     view! {
-        <ActionForm action=login attr:class="form" attr:novalidate=true>
+        <ServerForm action=login class="form" novalidate=true>
             <FormError error/>
             {move || (error.get() == Some(AppError::EmailNotVerified)).then(|| view! {
                 <p class="form-action-hint"><a href=resend_href>"Send me a new verification link"</a></p>
@@ -54,6 +55,6 @@ fn LoginForm(email: Option<String>) -> impl IntoView {
             <FormField field=Field::Password label="Password" input_type="password" autocomplete="current-password" error/>
             <p class="form-aside"><a href=paths::FORGOT_PASSWORD>"Forgot password?"</a></p>
             <SubmitButton label="Login" pending=login.pending()/>
-        </ActionForm>
+        </ServerForm>
     }
 }

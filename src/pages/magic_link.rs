@@ -2,6 +2,7 @@ use crate::api::auth::SendMagicLink;
 use crate::components::alert::{last_error, query_value, FormError};
 use crate::components::auth_card::AuthCard;
 use crate::components::form_field::FormField;
+use crate::components::server_form::ServerForm;
 use crate::components::submit_button::SubmitButton;
 use crate::domain::Field;
 use crate::hydration::island_hydrated;
@@ -27,10 +28,10 @@ fn MagicLinkForm(email: Option<String>) -> impl IntoView {
     let send = ServerAction::<SendMagicLink>::new();
     let error = last_error(send);
     view! {
-        <ActionForm action=send attr:class="form" attr:novalidate=true>
+        <ServerForm action=send class="form" novalidate=true>
             <FormError error/>
             <FormField field=Field::Email label="Email" input_type="email" autocomplete="email" value=email error/>
             <SubmitButton label="Send magic link" pending=send.pending()/>
-        </ActionForm>
+        </ServerForm>
     }
 }

@@ -6,6 +6,7 @@ use crate::components::account_settings::AccountSettings;
 use crate::components::alert::{query_value, Alert, AlertKind, NoticeBanner};
 use crate::components::avatar_upload::AvatarUpload;
 use crate::components::name_editor::NameEditor;
+use crate::components::server_form::ServerForm;
 use crate::components::sessions_list::{SessionsChanged, SessionsList, CONFIRM_PARAM, CONFIRM_SIGN_OUT_OTHERS};
 use crate::components::submit_button::SubmitButton;
 use crate::hydration::island_hydrated;
@@ -65,9 +66,9 @@ fn LogoutButton() -> impl IntoView {
     island_hydrated();
     let logout = ServerAction::<Logout>::new();
     view! {
-        <ActionForm action=logout attr:class="logout-form">
+        <ServerForm action=logout class="logout-form">
             <SubmitButton label="Logout" pending=logout.pending() class="button button-small"/>
-        </ActionForm>
+        </ServerForm>
     }
 }
 

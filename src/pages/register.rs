@@ -3,6 +3,7 @@ use crate::components::alert::{last_error, query_value, FormError};
 use crate::components::auth_card::AuthCard;
 use crate::components::form_field::FormField;
 use crate::components::password_strength::PasswordStrength;
+use crate::components::server_form::ServerForm;
 use crate::components::submit_button::SubmitButton;
 use crate::domain::Field;
 use crate::hydration::island_hydrated;
@@ -28,7 +29,7 @@ fn RegisterForm(name: Option<String>, email: Option<String>) -> impl IntoView {
     let register = ServerAction::<Register>::new();
     let error = last_error(register);
     view! {
-        <ActionForm action=register attr:class="form" attr:novalidate=true>
+        <ServerForm action=register class="form" novalidate=true>
             <FormError error/>
             <FormField field=Field::Name label="Name" input_type="text" autocomplete="name" value=name error/>
             <FormField field=Field::Email label="Email" input_type="email" autocomplete="email" value=email error/>
@@ -43,6 +44,6 @@ fn RegisterForm(name: Option<String>, email: Option<String>) -> impl IntoView {
                 />
             </PasswordStrength>
             <SubmitButton label="Create account" pending=register.pending()/>
-        </ActionForm>
+        </ServerForm>
     }
 }

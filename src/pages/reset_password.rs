@@ -3,6 +3,7 @@ use crate::components::alert::{last_error, Alert, AlertKind, FormError};
 use crate::components::auth_card::AuthCard;
 use crate::components::form_field::FormField;
 use crate::components::password_strength::PasswordStrength;
+use crate::components::server_form::ServerForm;
 use crate::components::submit_button::SubmitButton;
 use crate::domain::Field;
 use crate::hydration::island_hydrated;
@@ -65,7 +66,7 @@ fn ResetPasswordForm(token: String) -> impl IntoView {
     let reset = ServerAction::<ResetPassword>::new();
     let error = last_error(reset);
     view! {
-        <ActionForm action=reset attr:class="form" attr:novalidate=true>
+        <ServerForm action=reset class="form" novalidate=true>
             <FormError error/>
             <input type="hidden" name="token" value=token/>
             <PasswordStrength input_id="field-new_password">
@@ -86,6 +87,6 @@ fn ResetPasswordForm(token: String) -> impl IntoView {
                 error
             />
             <SubmitButton label="Reset password" pending=reset.pending()/>
-        </ActionForm>
+        </ServerForm>
     }
 }
