@@ -119,6 +119,23 @@ test("with JavaScript, a refused sign-in is explained without loading a new page
   await expect(page.getByRole("alert")).toContainText("Incorrect email or password");
   expect(await page.evaluate(() => (window as unknown as { marker?: number }).marker)).toBe(42);
   await expect(page.getByLabel("Email", { exact: true })).toHaveValue(email);
+  // The button pressed keeps the keyboard focus (a disabled button would have dropped it to <body>).
+  const button = page.getByRole("button", { name: "Login" });
+  await expect(button).toBeFocused();
+
+  // Pressed twice at once, the form is sent once: the second press finds the first pending.
+  let posts = 0;
+  page.on("request", (request) => {
+    if (request.method() === "POST" && new URL(request.url()).pathname === "/api/login") posts += 1;
+  });
+  const answered = page.waitForResponse((response) => new URL(response.url()).pathname === "/api/login");
+  await button.evaluate((b: HTMLButtonElement) => {
+    b.click();
+    b.click();
+  });
+  await answered;
+  await expect(button).not.toHaveAttribute("aria-busy", "true");
+  expect(posts).toBe(1);
 
   await login(page, email, PASSWORD);
   await expect(page.getByRole("heading", { name: "Hello, Spa" })).toBeVisible();

@@ -37,7 +37,10 @@ where
             return;
         }
         ev.prevent_default();
-        dispatch_from_form(&ev, action);
+        // Submit buttons stay focusable while pending (see `SubmitButton`), so a second press lands here.
+        if !action.pending().get_untracked() {
+            dispatch_from_form(&ev, action);
+        }
     };
     view! {
         <form action=ServFn::PATH method="post" class=class novalidate=novalidate node_ref=node_ref on:submit=on_submit>
