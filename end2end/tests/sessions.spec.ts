@@ -35,6 +35,8 @@ for (const js of [true, false]) {
     await expect(list.getByRole("listitem")).toHaveCount(2);
     expect(await page.evaluate(() => (window as unknown as { marker?: number }).marker)).toBe(js ? 7 : undefined);
     await expect(list.getByText("Firefox on Windows")).toHaveCount(0);
+    // Hydrated, the focus was in the row that went away: it moves to the list's heading, not to <body>.
+    if (js) await expect(list.getByRole("heading", { name: "All sessions" })).toBeFocused();
 
     // The signed-out browser finds out at its next action on the page it still shows (hydrated, the
     // framework's client gets a 401 and the page itself must go to the login page).
@@ -44,11 +46,18 @@ for (const js of [true, false]) {
     await expect(firefoxPage).toHaveURL(/\/login\?notice=session_ended$/);
     await expect(firefoxPage.getByText("Your session has ended.")).toBeVisible();
 
-    await list.getByRole("button", { name: "Sign out of all other sessions (1)" }).click();
+    const ask = list.getByRole("button", { name: "Sign out of all other sessions (1)" });
+    await ask.click();
     await expect(list.getByText("Are you sure?")).toBeVisible();
+    // "Cancel" gives the focus back to the button that asked.
+    await list.getByRole("link", { name: "Cancel" }).click();
+    await expect(list.getByText("Are you sure?")).toHaveCount(0);
+    if (js) await expect(ask).toBeFocused();
+    await ask.click();
     await list.getByRole("button", { name: "Yes, sign out 1 other session" }).click();
     await expect(list.getByText("This is your only session.")).toBeVisible();
     await expect(list.getByRole("listitem")).toHaveCount(1);
+    if (js) await expect(list.getByRole("heading", { name: "All sessions" })).toBeFocused();
 
     const thirdPage = third.pages()[0];
     await thirdPage.goto("/profile");

@@ -28,6 +28,7 @@ pub fn SessionsList(initial: Result<SessionList, AppError>, confirming: bool) ->
     let sessions = RwSignal::new(initial);
     // After anything that ends sessions, read the list again (not at first: `initial` is fresh).
     let asked_for = StoredValue::new(0u32);
+    let heading = NodeRef::<html::H2>::new();
     Effect::watch(
         move || (ended_one.get(), ended_others.get(), changed.map(|c| c.get())),
         move |_, _, _| {
@@ -41,6 +42,7 @@ pub fn SessionsList(initial: Result<SessionList, AppError>, confirming: bool) ->
                 // Only the latest question's answer is shown.
                 if asked_for.get_value() == this {
                     sessions.set(list);
+                    request_animation_frame(move || focus_heading_if_focus_lost(heading));
                 }
             });
         },
@@ -57,7 +59,7 @@ pub fn SessionsList(initial: Result<SessionList, AppError>, confirming: bool) ->
 
     view! {
         <section class="panel" aria-labelledby="sessions-heading">
-            <h2 id="sessions-heading">"All sessions"</h2>
+            <h2 id="sessions-heading" tabindex="-1" node_ref=heading>"All sessions"</h2>
             {move || error().map(|e| view! { <Alert kind=AlertKind::Error>{e.to_string()}</Alert> })}
             {move || match sessions.get() {
                 Ok(list) => view! {
@@ -122,6 +124,16 @@ fn SignOutOthers(
             let _ = button.focus();
         }
     });
+    // …and, when they cancel it, back on the button that asked it.
+    let (ask_button, cancelled) = (NodeRef::<html::Button>::new(), StoredValue::new(false));
+    Effect::new(move |_| {
+        if let Some(button) = ask_button.get() {
+            if cancelled.get_value() {
+                cancelled.set_value(false);
+                let _ = button.focus();
+            }
+        }
+    });
     view! {
         <Show
             when=move || confirming.get()
@@ -136,7 +148,7 @@ fn SignOutOthers(
                     }
                 >
                     <input type="hidden" name=CONFIRM_PARAM value=CONFIRM_SIGN_OUT_OTHERS/>
-                    <button type="submit" class="button">{format!("Sign out of all other sessions ({others})")}</button>
+                    <button type="submit" class="button" node_ref=ask_button>{format!("Sign out of all other sessions ({others})")}</button>
                 </form>
             }
         >
@@ -155,6 +167,7 @@ fn SignOutOthers(
                         href=paths::PROFILE
                         on:click=move |ev| {
                             ev.prevent_default();
+                            cancelled.set_value(true);
                             confirming.set(false);
                         }
                     >"Cancel"</a>
@@ -163,4 +176,14 @@ fn SignOutOthers(
         </Show>
     }
     .into_any()
+}
+
+/// A signed-out device's row, or the "are you sure?" step, goes away with the keyboard focus in it; the
+/// focus then moves to the list's heading rather than being left on the page's `<body>`, where the next
+/// Tab would start again from the top of the page.
+fn focus_heading_if_focus_lost(heading: NodeRef<html::H2>) {
+    let lost = document().active_element().is_none_or(|focused| focused.tag_name() == "BODY");
+    if let (true, Some(heading)) = (lost, heading.get_untracked()) {
+        let _ = heading.focus();
+    }
 }
