@@ -96,6 +96,8 @@ test("Escape cancels the name editor and gives focus back to its button", async 
   await signUpAndVerify(page, "Grace", uniqueEmail("escape"), true);
   await page.getByRole("button", { name: "Change name" }).click();
   await page.getByLabel("Name", { exact: true }).fill("Someone else");
+  // While the greeting is an input, the page keeps its top-level heading.
+  await expect(page.getByRole("heading", { level: 1, name: "Hello, Grace" })).toHaveCount(1);
   await page.getByLabel("Name", { exact: true }).press("Escape");
   await expect(page.getByRole("heading", { name: "Hello, Grace" })).toBeVisible();
   await expect(page.getByRole("button", { name: "Change name" })).toBeFocused();

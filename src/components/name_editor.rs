@@ -96,6 +96,8 @@ pub fn NameEditor(
                 </div>
             }
         >
+            // The page keeps its one top-level heading while the greeting is an input.
+            <h1 class="visually-hidden">{move || format!("Hello, {}", shown())}</h1>
             <div class="name-editor" on:keydown=on_keydown>
                 <ServerForm action=update class="name-form" novalidate=true>
                     <FormError error/>
