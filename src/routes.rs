@@ -25,7 +25,11 @@ pub enum Access {
 
 pub fn access(path: &str) -> Access {
     match path.trim_end_matches('/') {
-        "" | paths::LOGIN | paths::REGISTER | paths::MAGIC_LINK | paths::FORGOT_PASSWORD => Access::GuestsOnly,
+        // A signed-in user changes the password on the profile; a reset link opened while signed in is
+        // not used up, and works once they log out (as in Phoenix, Laravel and Devise).
+        "" | paths::LOGIN | paths::REGISTER | paths::MAGIC_LINK | paths::FORGOT_PASSWORD | paths::RESET_PASSWORD => {
+            Access::GuestsOnly
+        }
         paths::PROFILE => Access::SignedIn,
         _ => Access::Anyone,
     }
