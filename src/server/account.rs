@@ -28,7 +28,7 @@ pub fn request_password_reset(app: &AppState, email: Email) {
         if let Some(user) = users::find_by_email(&app.db, &email).await? {
             let ttl = app.settings.tokens.reset_password_ttl;
             let link = reset_link(&app, &user, ttl).await?;
-            app.mailer.send(emails::reset_password(&user.email, &user.name, &link, ttl)).await?;
+            app.mailer.send(emails::reset_password(&user.email, user.name_for_mail(), &link, ttl)).await?;
             audit::event("password_reset_requested", &user.id);
         }
         Ok(())
@@ -100,7 +100,7 @@ pub async fn change_password(
 /// is down must not turn a saved change into an error page.
 fn notify_password_changed(app: &AppState, user: &User) {
     let reset = app.link(paths::FORGOT_PASSWORD, &[]);
-    let mail = emails::password_changed(&user.email, &user.name, &reset);
+    let mail = emails::password_changed(&user.email, user.name_for_mail(), &reset);
     let app = app.clone();
     in_background("password change notice", async move { app.mailer.send(mail).await });
 }
@@ -125,10 +125,10 @@ pub async fn request_email_change(
         let token =
             email_tokens::issue(&app.db, app.now(), &user.id, Purpose::ChangeEmail, new_email.as_str(), ttl).await?;
         let link = app.link(paths::CONFIRM_EMAIL_CHANGE, &[("token", &token)]);
-        app.mailer.send(emails::confirm_email_change(new_email.as_str(), &user.name, &link, ttl)).await?;
+        app.mailer.send(emails::confirm_email_change(new_email.as_str(), user.name_for_mail(), &link, ttl)).await?;
     }
     let reset = app.link(paths::FORGOT_PASSWORD, &[]);
-    let notice = emails::email_change_requested(&user.email, &user.name, new_email.as_str(), &reset);
+    let notice = emails::email_change_requested(&user.email, user.name_for_mail(), new_email.as_str(), &reset);
     let mailer = app.clone();
     in_background("email change notice", async move { mailer.mailer.send(notice).await });
     audit::event("email_change_requested", &user.id);
@@ -172,7 +172,7 @@ pub async fn confirm_email_change(app: &AppState, token: &str) -> Result<String,
         Created::User(user) => {
             audit::event("email_changed", &user.id);
             let reset = app.link(paths::FORGOT_PASSWORD, &[]);
-            let notice = emails::email_changed(&before.email, &user.name, &user.email, &reset);
+            let notice = emails::email_changed(&before.email, user.name_for_mail(), &user.email, &reset);
             let mailer = app.clone();
             in_background("email changed notice", async move { mailer.mailer.send(notice).await });
             Ok(user.id)

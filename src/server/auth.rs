@@ -54,7 +54,7 @@ pub async fn sign_up(
             };
             if existing.is_verified() {
                 let login = app.link(paths::LOGIN, &[]);
-                app.mailer.send(emails::account_exists(&existing.email, &existing.name, &login)).await?;
+                app.mailer.send(emails::account_exists(&existing.email, existing.name_for_mail(), &login)).await?;
                 audit::event("sign_up_existing_verified", &existing.id);
             } else {
                 // Nobody has proved they own this address yet, and now two sign-ups claim it: the first may
@@ -68,7 +68,7 @@ pub async fn sign_up(
                 // Valid as long as a verification link would be: it stands in for one.
                 let ttl = app.settings.tokens.verify_email_ttl;
                 let link = super::account::reset_link(app, &existing, ttl).await?;
-                app.mailer.send(emails::signed_up_again(&existing.email, &existing.name, &link, ttl)).await?;
+                app.mailer.send(emails::signed_up_again(&existing.email, existing.name_for_mail(), &link, ttl)).await?;
                 audit::event("sign_up_existing_unverified", &existing.id);
             }
             Ok(SignUpOutcome::CheckEmail)
@@ -177,7 +177,7 @@ pub fn send_magic_link(app: &AppState, email: Email) {
             let ttl = app.settings.tokens.magic_link_ttl;
             let token = email_tokens::issue(&app.db, app.now(), &user.id, Purpose::MagicLink, &user.email, ttl).await?;
             let link = app.link(paths::AUTH_REDIRECT, &[("access_token", &token)]);
-            app.mailer.send(emails::magic_link(&user.email, &user.name, &link, ttl)).await?;
+            app.mailer.send(emails::magic_link(&user.email, user.name_for_mail(), &link, ttl)).await?;
             audit::event("magic_link_sent", &user.id);
         }
         Ok(())
@@ -207,7 +207,7 @@ async fn send_verification(app: &AppState, user: &User) -> Result<(), Error> {
     let ttl = app.settings.tokens.verify_email_ttl;
     let token = email_tokens::issue(&app.db, app.now(), &user.id, Purpose::VerifyEmail, &user.email, ttl).await?;
     let link = app.link(paths::AUTH_REDIRECT, &[("access_token", &token)]);
-    app.mailer.send(emails::verify_email(&user.email, &user.name, &link, ttl)).await
+    app.mailer.send(emails::verify_email(&user.email, user.name_for_mail(), &link, ttl)).await
 }
 
 async fn start_session(app: &AppState, user: &User, client: &ClientInfo) -> Result<String, Error> {

@@ -22,6 +22,17 @@ impl User {
     pub fn is_verified(&self) -> bool {
         self.email_verified_at.is_some()
     }
+
+    /// The name a mail to this account greets: none until someone has proved they own the address. Till
+    /// then the name is whatever was typed into a sign-up form with this address, maybe by a stranger,
+    /// and our mail must not carry a stranger's words ("Hello Your account is locked, call …,") to it.
+    pub fn name_for_mail(&self) -> &str {
+        if self.is_verified() {
+            &self.name
+        } else {
+            ""
+        }
+    }
 }
 
 const COLUMNS: &str =

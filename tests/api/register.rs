@@ -163,6 +163,31 @@ async fn registering_a_taken_address_looks_the_same_and_mails_the_owner_instead(
     assert_redirect(&app.login(&browser(), "ada@example.com", "another password here").await, "/login?email=");
 }
 
+#[tokio::test]
+async fn mails_greet_by_name_only_once_the_address_is_proven() {
+    // Anyone can sign up with someone else's address: what they typed as a name must not reach that inbox
+    // in a mail from us, neither the first sign-up's nor a second one's.
+    let app = spawn_app().await;
+    let pitch = "Your account is locked call 555 0100";
+    app.register(&browser(), pitch, "ada@example.com", PASSWORD).await;
+    app.register(&browser(), pitch, "ada@example.com", "another long passphrase").await;
+    app.register(&browser(), "Bob", "bob@example.com", PASSWORD).await;
+    for mail in app.outbox() {
+        assert_eq!(mail.text.lines().next(), Some("Hello,"), "{}", mail.text);
+        for part in [&mail.text, &mail.html] {
+            assert!(!part.contains("555 0100") && !part.contains("Bob"), "{part}");
+        }
+    }
+    assert_eq!(app.mails_to("ada@example.com"), 2);
+
+    // Once Bob has confirmed his address, his mails greet him.
+    let bob = browser();
+    app.confirm_link(&bob, &app.last_link_to("bob@example.com")).await;
+    app.post_form(&browser(), "/api/request_password_reset", "/forgot-password", &[("email", "bob@example.com")]).await;
+    let mail = app.new_mail_about("bob@example.com", "Reset your password", 0).await;
+    assert_eq!(mail.text.lines().next(), Some("Hello Bob,"), "{}", mail.text);
+}
+
 const CHOOSE_PASSWORD: &str = "Confirm your email address and choose a password";
 
 #[tokio::test]
