@@ -69,6 +69,32 @@ for (const js of [true, false]) {
   });
 }
 
+test("with JavaScript, devices signed out one after the other, without waiting, all go", async ({ browser }) => {
+  const email = uniqueEmail("two-at-once");
+  const [here, firefox, third] = await Promise.all([
+    browser.newContext(),
+    browser.newContext({ userAgent: FIREFOX_ON_WINDOWS }),
+    browser.newContext(),
+  ]);
+  const page = await here.newPage();
+  await signUpAndVerify(page, "Ada", email, true);
+  for (const context of [firefox, third]) {
+    await loginElsewhere(context, email);
+  }
+  await page.reload();
+  await expectHydrated(page, true);
+  const list = page.getByRole("region", { name: "All sessions" });
+  await expect(list.getByRole("listitem")).toHaveCount(3);
+  // Both rows' buttons pressed in one go: the second press comes while the first device is still being
+  // signed out, and counts all the same.
+  await list.evaluate((section) => {
+    for (const button of section.querySelectorAll<HTMLButtonElement>(".session-end button")) button.click();
+  });
+  await expect(list.getByText("This is your only session.")).toBeVisible();
+  await expect(list.getByRole("listitem")).toHaveCount(1);
+  await Promise.all([here.close(), firefox.close(), third.close()]);
+});
+
 test("with JavaScript, changing the password takes the other devices off the list at once", async ({ browser }) => {
   const email = uniqueEmail("pw-devices");
   const newPassword = "another long passphrase";

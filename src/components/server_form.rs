@@ -23,6 +23,10 @@ pub fn ServerForm<ServFn, OutputProtocol, V>(
     #[prop(optional)]
     novalidate: bool,
     #[prop(optional)] node_ref: Option<NodeRef<html::Form>>,
+    /// While this is true a press is ignored (its button shows it is busy). By default, while `action`
+    /// is pending; a form among several sharing one action (a row of the sessions list) passes its own.
+    #[prop(optional, into)]
+    busy: Option<Signal<bool>>,
     children: TypedChildren<V>,
 ) -> impl IntoView
 where
@@ -32,13 +36,14 @@ where
     V: IntoView + 'static,
 {
     let node_ref = node_ref.unwrap_or_default();
+    let busy = busy.unwrap_or_else(|| action.pending().into());
     let on_submit = move |ev: leptos::ev::SubmitEvent| {
         if ev.default_prevented() {
             return;
         }
         ev.prevent_default();
         // Submit buttons stay focusable while pending (see `SubmitButton`), so a second press lands here.
-        if !action.pending().get_untracked() {
+        if !busy.get_untracked() {
             dispatch_from_form(&ev, action);
         }
     };
@@ -68,6 +73,7 @@ where
         // Only a form whose fields do not fit its function's arguments gets here: a programming error,
         // shown like any other failure rather than lost.
         Err(e) => {
+            leptos::logging::error!("the form's fields do not fit {}'s arguments: {e}", ServFn::PATH);
             let error = ServFn::Error::from_server_fn_error(ServerFnErrorErr::Serialization(e.to_string()));
             action.value().set(Some(Err(error)));
             action.version().update(|n| *n += 1);

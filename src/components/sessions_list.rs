@@ -95,7 +95,7 @@ fn SessionRow(session: DeviceSession, now: i64, end_one: ServerAction<EndSession
                 " · Last active " <RelativeTime now at=session.last_active_at/>
             </p>
             {(!session.current).then(|| view! {
-                <ServerForm action=end_one class="session-end">
+                <ServerForm action=end_one class="session-end" busy=pending>
                     <input type="hidden" name="id" value=session.id.clone()/>
                     <button type="submit" class="button button-small" aria-disabled=move || pending.get().then_some("true")>
                         "Sign out"<span class="visually-hidden">{button_detail}</span>
