@@ -31,7 +31,10 @@ pub fn SessionsList(initial: Result<SessionList, AppError>, confirming: bool) ->
     let heading = NodeRef::<html::H2>::new();
     Effect::watch(
         move || (ended_one.get(), ended_others.get(), changed.map(|c| c.get())),
-        move |_, _, _| {
+        move |&(one, others, _), before, _| {
+            // Only this list's own buttons take a row, or the confirm step, away with the focus in it.
+            let ended_here =
+                before.is_none_or(|&(one_before, others_before, _)| (one, others) != (one_before, others_before));
             asked_for.update_value(|n| *n += 1);
             let this = asked_for.get_value();
             leptos::task::spawn_local(async move {
@@ -42,7 +45,9 @@ pub fn SessionsList(initial: Result<SessionList, AppError>, confirming: bool) ->
                 // Only the latest question's answer is shown.
                 if asked_for.get_value() == this {
                     sessions.set(list);
-                    request_animation_frame(move || focus_heading_if_focus_lost(heading));
+                    if ended_here {
+                        request_animation_frame(move || focus_heading_if_focus_lost(heading));
+                    }
                 }
             });
         },
@@ -158,7 +163,13 @@ fn SignOutOthers(
                 </p>
                 <div class="confirm-actions">
                     <ServerForm action=end_others class="inline-form">
-                        <button type="submit" class="button button-danger" node_ref=confirm_button aria-busy=move || end_others.pending().get().then_some("true")>
+                        <button
+                            type="submit"
+                            class="button button-danger"
+                            node_ref=confirm_button
+                            aria-busy=move || end_others.pending().get().then_some("true")
+                            aria-disabled=move || end_others.pending().get().then_some("true")
+                        >
                             {format!("Yes, sign out {others} other {sessions}")}
                         </button>
                     </ServerForm>
@@ -178,9 +189,9 @@ fn SignOutOthers(
     .into_any()
 }
 
-/// A signed-out device's row, or the "are you sure?" step, goes away with the keyboard focus in it; the
-/// focus then moves to the list's heading rather than being left on the page's `<body>`, where the next
-/// Tab would start again from the top of the page.
+/// After a device was signed out here, its row (or the "are you sure?" step) went away with the focus in
+/// it: the focus moves to the list's heading rather than being left on the page's `<body>`, where the
+/// next Tab would start again from the top of the page.
 fn focus_heading_if_focus_lost(heading: NodeRef<html::H2>) {
     let lost = document().active_element().is_none_or(|focused| focused.tag_name() == "BODY");
     if let (true, Some(heading)) = (lost, heading.get_untracked()) {
