@@ -125,7 +125,7 @@ pub async fn request_email_change(
         let token =
             email_tokens::issue(&app.db, app.now(), &user.id, Purpose::ChangeEmail, new_email.as_str(), ttl).await?;
         let link = app.link(paths::CONFIRM_EMAIL_CHANGE, &[("token", &token)]);
-        app.mailer.send(emails::confirm_email_change(new_email.as_str(), user.name_for_mail(), &link, ttl)).await?;
+        app.mailer.send(emails::confirm_email_change(new_email.as_str(), &link, ttl)).await?;
     }
     let reset = app.link(paths::FORGOT_PASSWORD, &[]);
     let notice = emails::email_change_requested(&user.email, user.name_for_mail(), new_email.as_str(), &reset);

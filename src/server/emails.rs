@@ -105,11 +105,13 @@ pub fn password_changed(to: &str, name: &str, reset_link: &str) -> OutgoingMail 
     })
 }
 
-pub fn confirm_email_change(to: &str, name: &str, link: &str, valid_for: Duration) -> OutgoingMail {
+/// To the new address of an email change. It greets no name: nobody has proved yet that this inbox
+/// belongs to the account, and anyone can give their account any name (see `User::name_for_mail`).
+pub fn confirm_email_change(to: &str, link: &str, valid_for: Duration) -> OutgoingMail {
     compose(Parts {
         to,
         subject: "Confirm your new email address",
-        name,
+        name: "",
         body: "Please confirm that your account should use this email address from now on.",
         action: Some(("Confirm new address", link)),
         footer: &format!(

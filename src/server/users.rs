@@ -23,9 +23,10 @@ impl User {
         self.email_verified_at.is_some()
     }
 
-    /// The name a mail to this account greets: none until someone has proved they own the address. Till
-    /// then the name is whatever was typed into a sign-up form with this address, maybe by a stranger,
-    /// and our mail must not carry a stranger's words ("Hello Your account is locked, call …,") to it.
+    /// The name a mail to this account's address greets: none until someone has proved they own the
+    /// address. Till then the name is whatever was typed into a sign-up form with this address, maybe by
+    /// a stranger, and our mail must not carry a stranger's words ("Hello Your account is locked, call …,")
+    /// to it. (The mail to an email change's new address, not yet proven either, greets no name.)
     pub fn name_for_mail(&self) -> &str {
         if self.is_verified() {
             &self.name

@@ -234,6 +234,10 @@ async fn changing_the_email_happens_only_when_the_link_to_the_new_address_is_use
     let notice = app.new_mail_to(ADA, before_old).await;
     assert_eq!(notice.subject, "A change of your email address was requested");
     assert!(notice.text.contains(new));
+    // The account's name goes only to its proven address: anyone may name their account anything, and
+    // ask to move it to anyone's inbox.
+    assert_eq!(confirm.text.lines().next(), Some("Hello,"), "{}", confirm.text);
+    assert_eq!(notice.text.lines().next(), Some("Hello Ada,"), "{}", notice.text);
     let link = confirm.link().unwrap();
     assert!(link.starts_with(&format!("{}/confirm-email-change?token=", app.address)), "{link}");
 
