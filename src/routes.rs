@@ -26,7 +26,7 @@ pub enum Access {
 pub fn access(path: &str) -> Access {
     match path.trim_end_matches('/') {
         // A signed-in user changes the password on the profile; a reset link opened while signed in is
-        // not used up, and works once they log out (as in Phoenix, Laravel and Devise).
+        // not used up, and works once they log out (as in Phoenix, Laravel and Devise; the profile says so).
         "" | paths::LOGIN | paths::REGISTER | paths::MAGIC_LINK | paths::FORGOT_PASSWORD | paths::RESET_PASSWORD => {
             Access::GuestsOnly
         }
@@ -58,16 +58,19 @@ pub enum Notice {
     PasswordChanged,
     EmailChangeRequested,
     EmailChanged,
+    /// A password reset link opened while signed in: not used, and still good after logging out.
+    ResetLinkNotUsed,
 }
 
 impl Notice {
-    const ALL: [Notice; 6] = [
+    const ALL: [Notice; 7] = [
         Notice::SessionEnded,
         Notice::SignedOut,
         Notice::PasswordReset,
         Notice::PasswordChanged,
         Notice::EmailChangeRequested,
         Notice::EmailChanged,
+        Notice::ResetLinkNotUsed,
     ];
 
     pub fn as_query(self) -> &'static str {
@@ -78,6 +81,7 @@ impl Notice {
             Notice::PasswordChanged => "password_changed",
             Notice::EmailChangeRequested => "email_change_requested",
             Notice::EmailChanged => "email_changed",
+            Notice::ResetLinkNotUsed => "reset_link_not_used",
         }
     }
 
@@ -95,12 +99,16 @@ impl Notice {
                 "Almost done: open the link we sent to your new address to confirm the change."
             }
             Notice::EmailChanged => "Your email address was changed.",
+            Notice::ResetLinkNotUsed => {
+                "You are logged in, so the password reset link was not used. To reset the password, log out \
+                 and open the link again; this account's password can also be changed under Account settings."
+            }
         }
     }
 
     /// Successes read as successes; the rest are plain information.
     pub fn is_success(self) -> bool {
-        !matches!(self, Notice::SessionEnded | Notice::SignedOut)
+        !matches!(self, Notice::SessionEnded | Notice::SignedOut | Notice::ResetLinkNotUsed)
     }
 
     /// `path?notice=…`

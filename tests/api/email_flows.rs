@@ -132,6 +132,12 @@ async fn forgot_then_reset_ends_every_session_and_only_the_new_password_works() 
     assert_eq!(page.headers()["referrer-policy"], "no-referrer");
     let (_, html) = text(page).await;
     assert!(html.contains("New password") && html.contains("Confirm new password"), "{html}");
+    // The page is for guests: opened where Ada is signed in, it sends her to her profile, which says why
+    // and what to do; the link stays good (it is used below).
+    let res = app.get(&laptop, link.trim_start_matches(&app.address)).await;
+    assert_redirect(&res, "/profile?notice=reset_link_not_used");
+    let (_, html) = text(app.get(&laptop, &location(&res)).await).await;
+    assert!(html.contains("the password reset link was not used"), "{html}");
 
     // A typo is refused without using up the link.
     let res = reset_password(&app, &browser(), &link, "a brand new password", "a brand new pasword").await;
