@@ -133,3 +133,30 @@ test("a large upload shows its progress, then Processing…", async ({ page }) =
   expect(seen.some((s) => /Uploading… [1-9]\d?%/.test(s))).toBe(true);
   expect(seen).toContain("Processing…");
 });
+
+test("a picture chosen while another is uploading replaces it", async ({ page }) => {
+  await signUpAndVerify(page, "Twice", uniqueEmail("replace-upload"), true);
+  const cdp = await page.context().newCDPSession(page);
+  await cdp.send("Network.enable");
+  await cdp.send("Network.emulateNetworkConditions", {
+    offline: false,
+    latency: 20,
+    downloadThroughput: -1,
+    uploadThroughput: 512 * 1024,
+  });
+  const finished: string[] = [];
+  page.on("requestfinished", (r) => r.url().endsWith("/api/avatar") && finished.push("finished"));
+  page.on("requestfailed", (r) => r.url().endsWith("/api/avatar") && finished.push("aborted"));
+  const input = page.getByLabel("Change avatar");
+  await input.setInputFiles({ name: "big.png", mimeType: "image/png", buffer: png(1100, 1100, true) });
+  await expect(page.getByText(/Uploading… \d+%/)).toBeVisible();
+  await input.setInputFiles({ name: "small.png", mimeType: "image/png", buffer: png(64, 64) });
+  const avatar = page.getByRole("img", { name: "Twice" });
+  await expect(avatar).toHaveAttribute("src", /^\/avatars\//, { timeout: 20_000 });
+  await expect(page.locator(".avatar-status")).toHaveText("");
+  // The first upload was abandoned, not left to finish later and put its picture back.
+  expect(finished.sort()).toEqual(["aborted", "finished"]);
+  const shown = await avatar.getAttribute("src");
+  await page.reload();
+  await expect(avatar).toHaveAttribute("src", shown!);
+});

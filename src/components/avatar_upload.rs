@@ -84,6 +84,13 @@ mod browser {
 
     const OFFLINE: &str = "We could not reach the server. Check your connection and try again.";
 
+    thread_local! {
+        /// The upload under way. A file chosen while another is still sending replaces it: the earlier
+        /// request is aborted, so its answer can neither come last and put back the older picture nor
+        /// end the newer upload's progress.
+        static UNDER_WAY: std::cell::RefCell<Option<XmlHttpRequest>> = const { std::cell::RefCell::new(None) };
+    }
+
     pub fn start(ev: leptos::ev::Event, upload: RwSignal<Upload>, avatar_url: RwSignal<String>, max_bytes: u64) {
         let Some(input) = ev.target().and_then(|t| t.dyn_into::<HtmlInputElement>().ok()) else { return };
         let Some(file) = input.files().and_then(|files| files.get(0)) else { return };
@@ -107,6 +114,9 @@ mod browser {
         avatar_url: RwSignal<String>,
     ) -> Result<(), wasm_bindgen::JsValue> {
         let xhr = XmlHttpRequest::new()?;
+        if let Some(earlier) = UNDER_WAY.replace(Some(xhr.clone())) {
+            let _ = earlier.abort();
+        }
         xhr.open_with_async("POST", "/api/avatar", true)?;
         xhr.set_request_header("Accept", "text/plain")?;
         let form = FormData::new()?;
