@@ -1,5 +1,5 @@
 // The profile's avatar and name, hydrated and with JavaScript off.
-import { expect, test } from "@playwright/test";
+import { expect, type Page, test } from "@playwright/test";
 import { expectHydrated, saveName, signUpAndVerify } from "./actions";
 import { png } from "./images";
 import { uniqueEmail } from "./outbox";
@@ -106,14 +106,7 @@ test("Escape cancels the name editor and gives focus back to its button", async 
 test("a large upload shows its progress, then Processing…", async ({ page }) => {
   await signUpAndVerify(page, "Progress", uniqueEmail("progress"), true);
   // A slow uplink, so the upload takes a few seconds.
-  const cdp = await page.context().newCDPSession(page);
-  await cdp.send("Network.enable");
-  await cdp.send("Network.emulateNetworkConditions", {
-    offline: false,
-    latency: 20,
-    downloadThroughput: -1,
-    uploadThroughput: 1024 * 1024,
-  });
+  await slowUplink(page, 1024 * 1024);
   // Every state the status area goes through, however briefly.
   await page.evaluate(() => {
     const seen: string[] = [];
@@ -136,14 +129,7 @@ test("a large upload shows its progress, then Processing…", async ({ page }) =
 
 test("a picture chosen while another is uploading replaces it", async ({ page }) => {
   await signUpAndVerify(page, "Twice", uniqueEmail("replace-upload"), true);
-  const cdp = await page.context().newCDPSession(page);
-  await cdp.send("Network.enable");
-  await cdp.send("Network.emulateNetworkConditions", {
-    offline: false,
-    latency: 20,
-    downloadThroughput: -1,
-    uploadThroughput: 512 * 1024,
-  });
+  await slowUplink(page, 512 * 1024);
   const finished: string[] = [];
   page.on("requestfinished", (r) => r.url().endsWith("/api/avatar") && finished.push("finished"));
   page.on("requestfailed", (r) => r.url().endsWith("/api/avatar") && finished.push("aborted"));
@@ -160,3 +146,15 @@ test("a picture chosen while another is uploading replaces it", async ({ page })
   await page.reload();
   await expect(avatar).toHaveAttribute("src", shown!);
 });
+
+/** Uploads from `page` go at `bytesPerSecond` (Chromium's network emulation), downloads at full speed. */
+async function slowUplink(page: Page, bytesPerSecond: number) {
+  const cdp = await page.context().newCDPSession(page);
+  await cdp.send("Network.enable");
+  await cdp.send("Network.emulateNetworkConditions", {
+    offline: false,
+    latency: 20,
+    downloadThroughput: -1,
+    uploadThroughput: bytesPerSecond,
+  });
+}

@@ -1,28 +1,37 @@
 // Managed sessions across three browsers signed in as one user, hydrated and with JavaScript off.
-import { expect, test } from "@playwright/test";
+import { type Browser, expect, test } from "@playwright/test";
 import { changePassword, expectHydrated, loginElsewhere, PASSWORD, signUpAndVerify } from "./actions";
 import { uniqueEmail } from "./outbox";
 
 const FIREFOX_ON_WINDOWS = "Mozilla/5.0 (Windows NT 10.0; Win64; x64; rv:128.0) Gecko/20100101 Firefox/128.0";
 
+/** Ada, signed up in one browser and signed in on two more (the first of them Firefox on Windows); returns
+ * the three browsers and the first one's page, reloaded on the profile so its list shows all three. */
+async function adaOnThreeDevices(browser: Browser, email: string, js: boolean) {
+  const [here, firefox, third] = await Promise.all([
+    browser.newContext({ javaScriptEnabled: js }),
+    browser.newContext({ javaScriptEnabled: js, userAgent: FIREFOX_ON_WINDOWS }),
+    browser.newContext({ javaScriptEnabled: js }),
+  ]);
+  const page = await here.newPage();
+  await signUpAndVerify(page, "Ada", email, js);
+  for (const context of [firefox, third]) {
+    await loginElsewhere(context, email);
+  }
+  await page.reload();
+  await expectHydrated(page, js);
+  return { page, here, firefox, third };
+}
+
 for (const js of [true, false]) {
   test(`see every device, sign one out, then all others (${js ? "with" : "without"} JavaScript)`, async ({
     browser,
   }) => {
-    const email = uniqueEmail(js ? "devices-js" : "devices-nojs");
-    const [here, firefox, third] = await Promise.all([
-      browser.newContext({ javaScriptEnabled: js }),
-      browser.newContext({ javaScriptEnabled: js, userAgent: FIREFOX_ON_WINDOWS }),
-      browser.newContext({ javaScriptEnabled: js }),
-    ]);
-    const page = await here.newPage();
-    await signUpAndVerify(page, "Ada", email, js);
-    for (const context of [firefox, third]) {
-      await loginElsewhere(context, email);
-    }
-
-    await page.reload();
-    await expectHydrated(page, js);
+    const { page, here, firefox, third } = await adaOnThreeDevices(
+      browser,
+      uniqueEmail(js ? "devices-js" : "devices-nojs"),
+      js,
+    );
     const list = page.getByRole("region", { name: "All sessions" });
     await expect(list.getByRole("listitem")).toHaveCount(3);
     await expect(list.getByRole("listitem").filter({ hasText: "This device" })).toHaveCount(1);
@@ -70,19 +79,7 @@ for (const js of [true, false]) {
 }
 
 test("with JavaScript, devices signed out one after the other, without waiting, all go", async ({ browser }) => {
-  const email = uniqueEmail("two-at-once");
-  const [here, firefox, third] = await Promise.all([
-    browser.newContext(),
-    browser.newContext({ userAgent: FIREFOX_ON_WINDOWS }),
-    browser.newContext(),
-  ]);
-  const page = await here.newPage();
-  await signUpAndVerify(page, "Ada", email, true);
-  for (const context of [firefox, third]) {
-    await loginElsewhere(context, email);
-  }
-  await page.reload();
-  await expectHydrated(page, true);
+  const { page, here, firefox, third } = await adaOnThreeDevices(browser, uniqueEmail("two-at-once"), true);
   const list = page.getByRole("region", { name: "All sessions" });
   await expect(list.getByRole("listitem")).toHaveCount(3);
   // Both rows' buttons pressed in one go: the second press comes while the first device is still being
