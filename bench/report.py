@@ -143,10 +143,18 @@ def report(work):
         out += ["", open(notes).read().strip()]
     scale = [n for n in ["scale_1000_session", "scale_1000000_session"] if os.path.exists(os.path.join(work, f"{n}.wrk"))]
     if scale:
-        out += ["", "## Scale: the per-request paths stay flat", "", "| Users (5 sessions each) | Session check p99 ms | Sign-in p99 ms |", "|---:|---:|---:|"]
+        # p50 beside p99: a sign-in's tail is mostly the queue for the two cores' argon2 hashing, and a
+        # 10-second run has only ~9 requests above its p99, so the median shows whether the path itself slowed.
+        out += [
+            "",
+            "## Scale: 1,000 users against 1,000,000",
+            "",
+            "| Users (5 sessions each) | Session check p50 ms | p99 ms | Sign-in p50 ms | p99 ms | Sign-ins/s |",
+            "|---:|---:|---:|---:|---:|---:|",
+        ]
         for total in ["1000", "1000000"]:
             s, i = wrk(os.path.join(work, f"scale_{total}_session.wrk")), wrk(os.path.join(work, f"scale_{total}_sign_in.wrk"))
-            out.append(f"| {int(total):,} | {s['p99']:.2f} | {i['p99']:.2f} |")
+            out.append(f"| {int(total):,} | {s['p50']:.2f} | {s['p99']:.2f} | {i['p50']:.2f} | {i['p99']:.2f} | {i['rps']:.1f} |")
         out += ["", open(os.path.join(work, "plans.md")).read()]
     return "\n".join(out) + "\n"
 
