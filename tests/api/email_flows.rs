@@ -345,19 +345,8 @@ async fn a_password_change_renews_this_sessions_cookie() {
     let this = browser();
     app.register(&this, "Ada", ADA, PASSWORD).await;
     let res = app.confirm_link(&this, &app.last_link_to(ADA)).await;
-    let old = set_cookies(&res).into_iter().find(|c| c.starts_with("session=")).unwrap();
-    let old = old.split(';').next().unwrap().to_owned();
-    let res = app
-        .call(
-            &this,
-            "/api/change_password",
-            &[
-                ("current_password", PASSWORD),
-                ("new_password", "a brand new password"),
-                ("new_password_confirm", "a brand new password"),
-            ],
-        )
-        .await;
+    let old = session_cookie(&res);
+    let res = app.change_password(&this, PASSWORD, "a brand new password").await;
     assert_eq!(res.status(), StatusCode::OK);
     let renewed = set_cookies(&res).into_iter().find(|c| c.starts_with("session=") && !c.starts_with("session=;"));
     assert!(renewed.is_some_and(|c| !c.starts_with(&old)), "a new cookie for this device");

@@ -117,6 +117,12 @@ impl TestApp {
         client.post(self.url(endpoint)).header(ACCEPT, "application/json").form(form).send().await.expect("request")
     }
 
+    /// Changes the password from the profile's form, as the hydrated page calls it.
+    pub async fn change_password(&self, client: &Client, current: &str, new: &str) -> Response {
+        let form = [("current_password", current), ("new_password", new), ("new_password_confirm", new)];
+        self.call(client, "/api/change_password", &form).await
+    }
+
     pub async fn get(&self, client: &Client, path: &str) -> Response {
         client.get(self.url(path)).header(ACCEPT, "text/html").send().await.expect("request")
     }
@@ -351,4 +357,10 @@ pub async fn start_listening(mut cmd: tokio::process::Command) -> (tokio::proces
         }
     });
     (child, address, log)
+}
+
+/// The `session=…` pair a response set, without its attributes: what a browser sends back.
+pub fn session_cookie(res: &Response) -> String {
+    let cookie = set_cookies(res).into_iter().find(|c| c.starts_with("session=")).expect("a session cookie");
+    cookie.split(';').next().unwrap().to_owned()
 }

@@ -74,19 +74,8 @@ async fn a_call_that_left_with_the_old_cookie_does_not_sign_the_browser_out_afte
     app.register(&browser(), "Ada", "ada@example.com", PASSWORD).await;
     let client = browser();
     let res = app.confirm_link(&client, &app.last_link_to("ada@example.com")).await;
-    let old = set_cookies(&res).into_iter().find(|c| c.starts_with("session=")).unwrap();
-    let old = old.split(';').next().unwrap().to_owned();
-    let res = app
-        .call(
-            &client,
-            "/api/change_password",
-            &[
-                ("current_password", PASSWORD),
-                ("new_password", "another long passphrase"),
-                ("new_password_confirm", "another long passphrase"),
-            ],
-        )
-        .await;
+    let old = session_cookie(&res);
+    let res = app.change_password(&client, PASSWORD, "another long passphrase").await;
     assert_eq!(res.status(), reqwest::StatusCode::OK);
     let late = reqwest::Client::new()
         .post(app.url("/api/password_feedback"))
