@@ -147,6 +147,24 @@ test("a picture chosen while another is uploading replaces it", async ({ page })
   await expect(avatar).toHaveAttribute("src", shown!);
 });
 
+test("a picture refused as too large while another is uploading stops that upload", async ({ page }) => {
+  await signUpAndVerify(page, "Refused", uniqueEmail("refuse-while-uploading"), true);
+  await slowUplink(page, 512 * 1024);
+  const aborted = page.waitForEvent("requestfailed", (r) => r.url().endsWith("/api/avatar"));
+  const input = page.getByLabel("Change avatar");
+  await input.setInputFiles({ name: "big.png", mimeType: "image/png", buffer: png(1100, 1100, true) });
+  await expect(page.getByText(/Uploading… \d+%/)).toBeVisible();
+  // 6 MB, over the 5 MB limit: refused in the browser, and the earlier choice is abandoned with it.
+  await input.setInputFiles({ name: "huge.png", mimeType: "image/png", buffer: Buffer.alloc(6 * 1024 * 1024, 7) });
+  await aborted;
+  await expect(page.getByRole("alert")).toContainText("That file is too large.");
+  await expect(page.getByRole("progressbar")).toHaveCount(0);
+  const avatar = page.getByRole("img", { name: "Refused" });
+  await expect(avatar).toHaveAttribute("src", /^data:image\/svg\+xml,/);
+  await page.reload();
+  await expect(avatar).toHaveAttribute("src", /^data:image\/svg\+xml,/);
+});
+
 /** Uploads from `page` go at `bytesPerSecond` (Chromium's network emulation), downloads at full speed. */
 async function slowUplink(page: Page, bytesPerSecond: number) {
   const cdp = await page.context().newCDPSession(page);

@@ -79,21 +79,44 @@ mod browser {
     use super::Upload;
     use crate::avatar::AvatarProblem;
     use leptos::prelude::*;
+    use std::cell::{Cell, RefCell};
+    use std::rc::Rc;
     use wasm_bindgen::{closure::Closure, JsCast};
     use web_sys::{FormData, HtmlInputElement, ProgressEvent, XmlHttpRequest};
 
     const OFFLINE: &str = "We could not reach the server. Check your connection and try again.";
 
+    /// The upload whose outcome the status area shows.
+    struct UnderWay {
+        request: XmlHttpRequest,
+        /// Every byte has gone out: the server has the picture and is processing it.
+        sent: Rc<Cell<bool>>,
+    }
+
     thread_local! {
-        /// The upload under way. A file chosen while another is still sending replaces it: the earlier
-        /// request is aborted, so its answer can neither come last and put back the older picture nor
-        /// end the newer upload's progress.
-        static UNDER_WAY: std::cell::RefCell<Option<XmlHttpRequest>> = const { std::cell::RefCell::new(None) };
+        static UNDER_WAY: RefCell<Option<UnderWay>> = const { RefCell::new(None) };
+    }
+
+    /// A new choice, sent or refused, supersedes the upload under way. One still sending is aborted, so
+    /// the server never gets the older picture. One already sent is left to finish, because the server
+    /// may store it whatever we do: its picture is still shown when it comes, but the status area now
+    /// speaks for the newer choice.
+    fn supersede_upload_under_way() {
+        if let Some(earlier) = UNDER_WAY.take() {
+            if !earlier.sent.get() {
+                let _ = earlier.request.abort();
+            }
+        }
+    }
+
+    fn is_under_way(request: &XmlHttpRequest) -> bool {
+        UNDER_WAY.with_borrow(|u| u.as_ref().is_some_and(|u| &u.request == request))
     }
 
     pub fn start(ev: leptos::ev::Event, upload: RwSignal<Upload>, avatar_url: RwSignal<String>, max_bytes: u64) {
         let Some(input) = ev.target().and_then(|t| t.dyn_into::<HtmlInputElement>().ok()) else { return };
         let Some(file) = input.files().and_then(|files| files.get(0)) else { return };
+        supersede_upload_under_way();
         // The same answer the server would give, without sending megabytes first.
         if file.size() > max_bytes as f64 {
             upload.set(Upload::Failed(AvatarProblem::TooLarge.message().to_owned()));
@@ -114,9 +137,8 @@ mod browser {
         avatar_url: RwSignal<String>,
     ) -> Result<(), wasm_bindgen::JsValue> {
         let xhr = XmlHttpRequest::new()?;
-        if let Some(earlier) = UNDER_WAY.replace(Some(xhr.clone())) {
-            let _ = earlier.abort();
-        }
+        let sent = Rc::new(Cell::new(false));
+        UNDER_WAY.set(Some(UnderWay { request: xhr.clone(), sent: sent.clone() }));
         xhr.open_with_async("POST", "/api/avatar", true)?;
         xhr.set_request_header("Accept", "text/plain")?;
         let form = FormData::new()?;
@@ -128,7 +150,10 @@ mod browser {
                 upload.set(Upload::Sending { percent });
             }
         });
-        let on_sent = Closure::<dyn FnMut()>::new(move || upload.set(Upload::Processing));
+        let on_sent = Closure::<dyn FnMut()>::new(move || {
+            sent.set(true);
+            upload.set(Upload::Processing);
+        });
         let sending = xhr.upload()?;
         sending.set_onprogress(Some(on_progress.as_ref().unchecked_ref()));
         // The last progress event may come before 100%; the upload's own `load` says it is all sent.
@@ -137,7 +162,16 @@ mod browser {
         let done = xhr.clone();
         let on_load = Closure::<dyn FnMut()>::new(move || {
             let body = done.response_text().ok().flatten().unwrap_or_default();
-            match done.status().unwrap_or(0) {
+            let status = done.status().unwrap_or(0);
+            if !is_under_way(&done) {
+                // Superseded after it was sent: the picture is the server's now, the status is not ours.
+                if status == 200 {
+                    avatar_url.set(body);
+                }
+                return;
+            }
+            UNDER_WAY.set(None);
+            match status {
                 200 => {
                     avatar_url.set(body);
                     upload.set(Upload::Idle);
@@ -148,7 +182,13 @@ mod browser {
             }
         });
         xhr.set_onload(Some(on_load.as_ref().unchecked_ref()));
-        let on_error = Closure::<dyn FnMut()>::new(move || upload.set(Upload::Failed(OFFLINE.to_owned())));
+        let failed = xhr.clone();
+        let on_error = Closure::<dyn FnMut()>::new(move || {
+            if is_under_way(&failed) {
+                UNDER_WAY.set(None);
+                upload.set(Upload::Failed(OFFLINE.to_owned()));
+            }
+        });
         xhr.set_onerror(Some(on_error.as_ref().unchecked_ref()));
 
         xhr.send_with_opt_form_data(Some(&form))?;
