@@ -95,7 +95,7 @@ pub async fn end_other_sessions() -> Result<u64, AppError> {
         Ok(session) => session,
         Err(e) => return req.fail(e),
     };
-    match sessions::end_all_except(&req.app.db, &current.user_id, &current.session_id).await {
+    match sessions::end_all_except(req.app.db.writes(), &current.user_id, &current.session_id).await {
         Ok(ended) => {
             audit::event("other_sessions_revoked", &current.user_id);
             req.redirect_html_form(crate::routes::paths::PROFILE);

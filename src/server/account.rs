@@ -46,11 +46,11 @@ pub async fn reset_link_is_usable(app: &AppState, token: &str) -> Result<bool, E
 pub async fn reset_password(app: &AppState, token: &str, password: &Password) -> Result<(), Error> {
     let link =
         email_tokens::peek(&app.db, app.now(), token, &[Purpose::ResetPassword]).await?.ok_or(AppError::InvalidLink)?;
-    let owner = users::get(&app.db, &link.user_id).await?.ok_or(AppError::InvalidLink)?;
+    let owner = users::get(app.db.reads(), &link.user_id).await?.ok_or(AppError::InvalidLink)?;
     passwords::check_strength(password, &[&owner.name, &owner.email]).map_err(|e| e.on(Field::NewPassword))?;
     let password_hash = app.passwords.hash(password).await?;
     let now = app.now();
-    let mut tx = app.db.begin().await?;
+    let mut tx = app.db.writes().begin().await?;
     let redeemed =
         email_tokens::redeem(&mut *tx, now, token, &[Purpose::ResetPassword]).await?.ok_or(AppError::InvalidLink)?;
     let user = users::get(&mut *tx, &redeemed.user_id).await?.ok_or(AppError::InvalidLink)?;
@@ -85,7 +85,7 @@ pub async fn change_password(
     }
     passwords::check_strength(new, &[&user.name, &user.email]).map_err(|e| e.on(Field::NewPassword))?;
     let password_hash = app.passwords.hash(new).await?;
-    let mut tx = app.db.begin().await?;
+    let mut tx = app.db.writes().begin().await?;
     users::set_password(&mut *tx, &user.id, app.now(), &password_hash).await?;
     let ended = sessions::end_all_except(&mut *tx, &user.id, &session.session_id).await?;
     email_tokens::revoke_all(&mut *tx, &user.id).await?;
@@ -152,7 +152,7 @@ pub async fn preview_email_change(app: &AppState, token: &str) -> Result<Option<
     let Some(link) = email_tokens::peek(&app.db, app.now(), token, &[Purpose::ChangeEmail]).await? else {
         return Ok(None);
     };
-    let Some(user) = users::get(&app.db, &link.user_id).await? else { return Ok(None) };
+    let Some(user) = users::get(app.db.reads(), &link.user_id).await? else { return Ok(None) };
     let Ok(new_email) = Email::parse(&link.sent_to) else { return Ok(None) };
     if users::find_by_email(&app.db, &new_email).await?.is_some() {
         return Ok(None);
@@ -165,9 +165,10 @@ pub async fn preview_email_change(app: &AppState, token: &str) -> Result<Option<
 /// id of the account that changed.
 pub async fn confirm_email_change(app: &AppState, token: &str) -> Result<String, Error> {
     let now = app.now();
-    let redeemed =
-        email_tokens::redeem(&app.db, now, token, &[Purpose::ChangeEmail]).await?.ok_or(AppError::InvalidLink)?;
-    let before = users::get(&app.db, &redeemed.user_id).await?.ok_or(AppError::InvalidLink)?;
+    let redeemed = email_tokens::redeem(app.db.writes(), now, token, &[Purpose::ChangeEmail])
+        .await?
+        .ok_or(AppError::InvalidLink)?;
+    let before = users::get(app.db.reads(), &redeemed.user_id).await?.ok_or(AppError::InvalidLink)?;
     match users::change_email(&app.db, &redeemed.user_id, now, &redeemed.sent_to).await? {
         Created::User(user) => {
             audit::event("email_changed", &user.id);
@@ -183,7 +184,7 @@ pub async fn confirm_email_change(app: &AppState, token: &str) -> Result<String,
 }
 
 async fn check_current_password(app: &AppState, session: &CurrentSession, password: &str) -> Result<User, Error> {
-    let user = users::get(&app.db, &session.user_id).await?.ok_or(AppError::SessionEnded)?;
+    let user = users::get(app.db.reads(), &session.user_id).await?.ok_or(AppError::SessionEnded)?;
     if password.chars().count() > Password::MAX_CHARS
         || !app.passwords.verify(password, Some(&user.password_hash)).await?
     {

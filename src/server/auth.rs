@@ -63,7 +63,7 @@ pub async fn sign_up(
                 // link would hand the account to whoever chose it. So neither is kept, earlier links die,
                 // and the owner chooses a password from the link mailed now, which also confirms the address.
                 users::replace_unverified(&app.db, &existing.id, now, &name, &passwords::unusable_hash()).await?;
-                email_tokens::revoke_all(&app.db, &existing.id).await?;
+                email_tokens::revoke_all(app.db.writes(), &existing.id).await?;
                 let existing = User { name: name.as_str().to_owned(), ..existing };
                 // Valid as long as a verification link would be: it stands in for one.
                 let ttl = app.settings.tokens.verify_email_ttl;
@@ -120,10 +120,11 @@ pub async fn sign_in(app: &AppState, email: &str, password: &str, client: &Clien
 /// starts. Returns the session token.
 pub async fn grant(app: &AppState, access_token: &str, client: &ClientInfo) -> Result<String, Error> {
     let now = app.now();
-    let redeemed = email_tokens::redeem(&app.db, now, access_token, &[Purpose::VerifyEmail, Purpose::MagicLink])
-        .await?
-        .ok_or(AppError::InvalidLink)?;
-    let user = users::get(&app.db, &redeemed.user_id).await?.ok_or(AppError::InvalidLink)?;
+    let redeemed =
+        email_tokens::redeem(app.db.writes(), now, access_token, &[Purpose::VerifyEmail, Purpose::MagicLink])
+            .await?
+            .ok_or(AppError::InvalidLink)?;
+    let user = users::get(app.db.reads(), &redeemed.user_id).await?.ok_or(AppError::InvalidLink)?;
     // A link only vouches for the address it was sent to.
     if user.email != redeemed.sent_to {
         return Err(AppError::InvalidLink.into());
@@ -133,12 +134,12 @@ pub async fn grant(app: &AppState, access_token: &str, client: &ClientInfo) -> R
             // Whoever registered this address never proved it was theirs, so the password they chose may
             // be someone else's (an attacker "pre-registering" it). The mailbox owner is proving it now:
             // that password goes. They can choose their own with "Forgot password?".
-            users::set_password(&app.db, &user.id, now, &passwords::unusable_hash()).await?;
+            users::set_password(app.db.writes(), &user.id, now, &passwords::unusable_hash()).await?;
             audit::event("unverified_password_discarded", &user.id);
         }
-        users::mark_email_verified(&app.db, &user.id, now).await?;
+        users::mark_email_verified(app.db.writes(), &user.id, now).await?;
         // The address is proved: a verification link still in the mailbox must not sign in for another day.
-        email_tokens::revoke(&app.db, &user.id, &[Purpose::VerifyEmail]).await?;
+        email_tokens::revoke(app.db.writes(), &user.id, &[Purpose::VerifyEmail]).await?;
         audit::event("email_verified", &user.id);
     }
     start_session(app, &user, client).await

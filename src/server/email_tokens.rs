@@ -53,7 +53,7 @@ pub async fn issue(
     ttl: Duration,
 ) -> Result<String, sqlx::Error> {
     let token = new_token();
-    let mut tx = db.begin().await?;
+    let mut tx = db.writes().begin().await?;
     sqlx::query("DELETE FROM email_tokens WHERE user_id = $1 AND purpose = $2 AND used_at IS NULL")
         .bind(user_id)
         .bind(purpose.as_str())
@@ -118,7 +118,7 @@ pub async fn peek(db: &Db, now: UnixTime, token: &str, accepted: &[Purpose]) -> 
     ))
     .bind(hash_token(token))
     .bind(now)
-    .fetch_optional(db)
+    .fetch_optional(db.reads())
     .await?;
     Ok(row.and_then(|(user_id, purpose, sent_to)| {
         Purpose::parse(&purpose).map(|purpose| Redeemed { user_id, purpose, sent_to })
@@ -162,7 +162,7 @@ fn sql_list(purposes: &[Purpose]) -> String {
 pub async fn purge_expired(db: &Db, now: UnixTime) -> Result<u64, sqlx::Error> {
     let done = sqlx::query("DELETE FROM email_tokens WHERE expires_at <= $1 OR used_at IS NOT NULL")
         .bind(now)
-        .execute(db)
+        .execute(db.writes())
         .await?;
     Ok(done.rows_affected())
 }

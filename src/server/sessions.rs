@@ -97,7 +97,7 @@ async fn insert(
     .bind(client.ip.as_deref())
     .bind(client.user_agent.as_deref().map(|ua| truncate(ua, 512)))
     .bind(password_hash)
-    .execute(db)
+    .execute(db.writes())
     .await?;
     Ok((done.rows_affected() == 1).then_some(token))
 }
@@ -113,7 +113,7 @@ pub async fn lookup(db: &Db, now: UnixTime, limits: &SessionSettings, token: &st
          FROM sessions s JOIN users u ON u.id = s.user_id WHERE s.token_hash = $1",
     )
     .bind(hash_token(token))
-    .fetch_optional(db)
+    .fetch_optional(db.reads())
     .await?;
     let Some(mut session) = found else {
         // Signed out or purged: the cookie was ours once, so tell the user their session ended.
@@ -128,7 +128,7 @@ pub async fn lookup(db: &Db, now: UnixTime, limits: &SessionSettings, token: &st
         sqlx::query("UPDATE sessions SET last_seen_at = $2 WHERE id = $1")
             .bind(&session.session_id)
             .bind(now)
-            .execute(db)
+            .execute(db.writes())
             .await?;
         session.last_seen_at = now;
     }
@@ -161,7 +161,7 @@ pub async fn list_for_user(
     .bind(user_id)
     .bind(now)
     .bind(now.saturating_sub(secs(limits.idle_timeout)))
-    .fetch_all(db)
+    .fetch_all(db.reads())
     .await
 }
 
@@ -172,7 +172,7 @@ pub async fn end_for_user(db: &Db, user_id: &str, session_id: &str, current: &st
         .bind(session_id)
         .bind(user_id)
         .bind(current)
-        .execute(db)
+        .execute(db.writes())
         .await?;
     Ok(done.rows_affected() > 0)
 }
@@ -201,7 +201,7 @@ pub async fn end_all_for_user<'e>(
 }
 
 pub async fn end(db: &Db, session_id: &str) -> Result<(), sqlx::Error> {
-    sqlx::query("DELETE FROM sessions WHERE id = $1").bind(session_id).execute(db).await?;
+    sqlx::query("DELETE FROM sessions WHERE id = $1").bind(session_id).execute(db.writes()).await?;
     Ok(())
 }
 
@@ -210,7 +210,7 @@ pub async fn purge_expired(db: &Db, now: UnixTime, limits: &SessionSettings) -> 
     let done = sqlx::query("DELETE FROM sessions WHERE expires_at <= $1 OR last_seen_at <= $2")
         .bind(now)
         .bind(now.saturating_sub(secs(limits.idle_timeout)))
-        .execute(db)
+        .execute(db.writes())
         .await?;
     Ok(done.rows_affected())
 }

@@ -75,7 +75,8 @@ pub struct AppSettings {
 pub struct DatabaseSettings {
     pub url: Secret,
     /// Connections this app server keeps open at most. With PostgreSQL, all app servers together must stay
-    /// under the database's own limit (`max_connections`, 100 by default).
+    /// under the database's own limit (`max_connections`, 100 by default). With SQLite these serve reads,
+    /// and one more connection makes every write (see `db::Db`).
     pub max_connections: NonZeroU32,
 }
 

@@ -46,7 +46,7 @@ pub async fn get<'e>(db: impl sqlx::Executor<'e, Database = sqlx::Any>, id: &str
 pub async fn find_by_email(db: &Db, email: &Email) -> Result<Option<User>, sqlx::Error> {
     sqlx::query_as(&format!("SELECT {COLUMNS} FROM users WHERE email = $1"))
         .bind(email.as_str())
-        .fetch_optional(db)
+        .fetch_optional(db.reads())
         .await
 }
 
@@ -84,7 +84,7 @@ pub async fn create(
     .bind(&user.name)
     .bind(&user.password_hash)
     .bind(now)
-    .execute(db)
+    .execute(db.writes())
     .await;
     match inserted {
         Ok(_) => Ok(Created::User(user)),
@@ -107,7 +107,7 @@ pub async fn mark_email_verified<'e>(
 }
 
 pub async fn record_login(db: &Db, id: &str, now: UnixTime) -> Result<(), sqlx::Error> {
-    sqlx::query("UPDATE users SET last_login_at = $2 WHERE id = $1").bind(id).bind(now).execute(db).await?;
+    sqlx::query("UPDATE users SET last_login_at = $2 WHERE id = $1").bind(id).bind(now).execute(db.writes()).await?;
     Ok(())
 }
 
@@ -126,7 +126,7 @@ pub async fn replace_unverified(
     .bind(name.as_str())
     .bind(password_hash)
     .bind(now)
-    .execute(db)
+    .execute(db.writes())
     .await?;
     Ok(())
 }
@@ -152,10 +152,10 @@ pub async fn change_email(db: &Db, id: &str, now: UnixTime, email: &str) -> Resu
         .bind(id)
         .bind(email)
         .bind(now)
-        .execute(db)
+        .execute(db.writes())
         .await;
     match changed {
-        Ok(_) => get(db, id).await?.map(Created::User).ok_or(sqlx::Error::RowNotFound),
+        Ok(_) => get(db.reads(), id).await?.map(Created::User).ok_or(sqlx::Error::RowNotFound),
         Err(e) if is_unique_violation(&e) => Ok(Created::EmailTaken),
         Err(e) => Err(e),
     }
@@ -166,14 +166,14 @@ pub async fn update_name(db: &Db, id: &str, now: UnixTime, name: &DisplayName) -
         .bind(id)
         .bind(name.as_str())
         .bind(now)
-        .execute(db)
+        .execute(db.writes())
         .await?;
     Ok(())
 }
 
 /// Points the user at a new avatar file and returns the one it replaces, for the caller to delete.
 pub async fn set_avatar(db: &Db, id: &str, now: UnixTime, avatar_key: &str) -> Result<Option<String>, sqlx::Error> {
-    let mut tx = db.begin().await?;
+    let mut tx = db.writes().begin().await?;
     let previous: Option<(Option<String>,)> =
         sqlx::query_as("SELECT avatar_key FROM users WHERE id = $1").bind(id).fetch_optional(&mut *tx).await?;
     sqlx::query("UPDATE users SET avatar_key = $2, updated_at = $3 WHERE id = $1")

@@ -94,7 +94,7 @@ async fn session_status(Extension(lookup): Extension<Lookup>) -> StatusCode {
 /// `GET /api/health`: 200 when this server can reach its database, 503 when not; for load balancers, which
 /// should stop sending traffic to a server that can only answer "temporarily unavailable".
 async fn health(axum::extract::State(app): axum::extract::State<AppState>) -> (StatusCode, &'static str) {
-    match sqlx::query("SELECT 1").execute(&app.db).await {
+    match sqlx::query("SELECT 1").execute(app.db.reads()).await {
         Ok(_) => (StatusCode::OK, "ok"),
         Err(e) => {
             tracing::warn!(error = %e, "health check: the database is unreachable");

@@ -213,7 +213,7 @@ impl TestApp {
     }
 
     pub async fn count(&self, sql: &str) -> i64 {
-        sqlx::query_scalar::<_, i64>(sql).fetch_one(&self.state.db).await.expect("count query")
+        sqlx::query_scalar::<_, i64>(sql).fetch_one(self.state.db.reads()).await.expect("count query")
     }
 }
 

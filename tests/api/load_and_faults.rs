@@ -171,3 +171,22 @@ async fn kill_9_in_the_middle_of_sign_ups_loses_no_acknowledged_one_and_leaves_n
     assert_eq!(sign_up(&client, &restarted.address, USERS).await.unwrap(), StatusCode::OK);
     eprintln!("killed after {} acknowledged sign-ups; {users} users found after the restart", acknowledged.len());
 }
+
+/// SQLite lets one writer in at a time and puts the others to sleep, so the app writes through one
+/// connection of its own and reads through connections that refuse to write: a write sent to the reading
+/// side fails here, instead of quietly bringing the contention back. PostgreSQL takes concurrent writers
+/// itself, and both sides are its one pool.
+#[tokio::test]
+async fn with_sqlite_every_write_goes_through_the_one_writing_connection() {
+    let app = crate::helpers::spawn_app().await;
+    let db = &app.state.db;
+    let write = "UPDATE users SET name = 'x' WHERE id = 'nobody'";
+    if app.state.settings.database.url.expose().starts_with("sqlite:") {
+        let refused = sqlx::query(write).execute(db.reads()).await.expect_err("a reading connection wrote");
+        assert!(refused.to_string().contains("readonly"), "{refused}");
+        assert_eq!(db.writes().options().get_max_connections(), 1);
+    } else {
+        sqlx::query(write).execute(db.reads()).await.expect("PostgreSQL writes through its one pool");
+    }
+    sqlx::query(write).execute(db.writes()).await.expect("the writing side writes");
+}

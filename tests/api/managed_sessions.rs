@@ -46,7 +46,7 @@ async fn the_list_shows_only_the_callers_sessions_newest_first_with_named_device
     // Nothing in the list can sign anyone in.
     let text = list.to_string();
     let hashes: Vec<String> =
-        sqlx::query_scalar("SELECT token_hash FROM sessions").fetch_all(&app.state.db).await.unwrap();
+        sqlx::query_scalar("SELECT token_hash FROM sessions").fetch_all(app.state.db.reads()).await.unwrap();
     assert!(hashes.iter().all(|h| !text.contains(h.as_str())));
     assert!(!text.contains("token"));
     let _ = firefox;

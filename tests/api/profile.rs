@@ -260,7 +260,7 @@ async fn nobody_can_change_another_users_name_or_avatar() {
     let ada = app.signed_in_user("Ada", "ada@example.com").await;
     let bob = app.signed_in_user("Bob", "bob@example.com").await;
     let bob_id: String = sqlx::query_scalar("SELECT id FROM users WHERE email = 'bob@example.com'")
-        .fetch_one(&app.state.db)
+        .fetch_one(app.state.db.reads())
         .await
         .unwrap();
     // Ids are never read from the client: extra ones are ignored, and the change lands on the caller.
@@ -275,7 +275,7 @@ async fn nobody_can_change_another_users_name_or_avatar() {
     assert!(text(app.get(&bob, "/profile").await).await.1.contains("Hello, Bob"));
     let bob_avatar: Option<String> = sqlx::query_scalar("SELECT avatar_key FROM users WHERE id = $1")
         .bind(&bob_id)
-        .fetch_one(&app.state.db)
+        .fetch_one(app.state.db.reads())
         .await
         .unwrap();
     assert_eq!(bob_avatar, None);

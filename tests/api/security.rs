@@ -76,7 +76,8 @@ async fn item_05_a_common_password_is_refused_with_a_reason() {
 async fn item_06_hashes_are_argon2id_with_the_required_cost_computed_off_the_executor() {
     let app = spawn_app().await;
     app.signed_in_user("Ada", ADA).await;
-    let hash: String = sqlx::query_scalar("SELECT password_hash FROM users").fetch_one(&app.state.db).await.unwrap();
+    let hash: String =
+        sqlx::query_scalar("SELECT password_hash FROM users").fetch_one(app.state.db.reads()).await.unwrap();
     assert!(hash.starts_with("$argon2id$v=19$m=19456,t=2,p=1$"), "{hash}");
     // This test runs server and client on one thread: were hashing on it, a page would wait for the storm.
     let storm: Vec<_> = (0..16)
@@ -231,7 +232,7 @@ async fn item_12_emailed_tokens_carry_256_bits_and_only_their_hash_is_stored() {
     let bytes = base64::engine::general_purpose::URL_SAFE_NO_PAD.decode(&token).unwrap();
     assert!(bytes.len() * 8 >= 128, "{} bits", bytes.len() * 8);
     let stored: Vec<String> =
-        sqlx::query_scalar("SELECT token_hash FROM email_tokens").fetch_all(&app.state.db).await.unwrap();
+        sqlx::query_scalar("SELECT token_hash FROM email_tokens").fetch_all(app.state.db.reads()).await.unwrap();
     assert_eq!(stored, vec![authkit::server::secrets::hash_token(&token)]);
 }
 
@@ -372,7 +373,7 @@ async fn item_22_the_session_list_shows_only_the_callers_sessions_and_no_token()
         assert!(sessions[0].get(key).is_some(), "{key}");
     }
     let hashes: Vec<String> =
-        sqlx::query_scalar("SELECT token_hash FROM sessions").fetch_all(&app.state.db).await.unwrap();
+        sqlx::query_scalar("SELECT token_hash FROM sessions").fetch_all(app.state.db.reads()).await.unwrap();
     assert!(hashes.iter().all(|h| !list.to_string().contains(h.as_str())));
 }
 
@@ -600,7 +601,7 @@ async fn item_32_the_page_shown_while_the_database_fails_has_them_too() {
     let app = spawn_app().await;
     let ada = app.signed_in_user("Ada", ADA).await;
     // With the table gone every session lookup fails, as it does while the database is unreachable.
-    sqlx::query("ALTER TABLE sessions RENAME TO sessions_gone").execute(&app.state.db).await.unwrap();
+    sqlx::query("ALTER TABLE sessions RENAME TO sessions_gone").execute(app.state.db.writes()).await.unwrap();
     let res = app.get(&ada, "/profile").await;
     assert_eq!(res.status(), StatusCode::SERVICE_UNAVAILABLE);
     check_headers(res.headers(), "/profile (503)", "same-origin");
@@ -609,7 +610,7 @@ async fn item_32_the_page_shown_while_the_database_fails_has_them_too() {
     assert_eq!(res.headers()["cache-control"], "no-store");
     assert!(res.text().await.unwrap().contains("The service is temporarily unavailable."));
 
-    sqlx::query("ALTER TABLE sessions_gone RENAME TO sessions").execute(&app.state.db).await.unwrap();
+    sqlx::query("ALTER TABLE sessions_gone RENAME TO sessions").execute(app.state.db.writes()).await.unwrap();
     assert_eq!(app.get(&ada, "/profile").await.status(), StatusCode::OK);
 }
 
@@ -663,7 +664,7 @@ async fn item_34_nobody_reaches_another_users_name_avatar_or_sessions_through_an
     let ada = app.signed_in_user("Ada", ADA).await;
     let bob = app.signed_in_user("Bob", "bob@example.com").await;
     let bob_id: String = sqlx::query_scalar("SELECT id FROM users WHERE email = 'bob@example.com'")
-        .fetch_one(&app.state.db)
+        .fetch_one(app.state.db.reads())
         .await
         .unwrap();
     let bob_session = app.sessions_of(&bob).await["sessions"][0]["id"].as_str().unwrap().to_owned();
