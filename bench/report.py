@@ -87,20 +87,28 @@ def machine():
 def report(work):
     r = {name: wrk(os.path.join(work, f"{name}.wrk")) for name in
          ["a_baseline", "b_login", "c_profile", "d_session", "e_sign_in", "f_storm", "f_profile", "f_login"]}
-    hash_ms = float(open(os.path.join(work, "argon2_ms")).read())
+    # One hash alone, and one while every core hashes (they share the memory bus and caches): the limit
+    # read both ways, and the budget met only if it holds for both.
+    alone_ms, all_cores_ms = (float(x) for x in open(os.path.join(work, "argon2_ms")).read().split())
     cores = os.cpu_count()
-    argon2_limit = cores / (hash_ms / 1000)
+    limit_alone, limit_all_cores = cores / (alone_ms / 1000), cores / (all_cores_ms / 1000)
 
     def row(label, key, conns):
         x = r[key]
         return f"| {label} | {conns} | {x['rps']:,.0f} | {x['p50']:.2f} | {x['p99']:.2f} | {x['errors']} |"
 
     ratio_c = r["c_profile"]["rps"] / r["a_baseline"]["rps"]
-    ratio_e = r["e_sign_in"]["rps"] / argon2_limit
+    sign_ins = r["e_sign_in"]["rps"]
+    ratio_e_alone, ratio_e_all_cores = sign_ins / limit_alone, sign_ins / limit_all_cores
     checks = [
         ("(c) signed-in `/profile` ≥ 35% of (a)", f"{ratio_c:.0%}", ratio_c >= 0.35),
         ("(c) p99 < 10 ms at 64 connections", f"{r['c_profile']['p99']:.2f} ms", r["c_profile"]["p99"] < 10),
-        ("(e) sign-in ≥ 90% of the argon2 limit", f"{ratio_e:.0%} ({r['e_sign_in']['rps']:.1f} of {argon2_limit:.1f}/s)", ratio_e >= 0.9),
+        (
+            "(e) sign-in ≥ 90% of the argon2 limit",
+            f"{ratio_e_alone:.0%} of {limit_alone:.1f}/s (hashes alone), {ratio_e_all_cores:.0%} of {limit_all_cores:.1f}/s"
+            f" (every core hashing): {sign_ins:.1f}/s",
+            min(ratio_e_alone, ratio_e_all_cores) >= 0.9,
+        ),
         ("(f) `/profile` p99 < 20 ms during the storm", f"{r['f_profile']['p99']:.2f} ms", r["f_profile"]["p99"] < 20),
         ("(f) `/login` p99 < 20 ms during the storm", f"{r['f_login']['p99']:.2f} ms", r["f_login"]["p99"] < 20),
         ("zero errors in every run", str(sum(x["errors"] for x in r.values())), all(x["errors"] == 0 for x in r.values())),
@@ -125,8 +133,9 @@ def report(work):
         row("(f) signed-in `GET /profile` during the storm", "f_profile", 8),
         row("(f) guest `GET /login` during the storm", "f_login", 8),
         "",
-        f"One argon2id hash (m=19456 KiB, t=2, p=1) takes {hash_ms:.1f} ms here, so {cores} cores can do at most "
-        f"{argon2_limit:.1f} sign-ins per second: the argon2 limit.",
+        f"One argon2id hash (m=19456 KiB, t=2, p=1) takes {alone_ms:.1f} ms here alone, so {cores} cores can do at most "
+        f"{limit_alone:.1f} sign-ins per second: the argon2 limit. While every core hashes at once, as during a sign-in "
+        f"storm, one hash takes {all_cores_ms:.1f} ms: a limit of {limit_all_cores:.1f}/s.",
         "",
         "## Budgets",
         "",
@@ -141,20 +150,25 @@ def report(work):
     notes = os.path.join(os.path.dirname(__file__), "NOTES.md")
     if os.path.exists(notes):
         out += ["", open(notes).read().strip()]
-    scale = [n for n in ["scale_1000_session", "scale_1000000_session"] if os.path.exists(os.path.join(work, f"{n}.wrk"))]
-    if scale:
+    if os.path.exists(os.path.join(work, "plans.md")):
         # p50 beside p99: a sign-in's tail is mostly the queue for the two cores' argon2 hashing, and a
         # 10-second run has only ~9 requests above its p99, so the median shows whether the path itself slowed.
         out += [
             "",
             "## Scale: 1,000 users against 1,000,000",
             "",
-            "| Users (5 sessions each) | Session check p50 ms | p99 ms | Sign-in p50 ms | p99 ms | Sign-ins/s |",
-            "|---:|---:|---:|---:|---:|---:|",
+            "Two servers, one per size, measured in turn, twice (in the order of the rows).",
+            "",
+            "| Users (5 sessions each) | Round | Session check p50 ms | p99 ms | Sign-in p50 ms | p99 ms | Sign-ins/s |",
+            "|---:|---:|---:|---:|---:|---:|---:|",
         ]
-        for total in ["1000", "1000000"]:
-            s, i = wrk(os.path.join(work, f"scale_{total}_session.wrk")), wrk(os.path.join(work, f"scale_{total}_sign_in.wrk"))
-            out.append(f"| {int(total):,} | {s['p50']:.2f} | {s['p99']:.2f} | {i['p50']:.2f} | {i['p99']:.2f} | {i['rps']:.1f} |")
+        for round in ["1", "2"]:
+            for total in ["1000", "1000000"]:
+                s = wrk(os.path.join(work, f"scale_{total}_r{round}_session.wrk"))
+                i = wrk(os.path.join(work, f"scale_{total}_r{round}_sign_in.wrk"))
+                out.append(
+                    f"| {int(total):,} | {round} | {s['p50']:.2f} | {s['p99']:.2f} | {i['p50']:.2f} | {i['p99']:.2f} | {i['rps']:.1f} |"
+                )
         out += ["", open(os.path.join(work, "plans.md")).read()]
     return "\n".join(out) + "\n"
 

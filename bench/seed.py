@@ -49,6 +49,7 @@ def main() -> None:
     fd = os.open(db, os.O_RDONLY)
     os.fsync(fd)
     os.close(fd)
+    os.sync()  # and the file system's own journal of them
 
 
 if __name__ == "__main__":
