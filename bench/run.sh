@@ -1,8 +1,8 @@
 #!/usr/bin/env bash
 # The benchmark: builds release, starts the app on a fresh data folder, seeds users and sessions, drives
 # load with wrk from a second process on loopback, measures the first visit's download, and writes the
-# figures to BENCHMARKS.md. `--scale` also seeds 1,000,000 users and 5,000,000 sessions (several minutes,
-# a few GB of disk) to show the per-request paths stay flat.
+# figures to BENCHMARKS.md. `--scale` also starts a second server with 1,000,000 users and 5,000,000
+# sessions (several minutes, a few GB of disk) to show the per-request paths stay flat.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 scale=false
