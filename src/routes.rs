@@ -17,19 +17,18 @@ pub mod paths {
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub enum Access {
     Anyone,
-    /// Signed-in users are sent to their profile instead.
-    GuestsOnly,
+    /// Signed-in users are sent to their profile instead, with a notice where the page must say why.
+    GuestsOnly(Option<Notice>),
     /// Guests are sent to the login page.
     SignedIn,
 }
 
 pub fn access(path: &str) -> Access {
     match path.trim_end_matches('/') {
+        "" | paths::LOGIN | paths::REGISTER | paths::MAGIC_LINK | paths::FORGOT_PASSWORD => Access::GuestsOnly(None),
         // A signed-in user changes the password on the profile; a reset link opened while signed in is
         // not used up, and works once they log out (as in Phoenix, Laravel and Devise; the profile says so).
-        "" | paths::LOGIN | paths::REGISTER | paths::MAGIC_LINK | paths::FORGOT_PASSWORD | paths::RESET_PASSWORD => {
-            Access::GuestsOnly
-        }
+        paths::RESET_PASSWORD => Access::GuestsOnly(Some(Notice::ResetLinkNotUsed)),
         paths::PROFILE => Access::SignedIn,
         _ => Access::Anyone,
     }

@@ -121,10 +121,10 @@ pub async fn resolve_session(State(app): State<AppState>, cookies: Cookies, mut 
             (Access::SignedIn, Lookup::Ended) => {
                 return Redirect::to(&Notice::SessionEnded.login_url()).into_response()
             }
-            (Access::GuestsOnly, Lookup::Active(_)) if path.trim_end_matches('/') == paths::RESET_PASSWORD => {
-                return Redirect::to(&Notice::ResetLinkNotUsed.on(paths::PROFILE)).into_response()
+            (Access::GuestsOnly(notice), Lookup::Active(_)) => {
+                let profile = notice.map_or_else(|| paths::PROFILE.to_owned(), |notice| notice.on(paths::PROFILE));
+                return Redirect::to(&profile).into_response();
             }
-            (Access::GuestsOnly, Lookup::Active(_)) => return Redirect::to(paths::PROFILE).into_response(),
             _ => {}
         }
     }
