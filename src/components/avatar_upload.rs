@@ -109,8 +109,16 @@ mod browser {
         }
     }
 
-    fn is_under_way(request: &XmlHttpRequest) -> bool {
-        UNDER_WAY.with_borrow(|u| u.as_ref().is_some_and(|u| &u.request == request))
+    /// Called when `request` ends: true if it was still the upload under way (it no longer is), false if
+    /// a newer choice superseded it.
+    fn end_if_under_way(request: &XmlHttpRequest) -> bool {
+        UNDER_WAY.with_borrow_mut(|under_way| {
+            let current = under_way.as_ref().is_some_and(|u| &u.request == request);
+            if current {
+                *under_way = None;
+            }
+            current
+        })
     }
 
     pub fn start(ev: leptos::ev::Event, upload: RwSignal<Upload>, avatar_url: RwSignal<String>, max_bytes: u64) {
@@ -163,14 +171,13 @@ mod browser {
         let on_load = Closure::<dyn FnMut()>::new(move || {
             let body = done.response_text().ok().flatten().unwrap_or_default();
             let status = done.status().unwrap_or(0);
-            if !is_under_way(&done) {
+            if !end_if_under_way(&done) {
                 // Superseded after it was sent: the picture is the server's now, the status is not ours.
                 if status == 200 {
                     avatar_url.set(body);
                 }
                 return;
             }
-            UNDER_WAY.set(None);
             match status {
                 200 => {
                     avatar_url.set(body);
@@ -184,8 +191,7 @@ mod browser {
         xhr.set_onload(Some(on_load.as_ref().unchecked_ref()));
         let failed = xhr.clone();
         let on_error = Closure::<dyn FnMut()>::new(move || {
-            if is_under_way(&failed) {
-                UNDER_WAY.set(None);
+            if end_if_under_way(&failed) {
                 upload.set(Upload::Failed(OFFLINE.to_owned()));
             }
         });

@@ -49,9 +49,9 @@ pub async fn connect(settings: &Settings) -> Result<Db, sqlx::Error> {
         return Ok(Db { reads: pool.clone(), writes: pool });
     }
     // The writing connection comes first: it creates the file and the schema the readers open.
-    let writes = sqlite_pool_options(1, Access::ReadWrite).connect(url).await?;
+    let writes = sqlite_pool_options(1, Side::Writes).connect(url).await?;
     MIGRATOR.run(&writes).await?;
-    let reads = sqlite_pool_options(max_connections, Access::ReadOnly).connect(url).await?;
+    let reads = sqlite_pool_options(max_connections, Side::Reads).connect(url).await?;
     Ok(Db { reads, writes })
 }
 
@@ -62,13 +62,14 @@ fn pool_options(max_connections: u32) -> AnyPoolOptions {
         .acquire_timeout(Duration::from_secs(3))
 }
 
+/// Which side of `Db` a SQLite pool is.
 #[derive(Clone, Copy, PartialEq)]
-enum Access {
-    ReadWrite,
-    ReadOnly,
+enum Side {
+    Writes,
+    Reads,
 }
 
-fn sqlite_pool_options(max_connections: u32, access: Access) -> AnyPoolOptions {
+fn sqlite_pool_options(max_connections: u32, side: Side) -> AnyPoolOptions {
     pool_options(max_connections)
         // Before handing out a connection the pool pings it, to find one a network or server failure has
         // broken. A SQLite connection is a file in this process and never breaks that way, and the ping is
@@ -85,7 +86,7 @@ fn sqlite_pool_options(max_connections: u32, access: Access) -> AnyPoolOptions {
                      PRAGMA foreign_keys = ON; PRAGMA busy_timeout = 5000;",
                 ))
                 .await?;
-                if access == Access::ReadOnly {
+                if side == Side::Reads {
                     // A write sent to the reading side fails at once, in tests too, instead of quietly
                     // bringing back the contention the one writing connection is there to prevent.
                     conn.execute(sqlx::raw_sql("PRAGMA query_only = ON;")).await?;
