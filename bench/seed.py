@@ -3,7 +3,7 @@
 server's migrations created. Users are bench-<i>@example.com with the given password hash; each gets
 `sessions` sessions whose tokens are derived from (i, k), so the benchmark can present any of them.
 
-usage: seed.py DB PASSWORD_HASH USERS SESSIONS_PER_USER [FIRST_USER]
+usage: seed.py DB PASSWORD_HASH USERS SESSIONS_PER_USER
 """
 import base64, hashlib, os, sqlite3, sys, time
 
@@ -15,14 +15,13 @@ def token(i: int, k: int) -> str:
 
 def main() -> None:
     db, phc, users, per_user = sys.argv[1], sys.argv[2], int(sys.argv[3]), int(sys.argv[4])
-    first = int(sys.argv[5]) if len(sys.argv) > 5 else 0
     now = int(time.time())
     con = sqlite3.connect(db, timeout=30)
     con.execute("PRAGMA journal_mode = WAL")
     con.execute("PRAGMA synchronous = OFF")
     batch = 20_000
-    for start in range(first, first + users, batch):
-        end = min(start + batch, first + users)
+    for start in range(0, users, batch):
+        end = min(start + batch, users)
         con.executemany(
             "INSERT INTO users (id, email, name, password_hash, email_verified_at, created_at, updated_at) "
             "VALUES (?, ?, ?, ?, ?, ?, ?)",
