@@ -53,7 +53,8 @@ pub async fn upload(State(app): State<AppState>, Extension(lookup): Extension<Lo
         let multipart = Multipart::from_request(request, &app).await.map_err(|_| AvatarProblem::Missing)?;
         let bytes = read_file(multipart, max).await?;
         let jpeg = {
-            // The permit travels with the work, so a dropped request cannot free it early (see passwords.rs).
+            // The permit travels with the work: if the client hangs up, the request's future is dropped but
+            // the decoding still runs to the end, and keeps its place in the limit until then.
             let permit = app.decoding.clone().acquire_owned().await.map_err(|_| AvatarProblem::Failed)?;
             tokio::task::spawn_blocking(move || {
                 let result = images::avatar_from_upload(&bytes);
