@@ -5,7 +5,8 @@
 //! - `bench-baseline serve-leptos ADDR`: the smallest page Leptos serves through its router — the
 //!   framework's own cost per page.
 //! - `bench-baseline argon2 N`: the time of one password hash with the app's own parameters (mean of N),
-//!   alone and while every core hashes at once, for the sign-in ceiling (cores ÷ time of one hash).
+//!   alone and while every core hashes at once, for the sign-in ceiling (cores ÷ time of one hash); prints
+//!   the two times in ms, then N.
 //! - `bench-baseline hash PASSWORD`: the PHC string to seed benchmark users with.
 
 use authkit::domain::Password;
@@ -40,7 +41,7 @@ async fn main() {
             let alone = mean_hash_ms(&passwords, &hash, n, 1).await;
             let cores = std::thread::available_parallelism().map(|c| c.get()).unwrap_or(1);
             let all_cores = mean_hash_ms(&passwords, &hash, n, cores).await;
-            println!("{alone:.2} {all_cores:.2}");
+            println!("{alone:.2} {all_cores:.2} {n}");
         }
         Some("hash") => {
             let password =

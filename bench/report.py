@@ -88,7 +88,8 @@ def sign_in_rounds(work, cores):
     """(e) round by round: each round's sign-ins against the argon2 limit timed just before and just after it.
 
     The hash is timed alone and while every core hashes at once (side by side, hashes share the memory bus
-    and caches, so each takes longer); `bench-baseline argon2` prints the two mean times in ms."""
+    and caches, so each takes longer); `bench-baseline argon2` prints the two mean times in ms, then how many
+    hashes each mean is of."""
     count = len([f for f in os.listdir(work) if re.fullmatch(r"e_sign_in_\d+\.wrk", f)])
     readings = [[float(x) for x in open(os.path.join(work, f"argon2_{i}")).read().split()] for i in range(count + 1)]
     rounds = []
@@ -98,6 +99,7 @@ def sign_in_rounds(work, cores):
             hash_ms = (readings[i - 1][column] + readings[i][column]) / 2
             x[f"{way}_ms"], x[f"limit_{way}"] = hash_ms, cores / (hash_ms / 1000)
             x[f"ratio_{way}"] = x["rps"] / x[f"limit_{way}"]
+        x["hashes_timed"] = int(readings[i][2])
         rounds.append(x)
     return rounds
 
@@ -160,7 +162,8 @@ def report(work):
         "",
         "## (e) Sign-in against the argon2 limit",
         "",
-        f"The limit is {cores} cores ÷ the time of one argon2id hash (m=19456 KiB, t=2, p=1), the mean of 40, timed",
+        f"The limit is {cores} cores ÷ the time of one argon2id hash (m=19456 KiB, t=2, p=1), the mean of "
+        f"{rounds[0]['hashes_timed']}, timed",
         "before and after each round of sign-ins; each round is compared with the mean of the two. The budget is",
         "read against the hash timed while every core hashes at once, as they do in a storm of sign-ins: side by",
         "side, hashes share the memory bus and caches and each takes longer. A hash timed alone assumes the cores",
