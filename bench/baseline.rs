@@ -39,7 +39,7 @@ async fn main() {
             let password = Password::parse("correct horse battery staple").expect("valid");
             let hash = passwords.hash(&password).await.expect("hash");
             let alone = mean_hash_ms(&passwords, &hash, n, 1).await;
-            let cores = std::thread::available_parallelism().map(|c| c.get()).unwrap_or(1);
+            let cores = authkit::server::cpu_work::cores();
             let all_cores = mean_hash_ms(&passwords, &hash, n, cores).await;
             println!("{alone:.2} {all_cores:.2} {n}");
         }

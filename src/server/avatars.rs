@@ -14,17 +14,10 @@ use axum::extract::{FromRequest as _, Multipart, Path, Request, State};
 use axum::http::{header, HeaderValue, StatusCode};
 use axum::response::{IntoResponse, Redirect, Response};
 use axum::Extension;
-use std::sync::Arc;
-use tokio::sync::Semaphore;
 use unicode_segmentation::UnicodeSegmentation;
 
 /// Room for the multipart boundaries and headers around the file itself.
 pub const MULTIPART_OVERHEAD: u64 = 64 * 1024;
-
-/// Decoding a large picture takes a lot of memory and CPU: at most one per core at a time.
-pub fn decoding_permits() -> Arc<Semaphore> {
-    Arc::new(Semaphore::new(std::thread::available_parallelism().map(|n| n.get()).unwrap_or(1)))
-}
 
 /// The form field the file comes in.
 pub const FIELD: &str = "avatar";
@@ -52,23 +45,16 @@ pub async fn upload(State(app): State<AppState>, Extension(lookup): Extension<Lo
         }
         let multipart = Multipart::from_request(request, &app).await.map_err(|_| AvatarProblem::Missing)?;
         let bytes = read_file(multipart, max).await?;
-        let jpeg = {
-            // The permit travels with the work: if the client hangs up, the request's future is dropped but
-            // the decoding still runs to the end, and keeps its place in the limit until then.
-            let permit = app.decoding.clone().acquire_owned().await.map_err(|_| AvatarProblem::Failed)?;
-            tokio::task::spawn_blocking(move || {
-                let result = images::avatar_from_upload(&bytes);
-                drop(permit);
-                result
-            })
+        let jpeg = app
+            .decoding
+            .run(move || images::avatar_from_upload(&bytes))
             .await
             .map_err(|_| AvatarProblem::Failed)?
             .map_err(|e| match e {
                 ImageError::NotAnImage => AvatarProblem::NotAnImage,
                 ImageError::TooManyPixels { .. } => AvatarProblem::TooManyPixels,
                 ImageError::Unreadable => AvatarProblem::Unreadable,
-            })?
-        };
+            })?;
         let failed = |e: super::Error| {
             tracing::error!(error = %e, "avatar upload failed");
             AvatarProblem::Failed

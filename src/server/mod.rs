@@ -7,6 +7,7 @@ pub mod audit;
 pub mod auth;
 pub mod avatars;
 pub mod clock;
+pub mod cpu_work;
 pub mod db;
 pub mod dev_mailbox;
 pub mod devices;

@@ -1,16 +1,17 @@
 //! Password hashing with argon2id (m = 19456 KiB, t = 2, p = 1: OWASP's baseline).
 //!
 //! Each hash takes tens of milliseconds of CPU and 19 MiB of memory, so it runs on threads of its own, one
-//! per core, never on the async executor: at most one hash per core runs at a time, and a storm of
-//! sign-ins queues instead of starving page requests or exhausting memory.
+//! per core (`cpu_work`), never on the async executor: at most one hash per core runs at a time, and a
+//! storm of sign-ins queues instead of starving page requests or exhausting memory.
 
+use super::cpu_work::CpuWork;
 use super::error::Error;
 use crate::domain::{Field, InputError, Password};
 use argon2::password_hash::{PasswordHash, PasswordHasher as _, PasswordVerifier as _, SaltString};
 use argon2::{Algorithm, Argon2, Params, Version};
 use base64::{engine::general_purpose::STANDARD_NO_PAD, Engine as _};
 use rand_core::{OsRng, RngCore as _};
-use std::sync::{mpsc, Arc, Mutex};
+use std::sync::Arc;
 
 pub const MEMORY_KIB: u32 = 19456;
 pub const ITERATIONS: u32 = 2;
@@ -72,7 +73,8 @@ fn lowercase_first(s: &str) -> String {
 
 #[derive(Clone)]
 pub struct Passwords {
-    hashers: Hashers,
+    /// The threads that hash, one per core.
+    hashers: CpuWork,
     /// Verified when the email is unknown, so that answer takes as long as a wrong password does.
     dummy_hash: Arc<str>,
 }
@@ -105,58 +107,10 @@ pub fn unusable_hash() -> String {
     )
 }
 
-/// One thread per core, taking hashes from one queue in the order they came.
-///
-/// Threads of their own rather than the async runtime's blocking pool behind a semaphore: under a storm a
-/// thread that finishes a hash takes the next one at once, where the pool put it to sleep and woke
-/// another only after the next request had been woken for its permit. Side by side on 2 cores, sign-ins
-/// went from 96–105 a second to 110 (BENCHMARKS.md, (e)). The threads end when the last `Passwords` goes.
-#[derive(Clone)]
-struct Hashers {
-    queue: mpsc::Sender<Box<dyn FnOnce() + Send>>,
-}
-
-impl Hashers {
-    fn start() -> Result<Self, Error> {
-        let cores = std::thread::available_parallelism().map(|n| n.get()).unwrap_or(1);
-        let (queue, jobs) = mpsc::channel::<Box<dyn FnOnce() + Send>>();
-        let jobs = Arc::new(Mutex::new(jobs));
-        for n in 0..cores {
-            let jobs = jobs.clone();
-            std::thread::Builder::new()
-                .name(format!("argon2-{n}"))
-                .spawn(move || loop {
-                    // The lock is held only while waiting for a job, never while hashing.
-                    let job = match jobs.lock() {
-                        Ok(jobs) => jobs.recv(),
-                        Err(poisoned) => poisoned.into_inner().recv(),
-                    };
-                    let Ok(job) = job else { break };
-                    // A job that panics drops its answer (the caller gets an error), not the thread.
-                    let _ = std::panic::catch_unwind(std::panic::AssertUnwindSafe(job));
-                })
-                .map_err(|e| Error::Internal(format!("cannot start a hashing thread: {e}")))?;
-        }
-        Ok(Self { queue })
-    }
-
-    async fn run<T: Send + 'static>(&self, work: impl FnOnce() -> T + Send + 'static) -> Result<T, Error> {
-        let (answer, answered) = tokio::sync::oneshot::channel();
-        let job = move || {
-            // A request whose client hung up while it waited in the queue is not worth a hash.
-            if !answer.is_closed() {
-                let _ = answer.send(work());
-            }
-        };
-        self.queue.send(Box::new(job)).map_err(|_| Error::Internal("the hashing threads have stopped".into()))?;
-        answered.await.map_err(|_| Error::Internal("a hash failed without an answer".into()))
-    }
-}
-
 impl Passwords {
     pub fn new() -> Result<Self, Error> {
         Ok(Self {
-            hashers: Hashers::start()?,
+            hashers: CpuWork::start("argon2")?,
             dummy_hash: hash_blocking("a password nobody has, for timing only")?.into(),
         })
     }
@@ -210,47 +164,6 @@ mod tests {
         assert!(passwords.verify("correct horse battery staple", Some(&phc)).await.unwrap());
         assert!(!passwords.verify("correct horse battery stapl", Some(&phc)).await.unwrap());
         assert!(!passwords.verify("correct horse battery staple", None).await.unwrap());
-    }
-
-    #[tokio::test]
-    async fn hashes_run_one_per_core_and_one_abandoned_in_the_queue_never_runs() {
-        use std::sync::atomic::{AtomicBool, AtomicUsize, Ordering::SeqCst};
-        use std::time::Duration;
-
-        let hashers = Hashers::start().unwrap();
-        let cores = std::thread::available_parallelism().map(|n| n.get()).unwrap_or(1);
-        let (running, most) = (Arc::new(AtomicUsize::new(0)), Arc::new(AtomicUsize::new(0)));
-        let storm: Vec<_> = (0..cores * 3)
-            .map(|_| {
-                let (hashers, running, most) = (hashers.clone(), running.clone(), most.clone());
-                tokio::spawn(async move {
-                    hashers
-                        .run(move || {
-                            most.fetch_max(running.fetch_add(1, SeqCst) + 1, SeqCst);
-                            std::thread::sleep(Duration::from_millis(100));
-                            running.fetch_sub(1, SeqCst);
-                        })
-                        .await
-                })
-            })
-            .collect();
-        // The storm's jobs are queued while this test's task sleeps; the next one waits behind them, and
-        // its caller gives up.
-        tokio::time::sleep(Duration::from_millis(20)).await;
-        let ran = Arc::new(AtomicBool::new(false));
-        let abandoned = hashers.run({
-            let ran = ran.clone();
-            move || ran.store(true, SeqCst)
-        });
-        assert!(tokio::time::timeout(Duration::from_millis(20), abandoned).await.is_err());
-        for job in storm {
-            job.await.unwrap().unwrap();
-        }
-        // Queued after the abandoned job, so taken after it; the pause lets the thread that took it finish.
-        hashers.run(|| ()).await.unwrap();
-        tokio::time::sleep(Duration::from_millis(50)).await;
-        assert!(!ran.load(SeqCst), "a hash nobody waits for any more was computed");
-        assert_eq!(most.load(SeqCst), cores, "hashes at once");
     }
 
     #[tokio::test]

@@ -1,6 +1,7 @@
 //! Building and running the server: settings → data folder → database → mail → router → listener.
 
 use super::clock::{Clock, SystemClock};
+use super::cpu_work::CpuWork;
 use super::mail::Mailer;
 use super::passwords::Passwords;
 use super::rate_limits::RateLimits;
@@ -46,6 +47,7 @@ impl Application {
             .map_err(|e| format!("cannot open the database (database.url / DATABASE_URL): {e}"))?;
         let mailer = Mailer::from_settings(&settings)?;
         let passwords = Passwords::new().map_err(|e| e.to_string())?;
+        let decoding = CpuWork::start("avatar-decoding").map_err(|e| e.to_string())?;
         let storage = Storage::from_settings(&settings)?;
         let limits = Arc::new(RateLimits::new(&settings.limits, clock.clone()));
         let listener = match listener {
@@ -63,7 +65,7 @@ impl Application {
             passwords,
             storage,
             limits,
-            decoding: super::avatars::decoding_permits(),
+            decoding,
             assets: Default::default(),
         };
         Ok(Self { listener, state })

@@ -21,8 +21,8 @@ pub struct AppState {
     pub passwords: Passwords,
     pub storage: Storage,
     pub limits: Arc<RateLimits>,
-    /// Image decodes allowed at once (see `avatars`).
-    pub decoding: Arc<tokio::sync::Semaphore>,
+    /// Where uploaded pictures are decoded: a lot of memory and CPU each, so one per core at a time.
+    pub decoding: super::cpu_work::CpuWork,
     pub assets: super::assets::Assets,
 }
 
