@@ -2,8 +2,13 @@
 //!
 //! - `bench-baseline serve ADDR`: a bare axum handler returning a fixed body — the HTTP ceiling of this
 //!   machine, to compare the app's pages against.
-//! - `bench-baseline serve-leptos ADDR`: the smallest page Leptos serves through its router — the
-//!   framework's own cost per page.
+//! - `bench-baseline serve-leptos ADDR`: the smallest page Leptos serves the way the app serves its pages,
+//!   through `leptos_axum` and the router — the cost per page of that integration.
+//! - `bench-baseline serve-leptos-direct ADDR`: the same page rendered by Leptos' own renderer in a plain axum
+//!   handler, without `leptos_axum` — the cost per page of rendering a view.
+//! - `bench-baseline render-profile N`: the time to render `/profile`'s content (its two islands, with a
+//!   seeded user's data) to HTML, on one thread, without HTTP or a database; prints the mean in µs, the
+//!   HTML's size in bytes, then N.
 //! - `bench-baseline argon2 N`: the time of one password hash with the app's own parameters (mean of N),
 //!   alone and while every core hashes at once, for the sign-in ceiling (cores ÷ time of one hash); prints
 //!   the two times in ms, then N.
@@ -33,6 +38,18 @@ async fn main() {
             let listener = tokio::net::TcpListener::bind(&addr).await.expect("bind");
             axum::serve(listener, smallest_leptos_page(&addr)).await.expect("serve");
         }
+        Some("serve-leptos-direct") => {
+            let addr = args.get(2).cloned().unwrap_or_else(|| "127.0.0.1:3902".into());
+            let listener = tokio::net::TcpListener::bind(&addr).await.expect("bind");
+            let app =
+                axum::Router::new().route("/", axum::routing::get(|| async { smallest_page_rendered_directly() }));
+            axum::serve(listener, app).await.expect("serve");
+        }
+        Some("render-profile") => {
+            let n: usize = args.get(2).and_then(|n| n.parse().ok()).unwrap_or(2000);
+            let (mean_us, bytes) = mean_profile_render_us(n);
+            println!("{mean_us:.1} {bytes} {n}");
+        }
         Some("argon2") => {
             let n: usize = args.get(2).and_then(|n| n.parse().ok()).unwrap_or(20);
             let passwords = Passwords::new().expect("argon2");
@@ -48,7 +65,10 @@ async fn main() {
                 Password::parse(args.get(2).map(String::as_str).unwrap_or_default()).expect("12+ characters");
             println!("{}", Passwords::new().expect("argon2").hash(&password).await.expect("hash"));
         }
-        _ => eprintln!("usage: bench-baseline serve ADDR | argon2 N | hash PASSWORD"),
+        _ => eprintln!(
+            "usage: bench-baseline serve ADDR | serve-leptos ADDR | serve-leptos-direct ADDR | render-profile N \
+             | argon2 N | hash PASSWORD"
+        ),
     }
 }
 
@@ -86,6 +106,76 @@ fn smallest_leptos_page(addr: &str) -> axum::Router {
             }
         })
         .with_state(options)
+}
+
+/// `smallest_leptos_page`'s document, rendered by Leptos' renderer alone: no `leptos_axum`, no router, no
+/// streaming of the response.
+fn smallest_page_rendered_directly() -> axum::response::Html<String> {
+    use leptos::prelude::*;
+
+    let owner = Owner::new();
+    let html = owner.with(|| {
+        view! {
+            <!DOCTYPE html>
+            <html lang="en">
+                <head><meta charset="utf-8"/></head>
+                <body><p>"Hello, world!"</p></body>
+            </html>
+        }
+        .to_html()
+    });
+    owner.unset_with_forced_cleanup();
+    axum::response::Html(html)
+}
+
+/// The mean time, in µs, to render `/profile`'s content for a user seeded as `bench/seed.py` seeds them (5
+/// sessions, the default avatar), and the HTML's size. One thread, after 100 renders not timed.
+fn mean_profile_render_us(n: usize) -> (f64, usize) {
+    use authkit::api::account::Profile;
+    use authkit::api::sessions::{DeviceSession, SessionList};
+    use authkit::pages::profile::{AddressState, ProfileContent};
+    use authkit::server::{avatars, devices};
+    use leptos::prelude::*;
+
+    let now = 1_800_000_000;
+    let (name, user_id) = ("Bench User 0", format!("{:032x}", 0));
+    let profile = Profile {
+        name: name.into(),
+        email: "bench-0@example.com".into(),
+        avatar_url: avatars::default_avatar(name, &user_id),
+        avatar_max_bytes: 2 * 1024 * 1024,
+    };
+    let sessions = SessionList {
+        now,
+        sessions: (0..5)
+            .map(|k| DeviceSession {
+                id: format!("{:024x}{k:08x}", 0),
+                device: devices::describe(Some("bench")),
+                ip: Some("127.0.0.1".into()),
+                started_at: now,
+                last_active_at: now,
+                current: k == 0,
+            })
+            .collect(),
+    };
+    let render = || {
+        let owner = Owner::new();
+        let html = owner.with(|| {
+            let (profile, sessions) = (profile.clone(), Ok(sessions.clone()));
+            view! { <ProfileContent profile sessions address=AddressState::default()/> }.to_html()
+        });
+        owner.unset_with_forced_cleanup();
+        html
+    };
+    for _ in 0..100 {
+        render();
+    }
+    let started = Instant::now();
+    let mut bytes = 0;
+    for _ in 0..n {
+        bytes = render().len();
+    }
+    (started.elapsed().as_secs_f64() * 1e6 / n as f64, bytes)
 }
 
 /// The mean time of one hash (a sign-in's password check) while `parallel` of them run at once, `n` each.

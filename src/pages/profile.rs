@@ -39,25 +39,67 @@ pub fn ProfilePage() -> impl IntoView {
             <Suspense fallback=|| view! { <p class="loading">"Loading your profile…"</p> }>
                 {move || Suspend::new(async move {
                     match data.await {
-                        Ok((profile, sessions)) => view! {
-                            <ProfileHeader
-                                profile=profile.clone()
-                                editing_name=query_value("edit").as_deref() == Some("name")
-                                name_draft=query_value("name")
-                                avatar_error=query_value("avatar_error")
-                            />
-                            <AccountPanels
-                                sessions
-                                confirming_sign_out=query_value(CONFIRM_PARAM).as_deref() == Some(CONFIRM_SIGN_OUT_OTHERS)
-                                email=profile.email
-                                new_email=query_value("new_email")
-                            />
-                        }.into_any(),
+                        Ok((profile, sessions)) => {
+                            view! { <ProfileContent profile sessions address=AddressState::read()/> }.into_any()
+                        }
                         Err(e) => view! { <Alert kind=AlertKind::Error>{e.to_string()}</Alert> }.into_any(),
                     }
                 })}
             </Suspense>
         </main>
+    }
+}
+
+/// What the page's address says, for a browser without JavaScript: a step it is at, or what was typed
+/// before the server refused it.
+#[derive(Clone, Debug, Default)]
+pub struct AddressState {
+    /// `?edit=name`: the name editor is open.
+    pub editing_name: bool,
+    /// `?name=…`: the name as typed before it was refused.
+    pub name_draft: Option<String>,
+    /// `?avatar_error=…`: why the picture was refused.
+    pub avatar_error: Option<String>,
+    /// `?confirm=sign-out-others`: "are you sure?" before signing out the other devices.
+    pub confirming_sign_out: bool,
+    /// `?new_email=…`: the address as typed before it was refused.
+    pub new_email: Option<String>,
+}
+
+impl AddressState {
+    fn read() -> Self {
+        Self {
+            editing_name: query_value("edit").as_deref() == Some("name"),
+            name_draft: query_value("name"),
+            avatar_error: query_value("avatar_error"),
+            confirming_sign_out: query_value(CONFIRM_PARAM).as_deref() == Some(CONFIRM_SIGN_OUT_OTHERS),
+            new_email: query_value("new_email"),
+        }
+    }
+}
+
+/// The page's content once its data is read: the two islands that show it. Rendered from its arguments
+/// alone, so the benchmark can time it without a server (`bench-baseline render-profile`).
+#[component]
+pub fn ProfileContent(
+    profile: Profile,
+    sessions: Result<SessionList, AppError>,
+    address: AddressState,
+) -> impl IntoView {
+    let email = profile.email.clone();
+    view! {
+        <ProfileHeader
+            profile
+            editing_name=address.editing_name
+            name_draft=address.name_draft
+            avatar_error=address.avatar_error
+        />
+        <AccountPanels
+            sessions
+            confirming_sign_out=address.confirming_sign_out
+            email
+            new_email=address.new_email
+        />
     }
 }
 
