@@ -27,13 +27,14 @@ trap cleanup EXIT
 app=127.0.0.1:3910
 baseline=127.0.0.1:3911
 leptos_floor=127.0.0.1:3909
+leptos_direct=127.0.0.1:3908
 password="correct horse battery staple"
 users=1000
 e_rounds=3
 
 phc=$(target/release/bench-baseline hash "$password")
 
-echo "==> starting the app, the bare axum baseline and the smallest Leptos page"
+echo "==> starting the app, the bare axum baseline and the smallest Leptos page, served two ways"
 env APP_DATA_DIR="$work/data" LEPTOS_ENV=PROD LEPTOS_SITE_ADDR=$app APP_BASE_URL=http://$app \
   LEPTOS_SITE_ROOT=target/site RUST_LOG=warn,authkit::server::assets=info \
   APP_LIMIT_SIGN_IN_PER_ACCOUNT=1000000 APP_LIMIT_SIGN_IN_PER_IP=1000000 \
@@ -43,9 +44,11 @@ target/release/bench-baseline serve $baseline &
 pids+=($!)
 target/release/bench-baseline serve-leptos $leptos_floor &
 pids+=($!)
+target/release/bench-baseline serve-leptos-direct $leptos_direct &
+pids+=($!)
 for _ in $(seq 1 100); do
   curl -sf -o /dev/null http://$app/login && curl -sf -o /dev/null http://$baseline/ &&
-    curl -sf -o /dev/null http://$leptos_floor/ && break
+    curl -sf -o /dev/null http://$leptos_floor/ && curl -sf -o /dev/null http://$leptos_direct/ && break
   sleep 0.1
 done
 # The server compresses its site files once, at start, on both cores: measure after that, not during it.
@@ -64,8 +67,11 @@ run() { # name, wrk arguments…
 }
 run a_baseline -t2 -c64 -d10s http://$baseline/
 run a_leptos_floor -t2 -c64 -d10s http://$leptos_floor/
+run a_leptos_direct -t2 -c64 -d10s http://$leptos_direct/
 run b_login -t2 -c64 -d10s http://$app/login
 run c_profile -t2 -c64 -d10s -H "$cookie" http://$app/profile
+# What rendering /profile's content costs by itself: no HTTP, no database, one thread.
+target/release/bench-baseline render-profile 3000 > "$work/c_render"
 run d_session -t2 -c64 -d10s -H "$cookie" http://$app/api/session
 # This machine's speed drifts over minutes, so the sign-ins run in rounds, each between two timings of the
 # hash that limits them, and each round is compared with the limit measured on either side of it.
