@@ -6,7 +6,7 @@ use super::mail::Mailer;
 use super::passwords::Passwords;
 use super::rate_limits::RateLimits;
 use super::settings::{Environment, Settings};
-use super::state::AppState;
+use super::state::{AppState, AppStateInner};
 use super::storage::Storage;
 use super::{db, devices, email_tokens, sessions, web};
 use leptos::config::{Env, LeptosOptions};
@@ -56,7 +56,7 @@ impl Application {
                 .await
                 .map_err(|e| format!("cannot listen on {} (site.addr / LEPTOS_SITE_ADDR): {e}", settings.site.addr))?,
         };
-        let state = AppState {
+        let state = AppState::new(AppStateInner {
             leptos_options: leptos_options(&settings),
             db,
             settings: Arc::new(settings),
@@ -67,7 +67,7 @@ impl Application {
             limits,
             decoding,
             assets: Default::default(),
-        };
+        });
         Ok(Self { listener, state })
     }
 

@@ -11,8 +11,13 @@ use axum::extract::FromRef;
 use leptos::config::LeptosOptions;
 use std::sync::Arc;
 
-#[derive(Clone, FromRef)]
-pub struct AppState {
+/// Everything a request handler needs. Every request takes several copies (each middleware layer, the
+/// page's context, each server function), so the fields live in one shared allocation and a copy is one
+/// reference count, not one for each field and each of Leptos' options.
+#[derive(Clone)]
+pub struct AppState(Arc<AppStateInner>);
+
+pub struct AppStateInner {
     pub leptos_options: LeptosOptions,
     pub db: Db,
     pub settings: Arc<Settings>,
@@ -26,7 +31,26 @@ pub struct AppState {
     pub assets: super::assets::Assets,
 }
 
+impl std::ops::Deref for AppState {
+    type Target = AppStateInner;
+
+    fn deref(&self) -> &AppStateInner {
+        &self.0
+    }
+}
+
+/// `leptos_axum` takes Leptos' options from the router's state.
+impl FromRef<AppState> for LeptosOptions {
+    fn from_ref(app: &AppState) -> Self {
+        app.leptos_options.clone()
+    }
+}
+
 impl AppState {
+    pub fn new(inner: AppStateInner) -> Self {
+        Self(Arc::new(inner))
+    }
+
     pub fn now(&self) -> UnixTime {
         self.clock.now()
     }
