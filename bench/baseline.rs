@@ -5,7 +5,7 @@
 //! - `bench-baseline serve-leptos ADDR`: the smallest page Leptos serves the way the app serves its pages,
 //!   through `leptos_axum` and the router — the cost per page of that integration.
 //! - `bench-baseline serve-leptos-direct ADDR`: the same page rendered by Leptos' own renderer in a plain axum
-//!   handler, without `leptos_axum` — the cost per page of rendering a view.
+//!   handler, without `leptos_axum` — the cost per page of rendering it.
 //! - `bench-baseline render-profile N`: the time to render `/profile`'s content (its two islands, with a
 //!   seeded user's data) to HTML, on one thread, without HTTP or a database; prints the mean in µs, the
 //!   HTML's size in bytes, then N.
@@ -16,6 +16,7 @@
 
 use authkit::domain::Password;
 use authkit::server::passwords::Passwords;
+use leptos::prelude::*;
 use std::time::Instant;
 
 // The server's allocator, so a hash here costs what it costs there: with the system allocator each hash
@@ -72,10 +73,9 @@ async fn main() {
     }
 }
 
-/// The smallest page Leptos can serve the way the app serves its pages (its router, a document shell, one
-/// paragraph; no middleware, no database): the framework's own cost per page, between (a) and the app's pages.
+/// The smallest page Leptos can serve the way the app serves its pages (through `leptos_axum` and its router;
+/// no middleware, no database): what that integration costs per page, between (a) and the app's pages.
 fn smallest_leptos_page(addr: &str) -> axum::Router {
-    use leptos::prelude::*;
     use leptos_axum::{generate_route_list, LeptosRoutes};
     use leptos_router::components::{Route, Router, Routes};
     use leptos_router::{path, SsrMode};
@@ -85,7 +85,7 @@ fn smallest_leptos_page(addr: &str) -> axum::Router {
         view! {
             <Router>
                 <Routes fallback=|| ()>
-                    <Route path=path!("/") ssr=SsrMode::Async view=|| view! { <p>"Hello, world!"</p> }/>
+                    <Route path=path!("/") ssr=SsrMode::Async view=hello/>
                 </Routes>
             </Router>
         }
@@ -95,55 +95,57 @@ fn smallest_leptos_page(addr: &str) -> axum::Router {
         .site_addr(addr.parse::<std::net::SocketAddr>().expect("address"))
         .build();
     let routes = generate_route_list(Hello);
-    axum::Router::new()
-        .leptos_routes(&options, routes, || {
-            view! {
-                <!DOCTYPE html>
-                <html lang="en">
-                    <head><meta charset="utf-8"/></head>
-                    <body><Hello/></body>
-                </html>
-            }
-        })
-        .with_state(options)
+    axum::Router::new().leptos_routes(&options, routes, || smallest_document(Hello)).with_state(options)
 }
 
-/// `smallest_leptos_page`'s document, rendered by Leptos' renderer alone: no `leptos_axum`, no router, no
-/// streaming of the response.
+/// The same page rendered by Leptos' renderer alone: no `leptos_axum`, no router, no streamed response.
 fn smallest_page_rendered_directly() -> axum::response::Html<String> {
-    use leptos::prelude::*;
+    axum::response::Html(render_to_html(|| smallest_document(hello)))
+}
 
+/// The smallest page's one paragraph.
+fn hello() -> impl IntoView {
+    view! { <p>"Hello, world!"</p> }
+}
+
+/// The smallest page's document around `body`: the same both ways the page is served.
+fn smallest_document<V: IntoView + 'static>(body: impl Fn() -> V + Send + 'static) -> impl IntoView {
+    view! {
+        <!DOCTYPE html>
+        <html lang="en">
+            <head><meta charset="utf-8"/></head>
+            <body>{body()}</body>
+        </html>
+    }
+}
+
+/// Renders a view to HTML with Leptos' renderer alone, inside a reactive owner of its own (components make
+/// their signals and contexts in one), dropped afterwards as `leptos_axum` drops a request's.
+fn render_to_html<V: IntoView>(view: impl FnOnce() -> V) -> String {
     let owner = Owner::new();
-    let html = owner.with(|| {
-        view! {
-            <!DOCTYPE html>
-            <html lang="en">
-                <head><meta charset="utf-8"/></head>
-                <body><p>"Hello, world!"</p></body>
-            </html>
-        }
-        .to_html()
-    });
+    let html = owner.with(|| view().to_html());
     owner.unset_with_forced_cleanup();
-    axum::response::Html(html)
+    html
 }
 
 /// The mean time, in µs, to render `/profile`'s content for a user seeded as `bench/seed.py` seeds them (5
-/// sessions, the default avatar), and the HTML's size. One thread, after 100 renders not timed.
+/// sessions, the default avatar, the default settings), and the HTML's size. One thread, after 100 renders
+/// not timed.
 fn mean_profile_render_us(n: usize) -> (f64, usize) {
     use authkit::api::account::Profile;
     use authkit::api::sessions::{DeviceSession, SessionList};
     use authkit::pages::profile::{AddressState, ProfileContent};
+    use authkit::server::settings::Settings;
     use authkit::server::{avatars, devices};
-    use leptos::prelude::*;
 
+    let settings = Settings::from_sources("", |_| None).expect("the default settings");
     let now = 1_800_000_000;
     let (name, user_id) = ("Bench User 0", format!("{:032x}", 0));
     let profile = Profile {
         name: name.into(),
         email: "bench-0@example.com".into(),
         avatar_url: avatars::default_avatar(name, &user_id),
-        avatar_max_bytes: 2 * 1024 * 1024,
+        avatar_max_bytes: settings.storage.avatar_max_bytes,
     };
     let sessions = SessionList {
         now,
@@ -159,13 +161,10 @@ fn mean_profile_render_us(n: usize) -> (f64, usize) {
             .collect(),
     };
     let render = || {
-        let owner = Owner::new();
-        let html = owner.with(|| {
+        render_to_html(|| {
             let (profile, sessions) = (profile.clone(), Ok(sessions.clone()));
-            view! { <ProfileContent profile sessions address=AddressState::default()/> }.to_html()
-        });
-        owner.unset_with_forced_cleanup();
-        html
+            view! { <ProfileContent profile sessions address=AddressState::default()/> }
+        })
     };
     for _ in 0..100 {
         render();
