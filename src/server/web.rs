@@ -39,9 +39,11 @@ pub fn router(state: AppState) -> Router {
         move || provide_context(state.clone())
     };
     let mut pages = Router::new()
+        // `leptos_axum` copies this function for every request: holding the app's state, that is one
+        // reference count, where holding Leptos' options was one for each of them.
         .leptos_routes_with_context(&state, routes, context.clone(), {
-            let options = state.leptos_options.clone();
-            move || shell(options.clone())
+            let app = state.clone();
+            move || shell(app.leptos_options.clone())
         })
         .fallback(leptos_axum::file_and_error_handler_with_context::<AppState, _>(context, shell))
         .layer(RequestBodyLimitLayer::new(MAX_BODY_BYTES));
