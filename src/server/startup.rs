@@ -49,7 +49,7 @@ impl Application {
         let passwords = Passwords::new().map_err(|e| e.to_string())?;
         let decoding = CpuWork::start("avatar-decoding").map_err(|e| e.to_string())?;
         let storage = Storage::from_settings(&settings)?;
-        let limits = Arc::new(RateLimits::new(&settings.limits, clock.clone()));
+        let limits = RateLimits::new(&settings.limits, clock.clone());
         let listener = match listener {
             Some(listener) => listener,
             None => TcpListener::bind(settings.site.addr)
@@ -59,7 +59,7 @@ impl Application {
         let state = AppState::new(AppStateInner {
             leptos_options: leptos_options(&settings),
             db,
-            settings: Arc::new(settings),
+            settings,
             clock,
             mailer: Arc::new(mailer),
             passwords,

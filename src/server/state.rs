@@ -20,12 +20,12 @@ pub struct AppState(Arc<AppStateInner>);
 pub struct AppStateInner {
     pub leptos_options: LeptosOptions,
     pub db: Db,
-    pub settings: Arc<Settings>,
+    pub settings: Settings,
     pub clock: Arc<dyn Clock>,
     pub mailer: Arc<Mailer>,
     pub passwords: Passwords,
     pub storage: Storage,
-    pub limits: Arc<RateLimits>,
+    pub limits: RateLimits,
     /// Where uploaded pictures are decoded: a lot of memory and CPU each, so one per core at a time.
     pub decoding: super::cpu_work::CpuWork,
     pub assets: super::assets::Assets,
