@@ -24,10 +24,10 @@ build: setup
 test:
 	@scripts/test.sh
 
-test-rust: build
+test-rust:
 	scripts/test.sh --rust-only
 
-test-e2e: build
+test-e2e:
 	scripts/test.sh --e2e-only
 
 clean-data:

@@ -5,6 +5,7 @@
 set -euo pipefail
 cd "$(dirname "$0")/.."
 export PATH="$PWD/end2end/node_modules/.bin:$PATH"
+source scripts/test-build-env.sh
 
 rust=true; e2e=true
 case "${1:-}" in
