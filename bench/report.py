@@ -151,7 +151,7 @@ def report(work):
         "# Benchmarks",
         "",
         f"Measured {time.strftime('%Y-%m-%d %H:%M UTC', time.gmtime())} on {machine()} by `bench/run.sh`: the release",
-        "build, a fresh SQLite data folder, 1,000 seeded users with 5 sessions each, load from `wrk` in a second",
+        "build as it ships (whole-program LTO, one codegen unit; the baselines built the same way), a fresh SQLite data folder, 1,000 seeded users with 5 sessions each, load from `wrk` in a second",
         "process on loopback (sharing the same cores: these are the figures of one small machine doing both).",
         "",
         "## Throughput and latency",
