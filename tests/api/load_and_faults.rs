@@ -190,3 +190,35 @@ async fn with_sqlite_every_write_goes_through_the_one_writing_connection() {
     }
     sqlx::query(write).execute(db.writes()).await.expect("the writing side writes");
 }
+
+/// With a SQLite file, the session check reads on the request's own thread
+/// (`Db::read_in_place`), through connections that see every committed write at once and, like the pooled
+/// readers, refuse to write. Whenever SQLite would have such a reader wait, the read goes back to sqlx,
+/// which waits on its own thread, never on the request's. PostgreSQL has no such path.
+#[tokio::test]
+async fn with_sqlite_the_reads_of_every_request_run_in_place_and_never_wait_or_write() {
+    let app = crate::helpers::spawn_app().await;
+    let db = &app.state.db;
+    let users =
+        || db.read_in_place(|conn| conn.query_row("SELECT count(*) FROM users", [], |row| row.get::<_, i64>(0)));
+    if !app.state.settings.database.url.expose().starts_with("sqlite:") {
+        assert!(users().is_none(), "PostgreSQL reads through its pool");
+        return;
+    }
+    assert_eq!(users().expect("a SQLite file is read in place").expect("count"), 0);
+    let client = app.signed_in_user("Ada", "ada@example.com").await;
+    assert_eq!(users().unwrap().unwrap(), 1, "the sign-up's commit is seen by the next read");
+    let sessions = app.sessions_of(&client).await;
+    assert_eq!(sessions["sessions"].as_array().map(Vec::len), Some(1), "{sessions}");
+
+    let refused = db
+        .read_in_place(|conn| conn.execute("UPDATE users SET name = 'x'", []))
+        .expect("in place")
+        .expect_err("an in-place reader wrote");
+    assert!(refused.to_string().contains("readonly"), "{refused}");
+
+    let asked_to_wait = rusqlite::Error::SqliteFailure(rusqlite::ffi::Error::new(rusqlite::ffi::SQLITE_BUSY), None);
+    assert!(db.read_in_place(|_| Err::<(), _>(asked_to_wait)).is_none(), "a busy reader must hand over to sqlx");
+    let other = rusqlite::Error::SqliteFailure(rusqlite::ffi::Error::new(rusqlite::ffi::SQLITE_CORRUPT), None);
+    assert!(matches!(db.read_in_place(|_| Err::<(), _>(other)), Some(Err(_))), "other failures are failures");
+}
