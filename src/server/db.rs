@@ -52,10 +52,10 @@ impl Db {
     ///
     /// Why: through sqlx, a SQLite query is handed to its connection's worker thread and back, and once
     /// more for the ping sqlx sends whenever a connection goes back to its pool (sqlx-core 0.8,
-    /// `return_to_pool`; no setting turns it off). Measured on the session check alone (`GET /api/session`
-    /// signed in): 62 µs of server CPU a request through sqlx, 29 µs in place. In place, the query holds the thread about as long as a
-    /// short lock would, and a WAL reader never waits for the writer. Only for indexed lookups of a few
-    /// rows: anything that may scan belongs on `reads()`.
+    /// `return_to_pool`; no setting turns it off). Measured on the session check alone (`GET /api/session`,
+    /// signed in): 62 µs of server CPU a request through sqlx, 29 µs in place. In place, the query holds
+    /// the thread about as long as a short lock would, and a WAL reader never waits for the writer. Only
+    /// for indexed lookups of a few rows: anything that may scan belongs on `reads()`.
     pub fn read_in_place<T>(
         &self,
         read: impl FnOnce(&rusqlite::Connection) -> rusqlite::Result<T>,
