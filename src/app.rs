@@ -63,6 +63,10 @@ pub fn App() -> impl IntoView {
     // work with JavaScript off. It also lets redirects and headers set while rendering always apply.
     // The router runs only on the server: in the browser only the islands run (see `crate::hydration`),
     // and following a link loads the next page.
+    // So pages await their data in a bare `Suspend`, not inside `<Suspense>`: a fallback would never be
+    // sent, and `Suspense` walks its content once more when the data arrive (`dry_resolve`, to find
+    // further resources), running every reactive closure in it twice. On `/profile` that was a quarter of
+    // the page's CPU (bench/NOTES.md).
     view! {
         <Stylesheet id="leptos" href="/pkg/authkit.css"/>
         <Router>

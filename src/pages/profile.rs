@@ -20,7 +20,7 @@ use leptos_meta::Title;
 /// address carries the state of the moment (`?edit=name`, `?confirm=…`, what was typed before a refusal).
 #[component]
 pub fn ProfilePage() -> impl IntoView {
-    // Blocking, so the page arrives rendered in one piece with the user's data.
+    // Awaited below in a bare `Suspend` (why not in `<Suspense>`: see `app::App`).
     let data = Resource::new_blocking(
         || (),
         |_| async {
@@ -36,16 +36,14 @@ pub fn ProfilePage() -> impl IntoView {
         </header>
         <main class="profile-page">
             <NoticeBanner/>
-            <Suspense fallback=|| view! { <p class="loading">"Loading your profile…"</p> }>
-                {move || Suspend::new(async move {
-                    match data.await {
-                        Ok((profile, sessions)) => {
-                            view! { <ProfileContent profile sessions address=AddressState::read()/> }.into_any()
-                        }
-                        Err(e) => view! { <Alert kind=AlertKind::Error>{e.to_string()}</Alert> }.into_any(),
+            {Suspend::new(async move {
+                match data.await {
+                    Ok((profile, sessions)) => {
+                        view! { <ProfileContent profile sessions address=AddressState::read()/> }.into_any()
                     }
-                })}
-            </Suspense>
+                    Err(e) => view! { <Alert kind=AlertKind::Error>{e.to_string()}</Alert> }.into_any(),
+                }
+            })}
         </main>
     }
 }
