@@ -63,10 +63,12 @@ pub fn App() -> impl IntoView {
     // work with JavaScript off. It also lets redirects and headers set while rendering always apply.
     // The router runs only on the server: in the browser only the islands run (see `crate::hydration`),
     // and following a link loads the next page.
-    // So pages await their data in a bare `Suspend`, not inside `<Suspense>`: a fallback would never be
-    // sent, and `Suspense` walks its content once more when the data arrive (`dry_resolve`, to find
-    // further resources), running every reactive closure in it twice. On `/profile` that was a quarter of
-    // the page's CPU (bench/NOTES.md).
+    // So a fallback is never sent, and `/profile`, the page signed-in users load most, awaits its data in
+    // a bare `Suspend` instead of `<Suspense>`: `Suspense` walks its content once more when the data
+    // arrive (`dry_resolve`, to find further resources), running every reactive closure in it twice, a
+    // quarter of that page's CPU. The pages that check a mailed link keep `<Suspense>`: without it, code
+    // of their islands moved into the main WASM file every first visit downloads (+20 KB raw,
+    // wasm-split's choice), and each is loaded once per link (bench/NOTES.md).
     view! {
         <Stylesheet id="leptos" href="/pkg/authkit.css"/>
         <Router>

@@ -33,29 +33,34 @@ pub fn AuthRedirectPage() -> impl IntoView {
     );
     view! {
         <AuthCard title="Signing you in">
-            {Suspend::new(async move {
-                let preview = preview.await;
-                match (error.as_deref(), token, preview) {
-                    (Some("failed"), _, _) | (_, _, Err(_)) => view! {
-                        <Alert kind=AlertKind::Error>"Something went wrong on our side. Please open the link again in a moment."</Alert>
-                    }.into_any(),
-                    (Some(_), _, _) | (None, None, _) | (None, Some(_), Ok(LinkPreview { usable: false, .. })) => view! {
-                        <Alert kind=AlertKind::Error>
-                            "This link is invalid, was already used, or has expired. Links work once, for a limited time."
-                        </Alert>
-                        <p>
-                            <a href=paths::MAGIC_LINK>"Send me a new sign-in link"</a>
-                            " · "
-                            <a href=paths::CHECK_EMAIL>"Send me a new verification link"</a>
-                            " · "
-                            <a href=paths::LOGIN>"Log in"</a>
-                        </p>
-                    }.into_any(),
-                    (None, Some(access_token), Ok(preview)) => view! {
-                        <ConfirmLink access_token preview/>
-                    }.into_any(),
-                }
-            })}
+            <Suspense fallback=|| ()>
+                {move || {
+                    let (token, error) = (token.clone(), error.clone());
+                    Suspend::new(async move {
+                        let preview = preview.await;
+                        match (error.as_deref(), token, preview) {
+                            (Some("failed"), _, _) | (_, _, Err(_)) => view! {
+                                <Alert kind=AlertKind::Error>"Something went wrong on our side. Please open the link again in a moment."</Alert>
+                            }.into_any(),
+                            (Some(_), _, _) | (None, None, _) | (None, Some(_), Ok(LinkPreview { usable: false, .. })) => view! {
+                                <Alert kind=AlertKind::Error>
+                                    "This link is invalid, was already used, or has expired. Links work once, for a limited time."
+                                </Alert>
+                                <p>
+                                    <a href=paths::MAGIC_LINK>"Send me a new sign-in link"</a>
+                                    " · "
+                                    <a href=paths::CHECK_EMAIL>"Send me a new verification link"</a>
+                                    " · "
+                                    <a href=paths::LOGIN>"Log in"</a>
+                                </p>
+                            }.into_any(),
+                            (None, Some(access_token), Ok(preview)) => view! {
+                                <ConfirmLink access_token preview/>
+                            }.into_any(),
+                        }
+                    })
+                }}
+            </Suspense>
         </AuthCard>
     }
 }

@@ -33,20 +33,25 @@ pub fn ConfirmEmailChangePage() -> impl IntoView {
     );
     view! {
         <AuthCard title="Confirm your new email address">
-            {Suspend::new(async move {
-                let preview = preview.await;
-                match (link_error.as_deref(), token, preview) {
-                    (Some("failed"), _, _) | (_, _, Err(_)) => server_failed().into_any(),
-                    (Some(_), _, _) | (None, Some(_), Ok(EmailChangePreview { usable: false, .. })) => {
-                        invalid_link().into_any()
-                    }
-                    (None, None, _) => view! { <p>"This page needs the link from your email."</p> }.into_any(),
-                    (None, Some(token), Ok(preview)) => view! {
-                        <ConfirmEmailChangeForm token preview/>
-                    }
-                    .into_any(),
-                }
-            })}
+            <Suspense fallback=|| ()>
+                {move || {
+                    let (token, link_error) = (token.clone(), link_error.clone());
+                    Suspend::new(async move {
+                        let preview = preview.await;
+                        match (link_error.as_deref(), token, preview) {
+                            (Some("failed"), _, _) | (_, _, Err(_)) => server_failed().into_any(),
+                            (Some(_), _, _) | (None, Some(_), Ok(EmailChangePreview { usable: false, .. })) => {
+                                invalid_link().into_any()
+                            }
+                            (None, None, _) => view! { <p>"This page needs the link from your email."</p> }.into_any(),
+                            (None, Some(token), Ok(preview)) => view! {
+                                <ConfirmEmailChangeForm token preview/>
+                            }
+                            .into_any(),
+                        }
+                    })
+                }}
+            </Suspense>
         </AuthCard>
     }
 }

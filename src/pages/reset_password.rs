@@ -35,21 +35,26 @@ pub fn ResetPasswordPage() -> impl IntoView {
     );
     view! {
         <AuthCard title="Choose a new password">
-            {Suspend::new(async move {
-                match usable.await {
-                    Ok(true) => view! { <ResetPasswordForm token/> }.into_any(),
-                    Ok(false) if server_failed => view! {
-                        <Alert kind=AlertKind::Error>"Something went wrong on our side. Please open the link again in a moment."</Alert>
-                    }.into_any(),
-                    Ok(false) => view! {
-                        <Alert kind=AlertKind::Error>
-                            "This reset link is invalid, was already used, or has expired. Links work once, for one hour."
-                        </Alert>
-                        <p><a href=paths::FORGOT_PASSWORD>"Send me a new link"</a></p>
-                    }.into_any(),
-                    Err(e) => view! { <Alert kind=AlertKind::Error>{e.to_string()}</Alert> }.into_any(),
-                }
-            })}
+            <Suspense fallback=|| ()>
+                {move || {
+                    let token = token.clone();
+                    Suspend::new(async move {
+                        match usable.await {
+                            Ok(true) => view! { <ResetPasswordForm token/> }.into_any(),
+                            Ok(false) if server_failed => view! {
+                                <Alert kind=AlertKind::Error>"Something went wrong on our side. Please open the link again in a moment."</Alert>
+                            }.into_any(),
+                            Ok(false) => view! {
+                                <Alert kind=AlertKind::Error>
+                                    "This reset link is invalid, was already used, or has expired. Links work once, for one hour."
+                                </Alert>
+                                <p><a href=paths::FORGOT_PASSWORD>"Send me a new link"</a></p>
+                            }.into_any(),
+                            Err(e) => view! { <Alert kind=AlertKind::Error>{e.to_string()}</Alert> }.into_any(),
+                        }
+                    })
+                }}
+            </Suspense>
         </AuthCard>
     }
 }
