@@ -173,11 +173,12 @@ pub async fn list_for_user(
     limits: &SessionSettings,
     user_id: &str,
 ) -> Result<Vec<SessionRecord>, sqlx::Error> {
-    // Not read in place like the session check (`lookup`): measured that way, `/profile` got no faster and
-    // its p99 at 64 connections went from 20 to 30 ms, and back to 18 ms with this list on sqlx again. Most
-    // likely the balance between the runtime's two threads: a task woken by its own thread stays there,
-    // while sqlx's answers, woken from its threads, go through the runtime's shared queue, where either
-    // thread picks them up. One such hand-off per page keeps the two threads' queues even.
+    // Not read in place like the session check (`lookup`), yet. Measured that way while `/profile` still
+    // rendered in `<Suspense>`, the page got no faster and its p99 at 64 connections went from 20 to 30 ms:
+    // most likely the balance between the runtime's two threads (a task woken by its own thread stays
+    // there, while sqlx's answers, woken from its threads, go through the shared queue either thread takes
+    // from). Measured again without `<Suspense>`: +21 to 27% pages/s, p99 unchanged, the spread still
+    // wider: the next change to make (bench/NOTES.md has both measurements).
     sqlx::query_as(
         "SELECT id, created_at, last_seen_at, ip, user_agent FROM sessions \
          WHERE user_id = $1 AND expires_at > $2 AND last_seen_at > $3 \

@@ -221,4 +221,9 @@ async fn with_sqlite_the_reads_of_every_request_run_in_place_and_never_wait_or_w
     assert!(db.read_in_place(|_| Err::<(), _>(asked_to_wait)).is_none(), "a busy reader must hand over to sqlx");
     let other = rusqlite::Error::SqliteFailure(rusqlite::ffi::Error::new(rusqlite::ffi::SQLITE_CORRUPT), None);
     assert!(matches!(db.read_in_place(|_| Err::<(), _>(other)), Some(Err(_))), "other failures are failures");
+
+    // The session check itself reads in place: with sqlx's reading pool gone, it still knows the user.
+    db.reads().close().await;
+    let res = client.get(app.url("/api/session")).send().await.expect("request");
+    assert_eq!(res.status(), StatusCode::NO_CONTENT, "the session check went through sqlx's reading pool");
 }
