@@ -45,7 +45,8 @@ impl Db {
     }
 
     /// Runs `read` on this thread, straight from the SQLite file, for the query every signed-in request
-    /// makes: the session check (`sessions::lookup`). `None` means: run the same SQL through
+    /// makes, the session check (`sessions::lookup`), and the one every view of `/profile` adds, the
+    /// session list (`sessions::list_for_user`). `None` means: run the same SQL through
     /// `reads()` instead. That is the answer for PostgreSQL, where a query is a network round trip anyway,
     /// and for the rare moment SQLite would have a reader wait (another connection recovering the file
     /// after a crash): this never waits, so sqlx's path, which waits on its own thread, takes over.

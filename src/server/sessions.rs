@@ -165,6 +165,19 @@ pub struct SessionRecord {
     pub user_agent: Option<String>,
 }
 
+impl SessionRecord {
+    /// The in-place read's twin of the derived `FromRow`, by the same column names.
+    fn from_sqlite_row(row: &rusqlite::Row<'_>) -> rusqlite::Result<Self> {
+        Ok(Self {
+            id: row.get("id")?,
+            created_at: row.get("created_at")?,
+            last_seen_at: row.get("last_seen_at")?,
+            ip: row.get("ip")?,
+            user_agent: row.get("user_agent")?,
+        })
+    }
+}
+
 /// The user's live sessions, newest first. Sessions past either limit are left out even before the
 /// background purge removes them.
 pub async fn list_for_user(
@@ -173,22 +186,23 @@ pub async fn list_for_user(
     limits: &SessionSettings,
     user_id: &str,
 ) -> Result<Vec<SessionRecord>, sqlx::Error> {
-    // Not read in place like the session check (`lookup`), yet. Measured that way while `/profile` still
-    // rendered in `<Suspense>`, the page got no faster and its p99 at 64 connections went from 20 to 30 ms:
-    // most likely the balance between the runtime's two threads (a task woken by its own thread stays
-    // there, while sqlx's answers, woken from its threads, go through the shared queue either thread takes
-    // from). Measured again without `<Suspense>`: +21 to 27% pages/s, p99 unchanged, the spread still
-    // wider: the next change to make (bench/NOTES.md has both measurements).
-    sqlx::query_as(
-        "SELECT id, created_at, last_seen_at, ip, user_agent FROM sessions \
-         WHERE user_id = $1 AND expires_at > $2 AND last_seen_at > $3 \
-         ORDER BY created_at DESC, id DESC",
-    )
-    .bind(user_id)
-    .bind(now)
-    .bind(now.saturating_sub(secs(limits.idle_timeout)))
-    .fetch_all(db.reads())
-    .await
+    // Read in place like the session check, for the same reason (`Db::read_in_place`): `/profile` makes
+    // both queries on every view. Measured against the list through sqlx, alternating, 64 connections:
+    // +21 to 27% pages/s, p99 unchanged, server CPU per page 359 -> 254 µs (bench/NOTES.md). The rows are
+    // one user's live sessions, found through `sessions_by_user`; sign-in's limit per account bounds them.
+    const LIST: &str = "SELECT id, created_at, last_seen_at, ip, user_agent FROM sessions \
+                        WHERE user_id = $1 AND expires_at > $2 AND last_seen_at > $3 \
+                        ORDER BY created_at DESC, id DESC";
+    let idle_since = now.saturating_sub(secs(limits.idle_timeout));
+    let in_place = db.read_in_place(|conn| {
+        conn.prepare_cached(LIST)?
+            .query_map(rusqlite::params![user_id, now, idle_since], SessionRecord::from_sqlite_row)?
+            .collect()
+    });
+    match in_place {
+        Some(records) => records,
+        None => sqlx::query_as(LIST).bind(user_id).bind(now).bind(idle_since).fetch_all(db.reads()).await,
+    }
 }
 
 /// Ends one of the user's own sessions, never the one making the request (that is what logging out is

@@ -191,7 +191,7 @@ async fn with_sqlite_every_write_goes_through_the_one_writing_connection() {
     sqlx::query(write).execute(db.writes()).await.expect("the writing side writes");
 }
 
-/// With a SQLite file, the session check reads on the request's own thread
+/// With a SQLite file, the session check and the session list read on the request's own thread
 /// (`Db::read_in_place`), through connections that see every committed write at once and, like the pooled
 /// readers, refuse to write. Whenever SQLite would have such a reader wait, the read goes back to sqlx,
 /// which waits on its own thread, never on the request's. PostgreSQL has no such path.
@@ -222,8 +222,13 @@ async fn with_sqlite_the_reads_of_every_request_run_in_place_and_never_wait_or_w
     let other = rusqlite::Error::SqliteFailure(rusqlite::ffi::Error::new(rusqlite::ffi::SQLITE_CORRUPT), None);
     assert!(matches!(db.read_in_place(|_| Err::<(), _>(other)), Some(Err(_))), "other failures are failures");
 
-    // The session check itself reads in place: with sqlx's reading pool gone, it still knows the user.
+    // The session check and the session list themselves read in place: with sqlx's reading pool gone,
+    // both still answer.
     db.reads().close().await;
     let res = client.get(app.url("/api/session")).send().await.expect("request");
     assert_eq!(res.status(), StatusCode::NO_CONTENT, "the session check went through sqlx's reading pool");
+    let res = app.call(&client, "/api/sessions", &[]).await;
+    assert_eq!(res.status(), StatusCode::OK, "the session list went through sqlx's reading pool");
+    let sessions: serde_json::Value = res.json().await.expect("json");
+    assert_eq!(sessions["sessions"].as_array().map(Vec::len), Some(1), "{sessions}");
 }
