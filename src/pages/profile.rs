@@ -3,7 +3,7 @@ use crate::api::auth::Logout;
 use crate::api::sessions::{list_sessions, SessionList};
 use crate::api::AppError;
 use crate::components::account_settings::AccountSettings;
-use crate::components::alert::{query_value, Alert, AlertKind, NoticeBanner};
+use crate::components::alert::{Alert, AlertKind, NoticeBanner};
 use crate::components::avatar_upload::AvatarUpload;
 use crate::components::name_editor::NameEditor;
 use crate::components::server_form::ServerForm;
@@ -65,14 +65,18 @@ pub struct AddressState {
 }
 
 impl AddressState {
+    /// One read of the address for all five (`query_value` makes a memo of the query for each call).
     fn read() -> Self {
-        Self {
-            editing_name: query_value("edit").as_deref() == Some("name"),
-            name_draft: query_value("name"),
-            avatar_error: query_value("avatar_error"),
-            confirming_sign_out: query_value(CONFIRM_PARAM).as_deref() == Some(CONFIRM_SIGN_OUT_OTHERS),
-            new_email: query_value("new_email"),
-        }
+        leptos_router::hooks::use_query_map().with_untracked(|query| {
+            let value = |name: &str| query.get(name).filter(|v| !v.is_empty());
+            Self {
+                editing_name: value("edit").as_deref() == Some("name"),
+                name_draft: value("name"),
+                avatar_error: value("avatar_error"),
+                confirming_sign_out: value(CONFIRM_PARAM).as_deref() == Some(CONFIRM_SIGN_OUT_OTHERS),
+                new_email: value("new_email"),
+            }
+        })
     }
 }
 
