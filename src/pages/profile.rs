@@ -3,7 +3,7 @@ use crate::api::auth::Logout;
 use crate::api::sessions::{list_sessions, SessionList};
 use crate::api::AppError;
 use crate::components::account_settings::AccountSettings;
-use crate::components::alert::{Alert, AlertKind, NoticeBanner};
+use crate::components::alert::{non_empty_value, Alert, AlertKind, NoticeBanner};
 use crate::components::avatar_upload::AvatarUpload;
 use crate::components::name_editor::NameEditor;
 use crate::components::server_form::ServerForm;
@@ -65,10 +65,10 @@ pub struct AddressState {
 }
 
 impl AddressState {
-    /// One read of the address for all five (`query_value` makes a memo of the query for each call).
+    /// One read of the address for all five.
     fn read() -> Self {
         leptos_router::hooks::use_query_map().with_untracked(|query| {
-            let value = |name: &str| query.get(name).filter(|v| !v.is_empty());
+            let value = |name: &str| non_empty_value(query, name);
             Self {
                 editing_name: value("edit").as_deref() == Some("name"),
                 name_draft: value("name"),

@@ -189,7 +189,7 @@ pub async fn list_for_user(
     // Read in place like the session check, for the same reason (`Db::read_in_place`): `/profile` makes
     // both queries on every view. Measured against the list through sqlx, alternating, 64 connections:
     // +21 to 27% pages/s, p99 unchanged, server CPU per page 359 -> 254 µs (bench/NOTES.md). The rows are
-    // one user's live sessions, found through `sessions_by_user`; sign-in's limit per account bounds them.
+    // one user's live sessions, found through the `sessions_by_user` index.
     const LIST: &str = "SELECT id, created_at, last_seen_at, ip, user_agent FROM sessions \
                         WHERE user_id = $1 AND expires_at > $2 AND last_seen_at > $3 \
                         ORDER BY created_at DESC, id DESC";
