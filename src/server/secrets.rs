@@ -19,9 +19,17 @@ pub fn is_well_formed(token: &str) -> bool {
     token.len() == TOKEN_LEN && token.bytes().all(|b| b.is_ascii_alphanumeric() || b == b'-' || b == b'_')
 }
 
+/// The token's SHA-256 in lower-case hex, as stored. Every signed-in request computes one, so it is
+/// written into one buffer: a string per byte (`format!`) was 3.6% of a kept `/profile` view's CPU.
 pub fn hash_token(token: &str) -> String {
+    const DIGITS: &[u8; 16] = b"0123456789abcdef";
     let digest = Sha256::digest(token.as_bytes());
-    digest.iter().map(|b| format!("{b:02x}")).collect()
+    let mut hex = String::with_capacity(digest.len() * 2);
+    for b in digest {
+        hex.push(char::from(DIGITS[usize::from(b >> 4)]));
+        hex.push(char::from(DIGITS[usize::from(b & 0xf)]));
+    }
+    hex
 }
 
 /// Row ids: random, so they reveal neither counts nor order.
