@@ -31,28 +31,34 @@ pub fn shell(options: LeptosOptions) -> impl IntoView {
     }
 }
 
-/// Scripts may only come from this site or carry this response's nonce (Leptos' inline hydration
-/// scripts do); nothing may frame the pages, and forms may only post back here.
+/// Sets this response's Content-Security-Policy, which names the nonce of its inline scripts.
 #[cfg(feature = "ssr")]
 fn set_content_security_policy(options: &LeptosOptions) {
-    use leptos::nonce::use_nonce;
-    let nonce = use_nonce().map(|n| format!(" 'nonce-{n}'")).unwrap_or_default();
+    let policy = content_security_policy(options, leptos::nonce::use_nonce().as_deref());
+    if let (Some(res), Ok(value)) =
+        (use_context::<leptos_axum::ResponseOptions>(), axum::http::HeaderValue::from_str(&policy))
+    {
+        res.insert_header(axum::http::header::CONTENT_SECURITY_POLICY, value);
+    }
+}
+
+/// Scripts may only come from this site or carry this response's nonce (Leptos' inline hydration
+/// scripts do); nothing may frame the pages, and forms may only post back here. Also for a page shown
+/// again with a new nonce (`server::page_cache`).
+#[cfg(feature = "ssr")]
+pub fn content_security_policy(options: &LeptosOptions, nonce: Option<&str>) -> String {
+    let nonce = nonce.map(|n| format!(" 'nonce-{n}'")).unwrap_or_default();
     // `cargo leptos watch` reloads the page through a websocket on the reload port.
     let reload = if options.env == leptos::config::Env::DEV {
         format!(" ws://{}:{}", options.site_addr.ip(), options.reload_port)
     } else {
         String::new()
     };
-    let policy = format!(
+    format!(
         "default-src 'self'; script-src 'self'{nonce} 'wasm-unsafe-eval'; style-src 'self'; \
          img-src 'self' data: blob:; connect-src 'self'{reload}; form-action 'self'; \
          object-src 'none'; base-uri 'none'; frame-ancestors 'none'"
-    );
-    if let (Some(res), Ok(value)) =
-        (use_context::<leptos_axum::ResponseOptions>(), axum::http::HeaderValue::from_str(&policy))
-    {
-        res.insert_header(axum::http::header::CONTENT_SECURITY_POLICY, value);
-    }
+    )
 }
 
 #[component]

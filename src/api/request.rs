@@ -4,6 +4,7 @@
 use super::AppError;
 use crate::routes::Notice;
 use crate::server::middleware::{link_cookie, session_cookie};
+use crate::server::page_cache::ShownUntil;
 use crate::server::rate_limits::Attempt;
 use crate::server::sessions::{ClientInfo, CurrentSession, Lookup};
 use crate::server::AppState;
@@ -21,6 +22,8 @@ pub struct RequestContext {
     cookies: Option<Cookies>,
     /// A plain HTML form post (JavaScript off) rather than a call from the hydrated page.
     from_html_form: bool,
+    /// Set while a page that may be shown again renders (`server::page_cache`).
+    shown_until: Option<ShownUntil>,
 }
 
 impl RequestContext {
@@ -31,9 +34,10 @@ impl RequestContext {
                 parts.extensions.get::<Lookup>().cloned(),
                 parts.extensions.get::<ClientInfo>().cloned(),
                 parts.extensions.get::<Cookies>().cloned(),
+                parts.extensions.get::<ShownUntil>().cloned(),
             )
         };
-        let (lookup, client, cookies) = parts.as_ref().map(ext).unwrap_or_default();
+        let (lookup, client, cookies, shown_until) = parts.as_ref().map(ext).unwrap_or_default();
         let from_html_form = parts
             .as_ref()
             .and_then(|p| p.headers.get(header::ACCEPT))
@@ -45,6 +49,15 @@ impl RequestContext {
             lookup: lookup.unwrap_or(Lookup::Guest),
             cookies,
             from_html_form,
+            shown_until,
+        }
+    }
+
+    /// What was just read for the page reads differently from `until` on, by the clock alone. A page that
+    /// may be shown again later is, until then (`server::page_cache`).
+    pub fn page_unchanged_until(&self, until: crate::server::clock::UnixTime) {
+        if let Some(shown_until) = &self.shown_until {
+            shown_until.at_most(until);
         }
     }
 

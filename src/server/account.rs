@@ -60,7 +60,7 @@ pub async fn reset_password(app: &AppState, token: &str, password: &Password) ->
     users::set_password(&mut *tx, &user.id, now, &password_hash).await?;
     // The link proved the mailbox, as a verification link would have.
     users::mark_email_verified(&mut *tx, &user.id, now).await?;
-    let ended = sessions::end_all_for_user(&mut *tx, &user.id).await?;
+    let ended = sessions::end_all_for_user(&mut tx, &user.id).await?;
     email_tokens::revoke_all(&mut *tx, &user.id).await?;
     tx.commit().await?;
     audit::event("password_reset", &user.id);
@@ -87,7 +87,7 @@ pub async fn change_password(
     let password_hash = app.passwords.hash(new).await?;
     let mut tx = app.db.writes().begin().await?;
     users::set_password(&mut *tx, &user.id, app.now(), &password_hash).await?;
-    let ended = sessions::end_all_except(&mut *tx, &user.id, &session.session_id).await?;
+    let ended = sessions::end_all_except(&mut tx, &user.id, &session.session_id).await?;
     email_tokens::revoke_all(&mut *tx, &user.id).await?;
     tx.commit().await?;
     audit::event("password_changed", &user.id);

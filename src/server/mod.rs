@@ -17,6 +17,7 @@ pub mod error;
 pub mod images;
 pub mod mail;
 pub mod middleware;
+pub mod page_cache;
 pub mod passwords;
 pub mod rate_limits;
 pub mod secrets;

@@ -7,6 +7,7 @@ use super::clock::{secs, UnixTime};
 use super::db::Db;
 use super::secrets::{hash_token, is_well_formed, new_id, new_token};
 use super::settings::SessionSettings;
+use super::users;
 use rusqlite::OptionalExtension;
 use std::sync::Arc;
 
@@ -31,6 +32,9 @@ pub struct CurrentSession {
     pub created_at: i64,
     pub last_seen_at: i64,
     pub expires_at: i64,
+    /// The user's `revision` when this was read, in the same row as the name, email and avatar: what a
+    /// page rendered for this request is kept under (`server::page_cache`).
+    pub revision: i64,
 }
 
 impl CurrentSession {
@@ -45,6 +49,7 @@ impl CurrentSession {
             created_at: row.get("created_at")?,
             last_seen_at: row.get("last_seen_at")?,
             expires_at: row.get("expires_at")?,
+            revision: row.get("revision")?,
         })
     }
 }
@@ -116,7 +121,11 @@ async fn insert(
     .bind(password_hash)
     .execute(db.writes())
     .await?;
-    Ok((done.rows_affected() == 1).then_some(token))
+    if done.rows_affected() != 1 {
+        return Ok(None);
+    }
+    users::bump_revision(db.writes(), user_id).await?;
+    Ok(Some(token))
 }
 
 /// Finds the session for a cookie value, ending it if it has run out, and notes activity.
@@ -125,7 +134,7 @@ pub async fn lookup(db: &Db, now: UnixTime, limits: &SessionSettings, token: &st
         return Ok(Lookup::Guest);
     }
     const FIND: &str = "SELECT s.id AS session_id, s.user_id, u.name, u.email, u.avatar_key, \
-                               s.created_at, s.last_seen_at, s.expires_at \
+                               s.created_at, s.last_seen_at, s.expires_at, u.revision \
                         FROM sessions s JOIN users u ON u.id = s.user_id WHERE s.token_hash = $1";
     let token_hash = hash_token(token);
     let in_place = db.read_in_place(|conn| {
@@ -150,7 +159,14 @@ pub async fn lookup(db: &Db, now: UnixTime, limits: &SessionSettings, token: &st
             .bind(now)
             .execute(db.writes())
             .await?;
+        // Every list of this user's sessions shows when this one was last active.
+        users::bump_revision(db.writes(), &session.user_id).await?;
         session.last_seen_at = now;
+        // This request's own page must not be one kept before the write. At least one more than read,
+        // and everything it renders is read after the write, or here with the write applied; should
+        // another change have come in between, the revision is higher still, and a page kept under
+        // this one is never shown.
+        session.revision += 1;
     }
     Ok(Lookup::Active(Arc::new(session)))
 }
@@ -161,6 +177,7 @@ pub struct SessionRecord {
     pub id: String,
     pub created_at: i64,
     pub last_seen_at: i64,
+    pub expires_at: i64,
     pub ip: Option<String>,
     pub user_agent: Option<String>,
 }
@@ -172,9 +189,15 @@ impl SessionRecord {
             id: row.get("id")?,
             created_at: row.get("created_at")?,
             last_seen_at: row.get("last_seen_at")?,
+            expires_at: row.get("expires_at")?,
             ip: row.get("ip")?,
             user_agent: row.get("user_agent")?,
         })
+    }
+
+    /// When this session runs out, by whichever limit comes first.
+    pub fn ends_at(&self, limits: &SessionSettings) -> UnixTime {
+        self.expires_at.min(self.last_seen_at.saturating_add(secs(limits.idle_timeout)))
     }
 }
 
@@ -190,7 +213,7 @@ pub async fn list_for_user(
     // both queries on every view. Measured against the list through sqlx, alternating, 64 connections:
     // +21 to 27% pages/s, p99 unchanged, server CPU per page 359 -> 254 µs (bench/NOTES.md). The rows are
     // one user's live sessions, found through the `sessions_by_user` index.
-    const LIST: &str = "SELECT id, created_at, last_seen_at, ip, user_agent FROM sessions \
+    const LIST: &str = "SELECT id, created_at, last_seen_at, expires_at, ip, user_agent FROM sessions \
                         WHERE user_id = $1 AND expires_at > $2 AND last_seen_at > $3 \
                         ORDER BY created_at DESC, id DESC";
     let idle_since = now.saturating_sub(secs(limits.idle_timeout));
@@ -214,38 +237,45 @@ pub async fn end_for_user(db: &Db, user_id: &str, session_id: &str, current: &st
         .bind(current)
         .execute(db.writes())
         .await?;
-    Ok(done.rows_affected() > 0)
+    let ended = done.rows_affected() > 0;
+    if ended {
+        users::bump_revision(db.writes(), user_id).await?;
+    }
+    Ok(ended)
 }
 
 /// Ends every session of the user but `keep` (Altogic's `signOutAllExceptCurrent`).
-pub async fn end_all_except<'e>(
-    db: impl sqlx::Executor<'e, Database = sqlx::Any>,
-    user_id: &str,
-    keep: &str,
-) -> Result<u64, sqlx::Error> {
+pub async fn end_all_except(db: &mut sqlx::AnyConnection, user_id: &str, keep: &str) -> Result<u64, sqlx::Error> {
     let done = sqlx::query("DELETE FROM sessions WHERE user_id = $1 AND id <> $2")
         .bind(user_id)
         .bind(keep)
-        .execute(db)
+        .execute(&mut *db)
         .await?;
+    users::bump_revision(db, user_id).await?;
     Ok(done.rows_affected())
 }
 
 /// Ends every session of the user, e.g. after a password reset.
-pub async fn end_all_for_user<'e>(
-    db: impl sqlx::Executor<'e, Database = sqlx::Any>,
-    user_id: &str,
-) -> Result<u64, sqlx::Error> {
-    let done = sqlx::query("DELETE FROM sessions WHERE user_id = $1").bind(user_id).execute(db).await?;
+pub async fn end_all_for_user(db: &mut sqlx::AnyConnection, user_id: &str) -> Result<u64, sqlx::Error> {
+    let done = sqlx::query("DELETE FROM sessions WHERE user_id = $1").bind(user_id).execute(&mut *db).await?;
+    users::bump_revision(db, user_id).await?;
     Ok(done.rows_affected())
 }
 
 pub async fn end(db: &Db, session_id: &str) -> Result<(), sqlx::Error> {
-    sqlx::query("DELETE FROM sessions WHERE id = $1").bind(session_id).execute(db.writes()).await?;
+    let ended: Option<(String,)> = sqlx::query_as("DELETE FROM sessions WHERE id = $1 RETURNING user_id")
+        .bind(session_id)
+        .fetch_optional(db.writes())
+        .await?;
+    if let Some((user_id,)) = ended {
+        users::bump_revision(db.writes(), &user_id).await?;
+    }
     Ok(())
 }
 
-/// Deletes sessions past either limit; run periodically in the background.
+/// Deletes sessions past either limit; run periodically in the background. No user's revision changes:
+/// these rows were already left out of every list (`list_for_user`), and a page kept while they were
+/// shown went stale when they ran out (`list_unchanged_until`).
 pub async fn purge_expired(db: &Db, now: UnixTime, limits: &SessionSettings) -> Result<u64, sqlx::Error> {
     let done = sqlx::query("DELETE FROM sessions WHERE expires_at <= $1 OR last_seen_at <= $2")
         .bind(now)

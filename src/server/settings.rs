@@ -69,6 +69,8 @@ pub struct AppSettings {
     /// with N it is the Nth address from the right of `X-Forwarded-For`, the one the outermost trusted
     /// proxy saw. Anything further left was written by the client and can be forged.
     pub trusted_proxy_hops: usize,
+    /// The memory `/profile` pages kept for reuse may take (`server::page_cache`); 0 keeps none.
+    pub page_cache_bytes: usize,
 }
 
 #[derive(Clone, Debug)]
@@ -165,6 +167,12 @@ impl Settings {
                         .filter(|n| *n <= 10)
                         .ok_or_else(|| format!("'{s}' is not a number of proxies from 0 to 10"))
                 })?,
+                page_cache_bytes: src.get(&PAGE_CACHE_SIZE, "32MB", |s| match s.trim() {
+                    "0" => Ok(0),
+                    size => {
+                        parse_size(size).and_then(|n| usize::try_from(n).map_err(|_| format!("'{s}' is too large")))
+                    }
+                })?,
             },
             database: DatabaseSettings {
                 url: src.get(&DATABASE_URL, &default_db, parse_database_url)?,
@@ -240,6 +248,7 @@ const BASE_URL: Key = Key { file: "app.base_url", env: "APP_BASE_URL" };
 const DATA_DIR: Key = Key { file: "app.data_dir", env: "APP_DATA_DIR" };
 const EMAIL_VERIFICATION: Key = Key { file: "app.email_verification", env: "APP_EMAIL_VERIFICATION" };
 const TRUSTED_PROXY_HOPS: Key = Key { file: "app.trusted_proxy_hops", env: "APP_TRUSTED_PROXY_HOPS" };
+const PAGE_CACHE_SIZE: Key = Key { file: "app.page_cache_size", env: "APP_PAGE_CACHE_SIZE" };
 const DATABASE_URL: Key = Key { file: "database.url", env: "DATABASE_URL" };
 const DATABASE_MAX_CONNECTIONS: Key = Key { file: "database.max_connections", env: "APP_DATABASE_MAX_CONNECTIONS" };
 const MAIL_FROM: Key = Key { file: "mail.from", env: "APP_MAIL_FROM" };
@@ -278,6 +287,7 @@ pub const KEYS: &[&Key] = &[
     &DATA_DIR,
     &EMAIL_VERIFICATION,
     &TRUSTED_PROXY_HOPS,
+    &PAGE_CACHE_SIZE,
     &DATABASE_URL,
     &DATABASE_MAX_CONNECTIONS,
     &MAIL_FROM,

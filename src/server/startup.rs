@@ -3,6 +3,7 @@
 use super::clock::{Clock, SystemClock};
 use super::cpu_work::CpuWork;
 use super::mail::Mailer;
+use super::page_cache::RenderedPages;
 use super::passwords::Passwords;
 use super::rate_limits::RateLimits;
 use super::settings::{Environment, Settings};
@@ -58,6 +59,7 @@ impl Application {
         };
         let state = AppState::new(AppStateInner {
             leptos_options: leptos_options(&settings),
+            rendered_pages: RenderedPages::new(settings.app.page_cache_bytes),
             db,
             settings,
             clock,

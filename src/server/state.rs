@@ -29,6 +29,8 @@ pub struct AppStateInner {
     /// Where uploaded pictures are decoded: a lot of memory and CPU each, so one per core at a time.
     pub decoding: super::cpu_work::CpuWork,
     pub assets: super::assets::Assets,
+    /// `/profile` as last rendered for each session, shown again while nothing on it changed.
+    pub rendered_pages: super::page_cache::RenderedPages,
 }
 
 impl std::ops::Deref for AppState {

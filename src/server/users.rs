@@ -1,4 +1,9 @@
 //! The users table.
+//!
+//! Every `UPDATE users` here adds one to the row's `revision`, and every write to a user's sessions adds
+//! one too (`bump_revision`), because pages rendered for the user are reused while it stays the same
+//! (`server::page_cache`). A new statement that changes a user, or anything a page shows about them,
+//! must do the same.
 
 use super::clock::UnixTime;
 use super::db::{is_unique_violation, Db};
@@ -34,6 +39,14 @@ impl User {
             ""
         }
     }
+}
+
+/// Notes a change to something of the user's that their pages show, made by a statement on another table
+/// (their sessions). Only after that statement, never before: a page read in between would otherwise be
+/// kept under the new revision with the old content.
+pub async fn bump_revision<'e>(db: impl sqlx::Executor<'e, Database = sqlx::Any>, id: &str) -> Result<(), sqlx::Error> {
+    sqlx::query("UPDATE users SET revision = revision + 1 WHERE id = $1").bind(id).execute(db).await?;
+    Ok(())
 }
 
 const COLUMNS: &str =
@@ -98,7 +111,7 @@ pub async fn mark_email_verified<'e>(
     id: &str,
     now: UnixTime,
 ) -> Result<(), sqlx::Error> {
-    sqlx::query("UPDATE users SET email_verified_at = COALESCE(email_verified_at, $2), updated_at = $2 WHERE id = $1")
+    sqlx::query("UPDATE users SET revision = revision + 1, email_verified_at = COALESCE(email_verified_at, $2), updated_at = $2 WHERE id = $1")
         .bind(id)
         .bind(now)
         .execute(db)
@@ -107,7 +120,11 @@ pub async fn mark_email_verified<'e>(
 }
 
 pub async fn record_login(db: &Db, id: &str, now: UnixTime) -> Result<(), sqlx::Error> {
-    sqlx::query("UPDATE users SET last_login_at = $2 WHERE id = $1").bind(id).bind(now).execute(db.writes()).await?;
+    sqlx::query("UPDATE users SET revision = revision + 1, last_login_at = $2 WHERE id = $1")
+        .bind(id)
+        .bind(now)
+        .execute(db.writes())
+        .await?;
     Ok(())
 }
 
@@ -120,7 +137,7 @@ pub async fn replace_unverified(
     password_hash: &str,
 ) -> Result<(), sqlx::Error> {
     sqlx::query(
-        "UPDATE users SET name = $2, password_hash = $3, updated_at = $4 WHERE id = $1 AND email_verified_at IS NULL",
+        "UPDATE users SET revision = revision + 1, name = $2, password_hash = $3, updated_at = $4 WHERE id = $1 AND email_verified_at IS NULL",
     )
     .bind(id)
     .bind(name.as_str())
@@ -137,7 +154,7 @@ pub async fn set_password<'e>(
     now: UnixTime,
     password_hash: &str,
 ) -> Result<(), sqlx::Error> {
-    sqlx::query("UPDATE users SET password_hash = $2, updated_at = $3 WHERE id = $1")
+    sqlx::query("UPDATE users SET revision = revision + 1, password_hash = $2, updated_at = $3 WHERE id = $1")
         .bind(id)
         .bind(password_hash)
         .bind(now)
@@ -148,12 +165,14 @@ pub async fn set_password<'e>(
 
 /// Moves the account to a new, just-proven address. `EmailTaken` if another account got it meanwhile.
 pub async fn change_email(db: &Db, id: &str, now: UnixTime, email: &str) -> Result<Created, sqlx::Error> {
-    let changed = sqlx::query("UPDATE users SET email = $2, email_verified_at = $3, updated_at = $3 WHERE id = $1")
-        .bind(id)
-        .bind(email)
-        .bind(now)
-        .execute(db.writes())
-        .await;
+    let changed = sqlx::query(
+        "UPDATE users SET revision = revision + 1, email = $2, email_verified_at = $3, updated_at = $3 WHERE id = $1",
+    )
+    .bind(id)
+    .bind(email)
+    .bind(now)
+    .execute(db.writes())
+    .await;
     match changed {
         Ok(_) => get(db.reads(), id).await?.map(Created::User).ok_or(sqlx::Error::RowNotFound),
         Err(e) if is_unique_violation(&e) => Ok(Created::EmailTaken),
@@ -162,7 +181,7 @@ pub async fn change_email(db: &Db, id: &str, now: UnixTime, email: &str) -> Resu
 }
 
 pub async fn update_name(db: &Db, id: &str, now: UnixTime, name: &DisplayName) -> Result<(), sqlx::Error> {
-    sqlx::query("UPDATE users SET name = $2, updated_at = $3 WHERE id = $1")
+    sqlx::query("UPDATE users SET revision = revision + 1, name = $2, updated_at = $3 WHERE id = $1")
         .bind(id)
         .bind(name.as_str())
         .bind(now)
@@ -176,7 +195,7 @@ pub async fn set_avatar(db: &Db, id: &str, now: UnixTime, avatar_key: &str) -> R
     let mut tx = db.writes().begin().await?;
     let previous: Option<(Option<String>,)> =
         sqlx::query_as("SELECT avatar_key FROM users WHERE id = $1").bind(id).fetch_optional(&mut *tx).await?;
-    sqlx::query("UPDATE users SET avatar_key = $2, updated_at = $3 WHERE id = $1")
+    sqlx::query("UPDATE users SET revision = revision + 1, avatar_key = $2, updated_at = $3 WHERE id = $1")
         .bind(id)
         .bind(avatar_key)
         .bind(now)

@@ -4,7 +4,7 @@ use super::middleware::{malformed_calls_are_client_errors, refuse_cross_site, re
 use super::sessions::Lookup;
 use super::settings::Environment;
 use super::state::AppState;
-use super::{assets, avatars, dev_mailbox};
+use super::{assets, avatars, dev_mailbox, page_cache};
 use crate::app::{shell, App};
 use axum::extract::DefaultBodyLimit;
 use axum::extract::Request;
@@ -68,6 +68,7 @@ pub fn router(state: AppState) -> Router {
         .merge(api)
         .merge(uploads)
         .layer(from_fn(malformed_calls_are_client_errors))
+        .layer(from_fn_with_state(state.clone(), page_cache::reuse_rendered_profile))
         .layer(from_fn_with_state(state.clone(), resolve_session))
         .layer(from_fn_with_state(state.clone(), refuse_cross_site))
         .layer(CookieManagerLayer::new())

@@ -12,6 +12,7 @@ mod load_and_faults;
 mod login;
 mod logout;
 mod managed_sessions;
+mod page_cache;
 mod peers;
 mod profile;
 mod register;
