@@ -107,7 +107,7 @@ impl RenderedPages {
         self.budget_bytes > 0
     }
 
-    /// How many views were served from a kept page; for tests and the benchmark's notes.
+    /// How many views were served from a kept page; for tests.
     pub fn hits(&self) -> u64 {
         self.hits.load(Ordering::Relaxed)
     }
@@ -138,6 +138,7 @@ impl RenderedPages {
             }
         };
         let nonce = parts.headers.get(header::CONTENT_SECURITY_POLICY).and_then(|csp| nonce_of(csp.to_str().ok()?));
+        // A page of a user with thousands of sessions is rendered every time rather than crowd out the rest.
         let whole_page = parts.status == StatusCode::OK
             && !parts.headers.contains_key(header::SET_COOKIE)
             && body.len() <= self.budget_bytes / 16;

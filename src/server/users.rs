@@ -204,3 +204,38 @@ pub async fn set_avatar(db: &Db, id: &str, now: UnixTime, avatar_key: &str) -> R
     tx.commit().await?;
     Ok(previous.and_then(|(key,)| key))
 }
+
+#[cfg(test)]
+mod tests {
+    /// Pages rendered for a user are shown again while their `revision` stays the same
+    /// (`server::page_cache`): a statement that changed a user without adding to it would leave those
+    /// pages showing the old state. Every one in the source must say so.
+    #[test]
+    fn every_update_of_users_adds_to_the_revision() {
+        fn rust_files(dir: &std::path::Path, found: &mut Vec<std::path::PathBuf>) {
+            for entry in std::fs::read_dir(dir).unwrap() {
+                let path = entry.unwrap().path();
+                if path.is_dir() {
+                    rust_files(&path, found);
+                } else if path.extension().is_some_and(|e| e == "rs") {
+                    found.push(path);
+                }
+            }
+        }
+        let mut files = Vec::new();
+        rust_files(&std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("src"), &mut files);
+        // Spelled in two halves, so that this test does not find itself.
+        let statement = ["UPDATE users", " SET "].concat();
+        let mut updates = 0;
+        for file in files {
+            let text = std::fs::read_to_string(&file).unwrap();
+            for (at, _) in text.match_indices(&statement) {
+                updates += 1;
+                let set = &text[at + statement.len()..];
+                let shown = set.lines().next().unwrap_or_default();
+                assert!(set.starts_with("revision = revision + 1"), "{}: {statement}{shown}", file.display());
+            }
+        }
+        assert!(updates >= 8, "found only {updates} updates of users: is the search still looking at the source?");
+    }
+}
