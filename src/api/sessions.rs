@@ -119,11 +119,13 @@ pub async fn end_other_sessions() -> Result<u64, AppError> {
         Ok(session) => session,
         Err(e) => return req.fail(e),
     };
-    let ended = match req.app.db.writes().acquire().await {
-        Ok(mut conn) => sessions::end_all_except(&mut conn, &current.user_id, &current.session_id).await,
-        Err(e) => Err(e),
+    let ended = async {
+        let mut tx = req.app.db.writes().begin().await?;
+        let ended = sessions::end_all_except(&mut tx, &current.user_id, &current.session_id).await?;
+        tx.commit().await?;
+        Ok::<_, sqlx::Error>(ended)
     };
-    match ended {
+    match ended.await {
         Ok(ended) => {
             audit::event("other_sessions_revoked", &current.user_id);
             req.redirect_html_form(crate::routes::paths::PROFILE);

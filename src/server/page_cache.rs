@@ -8,9 +8,9 @@
 //! When a kept page may be shown, and why that is never stale:
 //! - It was rendered for the same session, and the user's `revision` is still the one read with the
 //!   profile by that render's session check. Every change to the user, or to any of their sessions, adds
-//!   one to it, after the change itself (`server::users`). The session check reads it on every request
-//!   anyway, from the database every server of a deployment shares, so a change made through another
-//!   server counts too.
+//!   one to it in the same statement or transaction (`server::users`). The session check reads it on
+//!   every request anyway, from the database every server of a deployment shares, so a change made
+//!   through another server counts too.
 //! - The clock has not reached the moment its content would read differently on its own: a time on it
 //!   ("Signed in 2 minutes ago") changes, or a session on it runs out. The page's data say when
 //!   (`ShownUntil`); a page that did not say is never kept.

@@ -2,6 +2,9 @@
 //! database holds its SHA-256, so the table alone cannot be used to sign in.
 //!
 //! A session ends when signed out, when unused for the idle limit, or at the absolute limit after sign-in.
+//!
+//! Every write here adds one to the owner's `revision` in the same transaction (`users::bump_revision`):
+//! their session list is on pages shown again while it stays the same (`server::page_cache`).
 
 use super::clock::{secs, UnixTime};
 use super::db::Db;
@@ -9,6 +12,7 @@ use super::secrets::{hash_token, is_well_formed, new_id, new_token};
 use super::settings::SessionSettings;
 use super::users;
 use rusqlite::OptionalExtension;
+use sqlx::{Any, Transaction};
 use std::sync::Arc;
 
 /// `last_seen_at` is written at most this often per session, so page views stay read-only.
@@ -106,6 +110,7 @@ async fn insert(
     password_hash: Option<&str>,
 ) -> Result<Option<String>, sqlx::Error> {
     let token = new_token();
+    let mut tx = db.writes().begin().await?;
     let done = sqlx::query(
         "INSERT INTO sessions (id, user_id, token_hash, created_at, last_seen_at, expires_at, ip, user_agent) \
          SELECT $1, id, $3, $4, $4, $5, $6, $7 FROM users \
@@ -119,12 +124,13 @@ async fn insert(
     .bind(client.ip.as_deref())
     .bind(client.user_agent.as_deref().map(|ua| truncate(ua, 512)))
     .bind(password_hash)
-    .execute(db.writes())
+    .execute(&mut *tx)
     .await?;
     if done.rows_affected() != 1 {
         return Ok(None);
     }
-    users::bump_revision(db.writes(), user_id).await?;
+    users::bump_revision(&mut *tx, user_id).await?;
+    tx.commit().await?;
     Ok(Some(token))
 }
 
@@ -154,13 +160,15 @@ pub async fn lookup(db: &Db, now: UnixTime, limits: &SessionSettings, token: &st
         return Ok(Lookup::Ended);
     }
     if now - session.last_seen_at >= LAST_SEEN_RESOLUTION_SECS {
+        // Every list of this user's sessions shows when this one was last active.
+        let mut tx = db.writes().begin().await?;
         sqlx::query("UPDATE sessions SET last_seen_at = $2 WHERE id = $1")
             .bind(&session.session_id)
             .bind(now)
-            .execute(db.writes())
+            .execute(&mut *tx)
             .await?;
-        // Every list of this user's sessions shows when this one was last active.
-        users::bump_revision(db.writes(), &session.user_id).await?;
+        users::bump_revision(&mut *tx, &session.user_id).await?;
+        tx.commit().await?;
         session.last_seen_at = now;
         // This request's own page must not be one kept before the write. At least one more than read,
         // and everything it renders is read after the write, or here with the write applied; should
@@ -231,51 +239,56 @@ pub async fn list_for_user(
 /// Ends one of the user's own sessions, never the one making the request (that is what logging out is
 /// for). A session id of another user matches nothing, so the answer reveals nothing about it.
 pub async fn end_for_user(db: &Db, user_id: &str, session_id: &str, current: &str) -> Result<bool, sqlx::Error> {
+    let mut tx = db.writes().begin().await?;
     let done = sqlx::query("DELETE FROM sessions WHERE id = $1 AND user_id = $2 AND id <> $3")
         .bind(session_id)
         .bind(user_id)
         .bind(current)
-        .execute(db.writes())
+        .execute(&mut *tx)
         .await?;
     let ended = done.rows_affected() > 0;
     if ended {
-        users::bump_revision(db.writes(), user_id).await?;
+        users::bump_revision(&mut *tx, user_id).await?;
+        tx.commit().await?;
     }
     Ok(ended)
 }
 
-/// Ends every session of the user but `keep` (Altogic's `signOutAllExceptCurrent`).
-pub async fn end_all_except(db: &mut sqlx::AnyConnection, user_id: &str, keep: &str) -> Result<u64, sqlx::Error> {
+/// Ends every session of the user but `keep` (Altogic's `signOutAllExceptCurrent`), in the caller's
+/// transaction, which must commit for it to count.
+pub async fn end_all_except(tx: &mut Transaction<'_, Any>, user_id: &str, keep: &str) -> Result<u64, sqlx::Error> {
     let done = sqlx::query("DELETE FROM sessions WHERE user_id = $1 AND id <> $2")
         .bind(user_id)
         .bind(keep)
-        .execute(&mut *db)
+        .execute(&mut **tx)
         .await?;
-    users::bump_revision(db, user_id).await?;
+    users::bump_revision(&mut **tx, user_id).await?;
     Ok(done.rows_affected())
 }
 
-/// Ends every session of the user, e.g. after a password reset.
-pub async fn end_all_for_user(db: &mut sqlx::AnyConnection, user_id: &str) -> Result<u64, sqlx::Error> {
-    let done = sqlx::query("DELETE FROM sessions WHERE user_id = $1").bind(user_id).execute(&mut *db).await?;
-    users::bump_revision(db, user_id).await?;
+/// Ends every session of the user, e.g. after a password reset, in the caller's transaction.
+pub async fn end_all_for_user(tx: &mut Transaction<'_, Any>, user_id: &str) -> Result<u64, sqlx::Error> {
+    let done = sqlx::query("DELETE FROM sessions WHERE user_id = $1").bind(user_id).execute(&mut **tx).await?;
+    users::bump_revision(&mut **tx, user_id).await?;
     Ok(done.rows_affected())
 }
 
 pub async fn end(db: &Db, session_id: &str) -> Result<(), sqlx::Error> {
+    let mut tx = db.writes().begin().await?;
     let ended: Option<(String,)> = sqlx::query_as("DELETE FROM sessions WHERE id = $1 RETURNING user_id")
         .bind(session_id)
-        .fetch_optional(db.writes())
+        .fetch_optional(&mut *tx)
         .await?;
     if let Some((user_id,)) = ended {
-        users::bump_revision(db.writes(), &user_id).await?;
+        users::bump_revision(&mut *tx, &user_id).await?;
+        tx.commit().await?;
     }
     Ok(())
 }
 
 /// Deletes sessions past either limit; run periodically in the background. No user's revision changes:
 /// these rows were already left out of every list (`list_for_user`), and a page kept while they were
-/// shown went stale when they ran out (`list_unchanged_until`).
+/// shown went stale when they ran out (`SessionRecord::ends_at`).
 pub async fn purge_expired(db: &Db, now: UnixTime, limits: &SessionSettings) -> Result<u64, sqlx::Error> {
     let done = sqlx::query("DELETE FROM sessions WHERE expires_at <= $1 OR last_seen_at <= $2")
         .bind(now)

@@ -1,7 +1,7 @@
 //! The users table.
 //!
 //! Every `UPDATE users` here adds one to the row's `revision`, and every write to a user's sessions adds
-//! one too (`bump_revision`), because pages rendered for the user are reused while it stays the same
+//! one too, in the same transaction (`bump_revision`), because pages rendered for the user are reused while it stays the same
 //! (`server::page_cache`). A new statement that changes a user, or anything a page shows about them,
 //! must do the same.
 
@@ -42,8 +42,8 @@ impl User {
 }
 
 /// Notes a change to something of the user's that their pages show, made by a statement on another table
-/// (their sessions). Only after that statement, never before: a page read in between would otherwise be
-/// kept under the new revision with the old content.
+/// (their sessions), in the same transaction: a change whose note was lost would leave kept pages showing
+/// the old state.
 pub async fn bump_revision<'e>(db: impl sqlx::Executor<'e, Database = sqlx::Any>, id: &str) -> Result<(), sqlx::Error> {
     sqlx::query("UPDATE users SET revision = revision + 1 WHERE id = $1").bind(id).execute(db).await?;
     Ok(())

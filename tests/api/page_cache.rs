@@ -50,39 +50,96 @@ async fn a_second_view_is_the_same_page_with_a_nonce_of_its_own() {
     assert_eq!(first.without_nonce(), second.without_nonce());
 }
 
+/// The page `client` is shown now is the page the server renders now: `/profile?fresh` is rendered on
+/// every view (an address with a query is never kept), and apart from the nonce the two must be the same.
+async fn assert_shows_the_latest(app: &TestApp, client: &Client, after: &str) {
+    let before = hits(app);
+    let shown = view(app, client, "/profile").await;
+    assert_eq!(hits(app), before, "after {after}, the page kept before it was shown again");
+    let rendered = view(app, client, "/profile?fresh").await;
+    assert_eq!(shown.without_nonce(), rendered.without_nonce(), "after {after}");
+}
+
+fn session_id(list: &serde_json::Value, device: &str) -> String {
+    let sessions = list["sessions"].as_array().unwrap();
+    let session = sessions.iter().find(|s| s["device"] == device).expect("the device's session");
+    session["id"].as_str().unwrap().to_owned()
+}
+
 #[tokio::test]
 async fn anything_the_page_shows_changing_renders_it_again() {
     let app = spawn_app().await;
     let ada = app.signed_in_user("Ada", "ada@example.com").await;
     view(&app, &ada, "/profile").await;
     view(&app, &ada, "/profile").await;
+    let kept_before = hits(&app);
+    assert!(kept_before > 0);
 
-    // Each change below is made by another device: nothing about this one's own requests tells the server.
-    let before = hits(&app);
+    // Changes made by another device: nothing about this one's own requests tells the server.
     let laptop = app.sign_in_from("ada@example.com", FIREFOX_LINUX).await;
-    assert!(view(&app, &ada, "/profile").await.body.contains("Firefox on Linux"), "a new session is listed");
+    assert_shows_the_latest(&app, &ada, "a sign-in elsewhere").await;
 
-    let res = app.call(&laptop, "/api/update_name", &[("name", "Ada Lovelace")]).await;
-    assert_eq!(res.status(), 200);
-    assert!(view(&app, &ada, "/profile").await.body.contains("Hello, Ada Lovelace"), "the new name is shown");
+    assert_eq!(app.call(&laptop, "/api/update_name", &[("name", "Ada Lovelace")]).await.status(), 200);
+    assert_shows_the_latest(&app, &ada, "a new name").await;
+    assert!(view(&app, &ada, "/profile").await.body.contains("Hello, Ada Lovelace"));
 
-    let list = app.sessions_of(&ada).await;
-    let laptop_id = list["sessions"]
-        .as_array()
-        .unwrap()
-        .iter()
-        .find(|s| s["device"] == "Firefox on Linux")
-        .expect("the laptop's session")["id"]
-        .as_str()
-        .unwrap()
-        .to_owned();
+    let picture = crate::profile::picture(64, 64, image::ImageFormat::Png);
+    let (status, url) = crate::profile::upload_js(&app, &laptop, "me.png", "image/png", picture).await;
+    assert_eq!(status, 200, "{url}");
+    assert_shows_the_latest(&app, &ada, "a new picture").await;
+    assert!(view(&app, &ada, "/profile").await.body.contains(&url));
+
+    let form = [("new_email", "lovelace@example.com"), ("current_password", PASSWORD)];
+    assert_eq!(app.call(&laptop, "/api/change_email", &form).await.status(), 200);
+    let token = token_param(&app.new_mail_to("lovelace@example.com", 0).await.link().unwrap(), "token");
+    let res = app.post_form(&laptop, "/api/confirm_email_change", "/confirm-email-change", &[("token", &token)]).await;
+    assert_redirect(&res, "/profile?notice=email_changed");
+    assert_shows_the_latest(&app, &ada, "a new email address").await;
+    assert!(view(&app, &ada, "/profile").await.body.contains("lovelace@example.com"));
+
+    let phone = app.sign_in_from("lovelace@example.com", "Mozilla/5.0 (iPhone; CPU iPhone OS 17_0 like Mac OS X) AppleWebKit/605.1.15 (KHTML, like Gecko) Version/17.0 Mobile/15E148 Safari/604.1").await;
+    assert_shows_the_latest(&app, &ada, "a second sign-in elsewhere").await;
+    assert!(app.post_form(&phone, "/api/logout", "/profile", &[]).await.status().is_redirection());
+    assert_shows_the_latest(&app, &ada, "a logout elsewhere").await;
+
+    let laptop_id = session_id(&app.sessions_of(&ada).await, "Firefox on Linux");
     assert_eq!(app.call(&ada, "/api/end_session", &[("id", &laptop_id)]).await.status(), 200);
-    assert!(!view(&app, &ada, "/profile").await.body.contains("Firefox on Linux"), "an ended session is gone");
-    assert_eq!(hits(&app), before, "a page was shown again after something on it changed");
+    assert_shows_the_latest(&app, &ada, "signing one device out").await;
+    assert!(!view(&app, &ada, "/profile").await.body.contains(">Firefox on Linux<"));
+
+    app.sign_in_from("lovelace@example.com", FIREFOX_LINUX).await;
+    assert_shows_the_latest(&app, &ada, "a third sign-in elsewhere").await;
+    assert_eq!(app.call(&ada, "/api/end_other_sessions", &[]).await.status(), 200);
+    assert_shows_the_latest(&app, &ada, "signing the others out").await;
+
+    let other = app.sign_in_from("lovelace@example.com", FIREFOX_LINUX).await;
+    view(&app, &other, "/profile").await;
+    let another = "another horse battery staple";
+    assert_eq!(app.change_password(&ada, PASSWORD, another).await.status(), 200);
+    assert_shows_the_latest(&app, &ada, "a password change").await;
+    assert!(!view(&app, &ada, "/profile").await.body.contains(">Firefox on Linux<"));
 
     // Nothing changed since the last view: that page may be shown again.
+    let before = hits(&app);
     view(&app, &ada, "/profile").await;
     assert_eq!(hits(&app), before + 1);
+}
+
+#[tokio::test]
+async fn another_device_being_active_renders_the_page_again() {
+    let app = spawn_app().await;
+    let ada = app.signed_in_user("Ada", "ada@example.com").await;
+    let laptop = app.sign_in_from("ada@example.com", FIREFOX_LINUX).await;
+    // A minute later this browser's session check writes when it was last active; its page is kept then.
+    app.clock.advance(Duration::from_secs(61));
+    view(&app, &ada, "/profile").await;
+    let before = hits(&app);
+    view(&app, &ada, "/profile").await;
+    assert_eq!(hits(&app), before + 1);
+    // The laptop's session check, at the same moment, writes its own, which this browser's list shows
+    // ("Last active just now"): by the clock alone the kept page would still read the same.
+    assert_eq!(app.get(&laptop, "/api/session").await.status(), 204);
+    assert_shows_the_latest(&app, &ada, "activity elsewhere").await;
 }
 
 #[tokio::test]
