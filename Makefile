@@ -10,10 +10,10 @@ export PATH := $(CURDIR)/end2end/node_modules/.bin:$(PATH)
 .PHONY: run dev test setup build test-rust test-e2e clean-data
 
 run: setup
-	LEPTOS_ENV=DEV cargo leptos serve --release --split
+	LEPTOS_ENV=DEV APP_DEV_MAILBOX=true cargo leptos serve --release --split
 
 dev: setup
-	cargo leptos watch --split
+	APP_DEV_MAILBOX=true cargo leptos watch --split
 
 setup:
 	@scripts/setup.sh

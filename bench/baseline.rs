@@ -15,6 +15,7 @@
 //! - `bench-baseline hash PASSWORD`: the PHC string to seed benchmark users with.
 
 use authkit::domain::Password;
+use authkit::server::cpu_work::CpuWork;
 use authkit::server::passwords::Passwords;
 use leptos::prelude::*;
 use std::time::Instant;
@@ -53,7 +54,7 @@ async fn main() {
         }
         Some("argon2") => {
             let n: usize = args.get(2).and_then(|n| n.parse().ok()).unwrap_or(20);
-            let passwords = Passwords::new().expect("argon2");
+            let passwords = Passwords::new(CpuWork::start().expect("threads")).expect("argon2");
             let password = Password::parse("correct horse battery staple").expect("valid");
             let hash = passwords.hash(&password).await.expect("hash");
             let alone = mean_hash_ms(&passwords, &hash, n, 1).await;
@@ -64,7 +65,8 @@ async fn main() {
         Some("hash") => {
             let password =
                 Password::parse(args.get(2).map(String::as_str).unwrap_or_default()).expect("12+ characters");
-            println!("{}", Passwords::new().expect("argon2").hash(&password).await.expect("hash"));
+            let passwords = Passwords::new(CpuWork::start().expect("threads")).expect("argon2");
+            println!("{}", passwords.hash(&password).await.expect("hash"));
         }
         _ => eprintln!(
             "usage: bench-baseline serve ADDR | serve-leptos ADDR | serve-leptos-direct ADDR | render-profile N \

@@ -43,8 +43,7 @@ fn set_content_security_policy(options: &LeptosOptions) {
 }
 
 /// Scripts may only come from this site or carry this response's nonce (Leptos' inline hydration
-/// scripts do); nothing may frame the pages, and forms may only post back here. Also for a page shown
-/// again with a new nonce (`server::page_cache`).
+/// scripts do); nothing may frame the pages, and forms may only post back here.
 #[cfg(feature = "ssr")]
 pub fn content_security_policy(options: &LeptosOptions, nonce: Option<&str>) -> String {
     let nonce = nonce.map(|n| format!(" 'nonce-{n}'")).unwrap_or_default();

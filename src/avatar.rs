@@ -9,17 +9,23 @@ pub enum AvatarProblem {
     NotAnImage,
     TooManyPixels,
     Unreadable,
+    /// Too many uploads from this account within the hour.
+    TooMany,
+    /// The server is decoding as many pictures as it can hold right now.
+    Busy,
     Failed,
 }
 
 impl AvatarProblem {
-    const ALL: [AvatarProblem; 7] = [
+    const ALL: [AvatarProblem; 9] = [
         AvatarProblem::SignInRequired,
         AvatarProblem::Missing,
         AvatarProblem::TooLarge,
         AvatarProblem::NotAnImage,
         AvatarProblem::TooManyPixels,
         AvatarProblem::Unreadable,
+        AvatarProblem::TooMany,
+        AvatarProblem::Busy,
         AvatarProblem::Failed,
     ];
 
@@ -31,6 +37,8 @@ impl AvatarProblem {
             AvatarProblem::NotAnImage => "not_image",
             AvatarProblem::TooManyPixels => "dimensions",
             AvatarProblem::Unreadable => "unreadable",
+            AvatarProblem::TooMany => "too_many",
+            AvatarProblem::Busy => "busy",
             AvatarProblem::Failed => "failed",
         }
     }
@@ -51,6 +59,8 @@ impl AvatarProblem {
                 "That picture has too many pixels. Use one at most 10,000 pixels wide and high."
             }
             AvatarProblem::Unreadable => "That picture could not be read; it may be damaged. Try another one.",
+            AvatarProblem::TooMany => "You have changed your picture many times in the last hour. Try again later.",
+            AvatarProblem::Busy => "We are processing many pictures right now. Please try again in a moment.",
             AvatarProblem::Failed => "Something went wrong on our side. Please try again in a moment.",
         }
     }

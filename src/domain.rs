@@ -98,6 +98,12 @@ impl Email {
         if !(local_ok && labels_ok && chars_ok) || domain.contains('@') {
             return err("Enter an email address like name@example.com.");
         }
+        // The mailer must take every address accepted here (`a:b@example.com` it would not), or a sign-up
+        // would be kept whose mail can never be sent.
+        #[cfg(feature = "ssr")]
+        if email.parse::<lettre::message::Mailbox>().is_err() {
+            return err("Enter an email address like name@example.com.");
+        }
         Ok(Self(email))
     }
 
@@ -105,12 +111,24 @@ impl Email {
         &self.0
     }
 
-    /// "a•••@example.com": enough for its owner to recognise, not enough to harvest.
+    /// "a•••@example.com": enough for its owner to recognise, not enough to harvest. Every character
+    /// outside ASCII shows as its code point ("[U+0430]"), so that a look-alike (a Cyrillic "а" for a
+    /// Latin "a") cannot pass for the letter it imitates.
     pub fn masked(&self) -> String {
         let (local, domain) = self.0.split_once('@').unwrap_or((&self.0, ""));
         let first: String = local.graphemes(true).take(1).collect();
-        format!("{first}•••@{domain}")
+        format!("{}•••@{}", ascii_or_code_points(&first), ascii_or_code_points(domain))
     }
+
+    /// The part before the `@`.
+    pub fn local_part(&self) -> &str {
+        self.0.split_once('@').map_or(&self.0, |(local, _)| local)
+    }
+}
+
+/// `s` with every character outside ASCII written as its code point: "ex[U+0430]mple.com".
+fn ascii_or_code_points(s: &str) -> String {
+    s.chars().map(|c| if c.is_ascii() { c.to_string() } else { format!("[U+{:04X}]", u32::from(c)) }).collect()
 }
 
 impl fmt::Display for Email {
@@ -154,6 +172,12 @@ impl DisplayName {
 
     pub fn as_str(&self) -> &str {
         &self.0
+    }
+
+    /// The name an account gets when nobody who proved the address chose one: its address's local part
+    /// ("ada" for ada@example.com), which its owner can change on the profile.
+    pub fn placeholder_for(email: &Email) -> Self {
+        Self::parse(email.local_part()).unwrap_or_else(|_| Self("Account owner".into()))
     }
 }
 
@@ -282,6 +306,15 @@ mod properties {
             }
         }
 
+        /// Every address accepted here is one the mailer takes (it refused `a:b@example.com`).
+        #[cfg(feature = "ssr")]
+        #[test]
+        fn every_accepted_address_is_one_the_mailer_takes(input in "[a-z0-9.!#$%&'*+/=?^_`{|}~:\\[\\]\"()<>,;@ -]{1,40}@[a-z0-9.-]{1,20}|\\PC{0,60}") {
+            if let Ok(email) = Email::parse(&input) {
+                prop_assert!(email.as_str().parse::<lettre::message::Mailbox>().is_ok(), "{}", email.as_str());
+            }
+        }
+
         #[test]
         fn emails_built_from_safe_parts_are_accepted(local in "[a-z0-9]{1,20}(\\.[a-z0-9]{1,10})?", domain in "[a-z0-9]{1,20}\\.[a-z]{2,6}") {
             let address = format!("{local}@{domain}");
@@ -332,6 +365,20 @@ mod properties {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn addresses_the_mailer_refuses_are_refused_here() {
+        for refused in ["a:b@example.com", "a[b]@example.com"] {
+            assert!(Email::parse(refused).is_err(), "{refused}");
+        }
+    }
+
+    #[test]
+    fn masked_addresses_show_look_alike_letters_as_code_points() {
+        assert_eq!(Email::parse("ada@example.com").unwrap().masked(), "a•••@example.com");
+        // A Cyrillic "а" (U+0430) first, and in the domain.
+        assert_eq!(Email::parse("\u{430}da@ex\u{430}mple.com").unwrap().masked(), "[U+0430]•••@ex[U+0430]mple.com");
+    }
 
     #[test]
     fn email_is_trimmed_and_lowercased() {

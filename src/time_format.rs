@@ -16,23 +16,6 @@ pub fn relative(now: i64, then: i64) -> String {
     }
 }
 
-/// The first moment after `now` at which `relative(·, then)` reads differently: until then a page that
-/// shows it may be shown again as it is (`server::page_cache`).
-pub fn relative_unchanged_until(now: i64, then: i64) -> i64 {
-    let seconds = now.saturating_sub(then).max(0);
-    // The elapsed seconds at which the text next changes; the arms follow `relative`'s.
-    let next = match seconds {
-        0..=44 => 45,
-        45..=89 => 90,
-        90..=2699 => (((seconds + 30) / 60 + 1) * 60 - 30).min(2700),
-        2700..=5399 => 5400,
-        5400..=86399 => (((seconds + 1800) / 3600 + 1) * 3600 - 1800).min(86_400),
-        86400..=172799 => 172_800,
-        _ => (seconds / 86400 + 1) * 86400,
-    };
-    then.saturating_add(next)
-}
-
 /// "25 Nov 2026, 11:48 UTC".
 pub fn exact_utc(unix: i64) -> String {
     let (year, month, day, hour, minute, _) = civil(unix);
@@ -65,21 +48,6 @@ fn civil(unix: i64) -> (i64, u32, u32, u32, u32, u32) {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use proptest::prelude::*;
-
-    proptest! {
-        /// The text stays the same from `now` until the moment given, and changes there.
-        #[test]
-        fn relative_text_changes_exactly_when_said(then in 0i64..4_000_000_000, ago in -100i64..40 * 86400, step in 0i64..1_000_000) {
-            let now = then + ago;
-            let until = relative_unchanged_until(now, then);
-            prop_assert!(until > now);
-            let text = relative(now, then);
-            prop_assert_eq!(&relative(until - 1, then), &text);
-            prop_assert_eq!(&relative(now + step.min(until - 1 - now), then), &text);
-            prop_assert_ne!(&relative(until, then), &text);
-        }
-    }
 
     #[test]
     fn relative_times_round_like_people_do() {

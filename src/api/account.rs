@@ -97,25 +97,15 @@ pub async fn change_password(
         Ok(password) => password,
         Err(e) => return req.fail(e),
     };
-    // The current password can be guessed here too: it counts as a sign-in attempt.
-    if let Err(e) = req.check_limit(crate::server::rate_limits::Attempt::SignIn, Some(&session.email)) {
+    // The current password can be guessed here too: counted per session, so strangers failing to sign
+    // in elsewhere never stop the owner.
+    if let Err(e) = req.limit_reauthentication(&session).await {
         return req.fail(e);
     }
-    match account::change_password(&req.app, &session, &current_password, &password).await {
-        Ok(()) => {
-            // A new token for this session too: a copy of the old cookie, wherever it went, is now worthless.
-            match crate::server::sessions::start(
-                &req.app.db,
-                req.app.now(),
-                &req.app.settings.sessions,
-                &session.user_id,
-                &req.client,
-            )
-            .await
-            {
-                Ok(token) => req.start_session(token).await,
-                Err(e) => tracing::error!(error = %e, "could not renew the session after a password change"),
-            }
+    match account::change_password(&req.app, &session, &current_password, &password, &req.browser()).await {
+        Ok(session_token) => {
+            // A new token for this browser: a copy of the old cookie, wherever it went, is now worthless.
+            req.start_session(session_token).await;
             req.redirect_html_form(&Notice::PasswordChanged.on(paths::PROFILE));
             Ok(())
         }
@@ -144,7 +134,12 @@ pub async fn change_email(new_email: String, current_password: String) -> Result
         Ok(email) => email,
         Err(e) => return req.fail_back_to(&back, ChangeEmail::PATH, e.on(Field::NewEmail)),
     };
-    if let Err(e) = req.check_limit(crate::server::rate_limits::Attempt::SignIn, Some(&session.email)) {
+    if let Err(e) = req.limit_reauthentication(&session).await {
+        return req.fail_back_to(&back, ChangeEmail::PATH, e);
+    }
+    // The new address gets mail: counted against its allowance, so nobody can flood a stranger's inbox
+    // from their own account.
+    if let Err(e) = req.limit_mail_to_new_address(&new_email).await {
         return req.fail_back_to(&back, ChangeEmail::PATH, e);
     }
     match account::request_email_change(&req.app, &session, &current_password, &new_email).await {
@@ -215,14 +210,38 @@ pub async fn confirm_email_change(token: String) -> Result<(), AppError> {
 }
 
 /// How guessable a new password is, for the hint under the field while the user types. `None`: fine.
-/// The same check as on submit; the password is only looked at, never stored or logged.
+/// The same check as on submit; the password is only looked at, never stored or logged. Anyone may ask,
+/// so it is limited per client, refused when the server's CPU work queue is long, and takes fields only
+/// of the sizes the forms allow.
 #[server(endpoint = "password_feedback")]
 pub async fn password_feedback(password: String, name: String, email: String) -> Result<Option<String>, AppError> {
-    use crate::domain::Password;
-    use crate::server::passwords::check_strength;
+    use super::request::RequestContext;
+    use crate::domain::{DisplayName, Email, Field, InputError, Password};
+    use crate::server::cpu_work::Admission;
 
-    Ok(match Password::parse(&password) {
-        Err(e) => Some(e.message),
-        Ok(password) => check_strength(&password, &[&name, &email]).err().map(|e| e.message),
-    })
+    let req = RequestContext::get();
+    // Bytes, generously: each field's own rule counts characters, at most 4 bytes each.
+    let too_long = if name.len() > DisplayName::MAX_GRAPHEMES * DisplayName::MAX_CHARS_PER_GRAPHEME * 4 {
+        Some(Field::Name)
+    } else if email.len() > Email::MAX_LEN {
+        Some(Field::Email)
+    } else if password.len() > Password::MAX_CHARS * 4 {
+        Some(Field::Password)
+    } else {
+        None
+    };
+    if let Some(field) = too_long {
+        return req.fail(InputError::new(field, "That is longer than this field takes."));
+    }
+    if let Err(e) = req.limit_password_check().await {
+        return req.fail(e);
+    }
+    let password = match Password::parse(&password) {
+        Ok(password) => password,
+        Err(e) => return Ok(Some(e.message)),
+    };
+    match req.app.passwords.check_strength(Admission::StrengthHint, &password, &[&name, &email]).await {
+        Ok(verdict) => Ok(verdict.err().map(|e| e.message)),
+        Err(e) => req.fail(e),
+    }
 }

@@ -16,7 +16,6 @@ pub async fn register(name: String, email: String, password: String) -> Result<(
     use crate::domain::{DisplayName, Email, Password};
     use crate::routes::{check_email_url, encode_query_value, paths, MailSent};
     use crate::server::auth::{self, SignUpOutcome};
-    use crate::server::rate_limits::Attempt;
 
     let req = RequestContext::get();
     // Without JavaScript, a refused form comes back with what was typed (never the password).
@@ -27,14 +26,23 @@ pub async fn register(name: String, email: String, password: String) -> Result<(
         Ok(parsed) => parsed,
         Err(e) => return req.fail_back_to(&back, Register::PATH, e),
     };
-    // Counted per client and per address, whether or not the address has an account.
-    if let Err(e) = req.check_limit(Attempt::SignUp, Some(email.as_str())) {
-        return req.fail_back_to(&back, Register::PATH, e);
+    // Counted per client and per address, whether or not the address has an account. When strangers
+    // have used up the address's mail, the answer is the usual one and nothing happens.
+    let go = match req.limit_sign_up(&email).await {
+        Ok(go) => go,
+        Err(e) => return req.fail_back_to(&back, Register::PATH, e),
+    };
+    let check_email = check_email_url(email.as_str(), MailSent::Verification, false);
+    let new_proof = req.start_sign_up();
+    if !go {
+        req.mark_mail_requested(&email);
+        leptos_axum::redirect(&check_email);
+        return Ok(());
     }
-    match auth::sign_up(&req.app, name, email.clone(), password, &req.client).await {
+    match auth::sign_up(&req.app, name, email.clone(), password, &req.browser(), &new_proof).await {
         Ok(SignUpOutcome::CheckEmail) => {
-            req.mark_link_requested();
-            leptos_axum::redirect(&check_email_url(email.as_str(), MailSent::Verification, false))
+            req.mark_mail_requested(&email);
+            leptos_axum::redirect(&check_email)
         }
         Ok(SignUpOutcome::SignedIn { session_token }) => {
             req.start_session(session_token).await;
@@ -51,7 +59,6 @@ pub async fn login(email: String, password: String) -> Result<(), AppError> {
     use crate::domain::{Field, InputError};
     use crate::routes::{encode_query_value, paths};
     use crate::server::auth;
-    use crate::server::rate_limits::Attempt;
 
     let req = RequestContext::get();
     let back = format!("{}?email={}", paths::LOGIN, encode_query_value(email.trim()));
@@ -67,11 +74,11 @@ pub async fn login(email: String, password: String) -> Result<(), AppError> {
         return req.fail_back_to(&back, Login::PATH, e);
     }
     // Counted before the password is checked: while an account is throttled even the right password gets
-    // the same answer, so guessing gains nothing.
-    if let Err(e) = req.check_limit(Attempt::SignIn, Some(&email)) {
+    // the same answer, so guessing gains nothing. The account's own devices are counted apart.
+    if let Err(e) = req.limit_sign_in(&email).await {
         return req.fail_back_to(&back, Login::PATH, e);
     }
-    match auth::sign_in(&req.app, &email, &password, &req.client).await {
+    match auth::sign_in(&req.app, &email, &password, &req.browser()).await {
         Ok(session_token) => {
             req.start_session(session_token).await;
             leptos_axum::redirect(paths::PROFILE);
@@ -98,10 +105,12 @@ pub async fn preview_link(access_token: String) -> Result<LinkPreview, AppError>
 
     let req = RequestContext::get();
     match auth::preview_link(&req.app, &access_token).await {
-        Ok(account) => Ok(LinkPreview {
-            usable: account.is_some(),
-            automatic: account.is_some() && req.link_requested_here(),
-            account,
+        Ok(address) => Ok(LinkPreview {
+            usable: address.is_some(),
+            // Only where this browser asked for mail to this very address: a link someone else sent, for
+            // their own account, waits for a click under its address.
+            automatic: address.as_ref().is_some_and(|a| req.mail_requested_for(a.as_str())),
+            account: address.map(|a| a.masked()),
         }),
         Err(e) => req.fail(e),
     }
@@ -112,14 +121,20 @@ pub async fn preview_link(access_token: String) -> Result<LinkPreview, AppError>
 pub async fn grant(access_token: String) -> Result<(), AppError> {
     use super::request::RequestContext;
     use crate::routes::{link_error_url, paths};
-    use crate::server::auth;
+    use crate::server::auth::{self, Granted};
 
     let req = RequestContext::get();
-    match auth::grant(&req.app, &access_token, &req.client).await {
-        Ok(session_token) => {
+    match auth::grant(&req.app, &access_token, &req.browser()).await {
+        Ok(Granted::SignedIn { session_token }) => {
             req.start_session(session_token).await;
-            req.clear_link_requested();
+            req.clear_mail_requested();
+            req.clear_sign_up();
             leptos_axum::redirect(paths::PROFILE);
+            Ok(())
+        }
+        Ok(Granted::ChoosePassword { reset_path }) => {
+            req.clear_mail_requested();
+            leptos_axum::redirect(&reset_path);
             Ok(())
         }
         Err(e) => {
@@ -137,7 +152,6 @@ pub async fn resend_verification(email: String) -> Result<(), AppError> {
     use crate::domain::Email;
     use crate::routes::{check_email_url, encode_query_value, paths, MailSent};
     use crate::server::auth;
-    use crate::server::rate_limits::Attempt;
 
     let req = RequestContext::get();
     // Without JavaScript a refused address comes back in the field, as typed.
@@ -151,12 +165,15 @@ pub async fn resend_verification(email: String) -> Result<(), AppError> {
         Ok(email) => email,
         Err(e) => return req.fail_back_to(&back, ResendVerification::PATH, e),
     };
-    if let Err(e) = req.check_limit(Attempt::Mail, Some(email.as_str())) {
-        return req.fail_back_to(&back, ResendVerification::PATH, e);
-    }
+    let go = match req.limit_mail(&email).await {
+        Ok(go) => go,
+        Err(e) => return req.fail_back_to(&back, ResendVerification::PATH, e),
+    };
     leptos_axum::redirect(&check_email_url(email.as_str(), MailSent::Verification, true));
-    req.mark_link_requested();
-    auth::resend_verification(&req.app, email);
+    req.mark_mail_requested(&email);
+    if go {
+        auth::resend_verification(&req.app, email);
+    }
     Ok(())
 }
 
@@ -167,7 +184,6 @@ pub async fn send_magic_link(email: String) -> Result<(), AppError> {
     use crate::domain::Email;
     use crate::routes::{check_email_url, encode_query_value, paths, MailSent};
     use crate::server::auth;
-    use crate::server::rate_limits::Attempt;
 
     let req = RequestContext::get();
     let email = match Email::parse(&email) {
@@ -177,13 +193,18 @@ pub async fn send_magic_link(email: String) -> Result<(), AppError> {
             return req.fail_back_to(&back, SendMagicLink::PATH, e);
         }
     };
-    if let Err(e) = req.check_limit(Attempt::Mail, Some(email.as_str())) {
-        let back = format!("{}?email={}", paths::MAGIC_LINK, encode_query_value(email.as_str()));
-        return req.fail_back_to(&back, SendMagicLink::PATH, e);
-    }
+    let go = match req.limit_mail(&email).await {
+        Ok(go) => go,
+        Err(e) => {
+            let back = format!("{}?email={}", paths::MAGIC_LINK, encode_query_value(email.as_str()));
+            return req.fail_back_to(&back, SendMagicLink::PATH, e);
+        }
+    };
     leptos_axum::redirect(&check_email_url(email.as_str(), MailSent::MagicLink, false));
-    req.mark_link_requested();
-    auth::send_magic_link(&req.app, email);
+    req.mark_mail_requested(&email);
+    if go {
+        auth::send_magic_link(&req.app, email);
+    }
     Ok(())
 }
 
@@ -194,7 +215,6 @@ pub async fn request_password_reset(email: String) -> Result<(), AppError> {
     use crate::domain::Email;
     use crate::routes::{check_email_url, encode_query_value, paths, MailSent};
     use crate::server::account;
-    use crate::server::rate_limits::Attempt;
 
     let req = RequestContext::get();
     let email = match Email::parse(&email) {
@@ -204,12 +224,18 @@ pub async fn request_password_reset(email: String) -> Result<(), AppError> {
             return req.fail_back_to(&back, RequestPasswordReset::PATH, e);
         }
     };
-    if let Err(e) = req.check_limit(Attempt::Mail, Some(email.as_str())) {
-        let back = format!("{}?email={}", paths::FORGOT_PASSWORD, encode_query_value(email.as_str()));
-        return req.fail_back_to(&back, RequestPasswordReset::PATH, e);
-    }
+    let go = match req.limit_mail(&email).await {
+        Ok(go) => go,
+        Err(e) => {
+            let back = format!("{}?email={}", paths::FORGOT_PASSWORD, encode_query_value(email.as_str()));
+            return req.fail_back_to(&back, RequestPasswordReset::PATH, e);
+        }
+    };
     leptos_axum::redirect(&check_email_url(email.as_str(), MailSent::PasswordReset, false));
-    account::request_password_reset(&req.app, email);
+    req.mark_mail_requested(&email);
+    if go {
+        account::request_password_reset(&req.app, email);
+    }
     Ok(())
 }
 
@@ -239,10 +265,11 @@ pub async fn reset_password(token: String, new_password: String, new_password_co
         Ok(password) => password,
         Err(e) => return req.fail_back_to(&page, ResetPassword::PATH, e),
     };
-    match account::reset_password(&req.app, &token, &password).await {
+    match account::reset_password(&req.app, &token, &password, req.browser().sign_up_proof).await {
         Ok(()) => {
             // Every session ended, this browser's too.
             req.clear_session_cookie();
+            req.clear_sign_up();
             leptos_axum::redirect(&Notice::PasswordReset.login_url());
             Ok(())
         }

@@ -2,17 +2,20 @@
 //! client. The session was already looked up by `server::middleware::resolve_session`.
 
 use super::AppError;
+use crate::domain::Email;
 use crate::routes::Notice;
-use crate::server::middleware::{link_cookie, session_cookie};
-use crate::server::page_cache::ShownUntil;
-use crate::server::rate_limits::Attempt;
+use crate::server::auth::Browser;
+use crate::server::cookies;
+use crate::server::rate_limits::Verdict;
 use crate::server::sessions::{ClientInfo, CurrentSession, Lookup};
-use crate::server::AppState;
+use crate::server::{known_devices, secrets, AppState};
 use axum::http::{header, request::Parts, StatusCode};
 use leptos::prelude::{expect_context, use_context};
 use leptos::server_fn::error::ServerFnUrlError;
 use leptos_axum::ResponseOptions;
+use std::net::IpAddr;
 use std::sync::Arc;
+use std::time::Duration;
 use tower_cookies::Cookies;
 
 pub struct RequestContext {
@@ -22,8 +25,12 @@ pub struct RequestContext {
     cookies: Option<Cookies>,
     /// A plain HTML form post (JavaScript off) rather than a call from the hydrated page.
     from_html_form: bool,
-    /// Set while a page that may be shown again renders (`server::page_cache`).
-    shown_until: Option<ShownUntil>,
+    /// The device token the browser brought (`cookies::device`), if any.
+    device_cookie: Option<String>,
+    /// The device token a sign-in here remembers: the one brought, or a new one.
+    device: String,
+    /// What an account would keep of the browser's sign-up secret (`cookies::sign_up`).
+    sign_up_proof: Option<String>,
 }
 
 impl RequestContext {
@@ -34,31 +41,36 @@ impl RequestContext {
                 parts.extensions.get::<Lookup>().cloned(),
                 parts.extensions.get::<ClientInfo>().cloned(),
                 parts.extensions.get::<Cookies>().cloned(),
-                parts.extensions.get::<ShownUntil>().cloned(),
             )
         };
-        let (lookup, client, cookies, shown_until) = parts.as_ref().map(ext).unwrap_or_default();
+        let (lookup, client, cookies) = parts.as_ref().map(ext).unwrap_or_default();
         let from_html_form = parts
             .as_ref()
             .and_then(|p| p.headers.get(header::ACCEPT))
             .and_then(|v| v.to_str().ok())
             .is_some_and(|accept| accept.contains("text/html"));
+        let app = expect_context::<AppState>();
+        let device_cookie = cookies.as_ref().and_then(|c| cookies::device::read(c, &app.settings));
+        let sign_up_proof = cookies.as_ref().and_then(|c| cookies::sign_up::proof(c, &app.settings));
         Self {
-            app: expect_context::<AppState>(),
             client: client.unwrap_or_default(),
             lookup: lookup.unwrap_or(Lookup::Guest),
             cookies,
             from_html_form,
-            shown_until,
+            device: device_cookie.clone().unwrap_or_else(secrets::new_token),
+            device_cookie,
+            sign_up_proof,
+            app,
         }
     }
 
-    /// What was just read for the page reads differently from `until` on, by the clock alone. A page that
-    /// may be shown again later is, until then (`server::page_cache`).
-    pub fn page_unchanged_until(&self, until: crate::server::clock::UnixTime) {
-        if let Some(shown_until) = &self.shown_until {
-            shown_until.at_most(until);
-        }
+    /// The browser, as signing in sees it.
+    pub fn browser(&self) -> Browser<'_> {
+        Browser { client: &self.client, device: &self.device, sign_up_proof: self.sign_up_proof.as_deref() }
+    }
+
+    fn ip(&self) -> Option<IpAddr> {
+        self.client.ip.as_deref().and_then(|ip| ip.parse().ok())
     }
 
     /// The signed-in session, or the error (and a redirect to the login page) for a guest.
@@ -81,8 +93,9 @@ impl RequestContext {
         self.lookup.active().cloned()
     }
 
-    /// Hands the browser a new session. A session the browser already had ends, so signing in again
-    /// never leaves an orphan behind.
+    /// Hands the browser a new session, and keeps its device token (`cookies::device`), which the sign-in
+    /// remembered for the account. A session the browser already had ends, so signing in again never
+    /// leaves an orphan behind.
     pub async fn start_session(&self, token: String) {
         if let Lookup::Active(old) = &self.lookup {
             if let Err(e) = crate::server::sessions::end(&self.app.db, &old.session_id).await {
@@ -90,43 +103,113 @@ impl RequestContext {
             }
         }
         if let Some(cookies) = &self.cookies {
-            session_cookie::set(cookies, &self.app.settings, token);
+            cookies::session::set(cookies, &self.app.settings, token);
+            cookies::device::set(cookies, &self.app.settings, &self.device);
         }
     }
 
-    /// Counts an attempt against the rate limits (see `server::rate_limits`). Over the limit, the error
-    /// to return: 429 with `Retry-After` for the hydrated page, the message on the form without JavaScript.
-    pub fn check_limit(&self, attempt: Attempt, account: Option<&str>) -> Result<(), AppError> {
-        let ip = self.client.ip.as_deref().and_then(|ip| ip.parse().ok());
-        let Err(wait) = self.app.limits.check(attempt, ip, account) else { return Ok(()) };
+    /// Over a limit: 429 with `Retry-After` for the hydrated page, the message on the form without
+    /// JavaScript.
+    fn refused(&self, wait: Duration) -> AppError {
         let secs = wait.as_secs().max(1);
         if let Some(res) = use_context::<ResponseOptions>() {
             res.insert_header(header::RETRY_AFTER, secs.into());
         }
-        tracing::warn!(target: "audit", event = "rate_limited", attempt = ?attempt, "account event");
-        Err(AppError::RateLimited { retry_after_secs: secs })
+        AppError::RateLimited { retry_after_secs: secs }
     }
 
-    /// Remembers that this browser asked for a mailed sign-in link (see `link_cookie`).
-    pub fn mark_link_requested(&self) {
-        if let Some(cookies) = &self.cookies {
-            link_cookie::set(cookies, &self.app.settings);
+    /// The device token's hash, if the account of `address` knows this browser (`known_devices`).
+    async fn known_device_of(&self, address: &Email) -> Option<String> {
+        let known =
+            known_devices::known_for_address(&self.app.db, address, self.device_cookie.as_deref(), self.app.now());
+        known.await.unwrap_or_else(|e| {
+            tracing::error!(error = %e, "could not look up a known device");
+            None
+        })
+    }
+
+    /// Counts a password sign-in for `typed` (the address as typed) against the limits.
+    pub async fn limit_sign_in(&self, typed: &str) -> Result<(), AppError> {
+        let address = Email::parse(typed).ok();
+        let device = match &address {
+            Some(address) => self.known_device_of(address).await,
+            None => None,
+        };
+        let address = address.as_ref().map(Email::as_str);
+        self.app.limits.sign_in(self.ip(), address, device.as_deref()).await.map_err(|wait| self.refused(wait))
+    }
+
+    /// Counts a check of the signed-in account's current password against the session's own limit.
+    pub async fn limit_reauthentication(&self, session: &CurrentSession) -> Result<(), AppError> {
+        self.app.limits.reauthenticate(&session.session_id).await.map_err(|wait| self.refused(wait))
+    }
+
+    /// Counts a sign-up. `Ok(false)`: answer as usual and do nothing (`Verdict::Quietly`).
+    pub async fn limit_sign_up(&self, address: &Email) -> Result<bool, AppError> {
+        self.go_or_quietly(self.app.limits.sign_up(self.ip(), address.as_str()).await)
+    }
+
+    /// Counts a request that mails a link to `address`. `Ok(false)`: answer as usual and send nothing.
+    pub async fn limit_mail(&self, address: &Email) -> Result<bool, AppError> {
+        let device = self.known_device_of(address).await;
+        self.go_or_quietly(self.app.limits.mail(self.ip(), address.as_str(), device.as_deref()).await)
+    }
+
+    /// Counts mail to the address a signed-in account asks to move to.
+    pub async fn limit_mail_to_new_address(&self, address: &Email) -> Result<(), AppError> {
+        self.app.limits.mail_to_new_address(address.as_str()).await.map_err(|wait| self.refused(wait))
+    }
+
+    /// Counts a check of a new password's strength.
+    pub async fn limit_password_check(&self) -> Result<(), AppError> {
+        self.app.limits.password_check(self.ip()).await.map_err(|wait| self.refused(wait))
+    }
+
+    fn go_or_quietly(&self, verdict: Verdict) -> Result<bool, AppError> {
+        match verdict {
+            Verdict::Go => Ok(true),
+            Verdict::Quietly => Ok(false),
+            Verdict::Wait(wait) => Err(self.refused(wait)),
         }
     }
 
-    pub fn link_requested_here(&self) -> bool {
-        self.cookies.as_ref().is_some_and(|c| link_cookie::is_set(c, &self.app.settings))
+    /// Remembers that this browser asked for mail to `address` (see `cookies::mail_requested`).
+    pub fn mark_mail_requested(&self, address: &Email) {
+        if let Some(cookies) = &self.cookies {
+            cookies::mail_requested::set(cookies, &self.app.settings, address.as_str());
+        }
     }
 
-    pub fn clear_link_requested(&self) {
+    /// Whether this browser asked for mail to `address`.
+    pub fn mail_requested_for(&self, address: &str) -> bool {
+        self.cookies.as_ref().is_some_and(|c| cookies::mail_requested::is_for(c, &self.app.settings, address))
+    }
+
+    pub fn clear_mail_requested(&self) {
         if let Some(cookies) = &self.cookies {
-            link_cookie::clear(cookies, &self.app.settings);
+            cookies::mail_requested::clear(cookies, &self.app.settings);
+        }
+    }
+
+    /// Gives this browser a new sign-up secret (`cookies::sign_up`) and returns what the account keeps.
+    pub fn start_sign_up(&self) -> String {
+        match &self.cookies {
+            Some(cookies) => cookies::sign_up::start(cookies, &self.app.settings),
+            // Without cookies (never in practice) the proof matches no browser: nothing typed is kept.
+            None => secrets::hash_token(&secrets::new_token()),
+        }
+    }
+
+    /// The sign-up secret has served its purpose once the address is confirmed.
+    pub fn clear_sign_up(&self) {
+        if let Some(cookies) = &self.cookies {
+            cookies::sign_up::clear(cookies, &self.app.settings);
         }
     }
 
     pub fn clear_session_cookie(&self) {
         if let Some(cookies) = &self.cookies {
-            session_cookie::clear(cookies, &self.app.settings);
+            cookies::session::clear(cookies, &self.app.settings);
         }
     }
 

@@ -46,7 +46,6 @@ pub async fn list_sessions() -> Result<SessionList, AppError> {
         Ok(records) => records,
         Err(e) => return req.fail(crate::server::Error::from(e)),
     };
-    req.page_unchanged_until(shown_until(now, &records, &req.app.settings.sessions));
     let sessions = records
         .into_iter()
         .map(|r| DeviceSession {
@@ -59,29 +58,6 @@ pub async fn list_sessions() -> Result<SessionList, AppError> {
         })
         .collect();
     Ok(SessionList { now, sessions })
-}
-
-/// Until when the list read at `now` reads the same in the page, unless the user's revision changes
-/// (`server::page_cache`): until one of its sessions runs out or one of its times ("Signed in 2 minutes
-/// ago", "Last active …") reads differently.
-#[cfg(feature = "ssr")]
-fn shown_until(
-    now: i64,
-    records: &[crate::server::sessions::SessionRecord],
-    limits: &crate::server::settings::SessionSettings,
-) -> i64 {
-    use crate::time_format::relative_unchanged_until;
-    records
-        .iter()
-        .flat_map(|r| {
-            [
-                r.ends_at(limits),
-                relative_unchanged_until(now, r.created_at),
-                relative_unchanged_until(now, r.last_seen_at),
-            ]
-        })
-        .min()
-        .unwrap_or(i64::MAX)
 }
 
 /// Signs out one of the user's other devices.
@@ -119,13 +95,7 @@ pub async fn end_other_sessions() -> Result<u64, AppError> {
         Ok(session) => session,
         Err(e) => return req.fail(e),
     };
-    let ended = async {
-        let mut tx = req.app.db.writes().begin().await?;
-        let ended = sessions::end_all_except(&mut tx, &current.user_id, &current.session_id).await?;
-        tx.commit().await?;
-        Ok::<_, sqlx::Error>(ended)
-    };
-    match ended.await {
+    match sessions::end_all_except(req.app.db.writes(), &current.user_id, &current.session_id).await {
         Ok(ended) => {
             audit::event("other_sessions_revoked", &current.user_id);
             req.redirect_html_form(crate::routes::paths::PROFILE);

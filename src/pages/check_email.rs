@@ -16,10 +16,18 @@ use leptos_router::hooks::use_query_map;
 #[component]
 pub fn CheckEmailPage() -> impl IntoView {
     let query = use_query_map();
-    let email = move || query.read().get("email").filter(|e| !e.is_empty());
+    let named = move || query.read().get("email").filter(|e| !e.is_empty());
+    // The address is shown only if this browser asked for mail to it: text that a link from someone else
+    // put in the address ("We sent a message to Your account is locked, call …") is never shown as ours.
+    let email = move || named().filter(|e| crate::api::mail_was_requested_for(e));
     let purpose = move || MailSent::from_query(&query.read().get("purpose").unwrap_or_default());
     let resent = move || query.read().get("resent").is_some();
-    let typed = move || query.read().get("typed").filter(|e| !e.is_empty());
+    // What a refused request had in the field, or an address this browser did not ask mail for: only ever
+    // put back into the field, for the reader to check before sending.
+    // What a refused request had in the field, or an address this browser did not ask mail for: only
+    // ever put back into the field, for the reader to check before sending.
+    let typed =
+        move || query.read().get("typed").filter(|e| !e.is_empty()).or_else(|| named().filter(|_| email().is_none()));
     let what = move || match purpose() {
         MailSent::Verification => "Open the link in it to verify your address and sign in.",
         MailSent::MagicLink => "If an account uses this address, the message has a link that signs you in.",
@@ -30,13 +38,17 @@ pub fn CheckEmailPage() -> impl IntoView {
             {move || resent().then(|| view! {
                 <Alert kind=AlertKind::Success>"If that address has an account waiting for verification, a new link is on its way."</Alert>
             })}
-            {move || match email() {
-                Some(address) => view! {
+            {move || match (email(), named(), purpose()) {
+                (Some(address), _, _) => view! {
                     <p class="lead">"We sent a message to " <strong>{address}</strong> ". " {what}</p>
                     <p>"It can take a minute to arrive; check your spam folder too. The link works once, for a limited time."</p>
                 }.into_any(),
-                None => view! {
+                (None, None, _) | (None, Some(_), MailSent::Verification) => view! {
                     <p class="lead">"Enter the address you signed up with, and we will send it a new verification link."</p>
+                }.into_any(),
+                (None, Some(_), _) => view! {
+                    <p class="lead">"We sent a message to the address you entered. " {what}</p>
+                    <p>"It can take a minute to arrive; check your spam folder too. The link works once, for a limited time."</p>
                 }.into_any(),
             }}
             {move || match purpose() {

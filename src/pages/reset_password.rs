@@ -12,7 +12,9 @@ use leptos::prelude::*;
 use leptos_router::hooks::use_query_map;
 
 /// `/reset-password?token=…`, from the reset mail: choose a new password. Opening the page does not use
-/// the link; it only checks that it still works, so nobody types a new password for nothing.
+/// the link; it only checks that it still works, so nobody types a new password for nothing. With
+/// `welcome=1`, a verification link opened in another browser than the one that signed up led here: the
+/// address is confirmed, and the account's password is chosen now.
 #[component]
 pub fn ResetPasswordPage() -> impl IntoView {
     let query = use_query_map();
@@ -20,6 +22,7 @@ pub fn ResetPasswordPage() -> impl IntoView {
     let error_code = query.read_untracked().get("error");
     let link_error = error_code.is_some();
     let server_failed = error_code.as_deref() == Some("failed");
+    let welcome = query.read_untracked().get("welcome").is_some();
     let usable = Resource::new_blocking(
         {
             let token = token.clone();
@@ -40,7 +43,16 @@ pub fn ResetPasswordPage() -> impl IntoView {
                     let token = token.clone();
                     Suspend::new(async move {
                         match usable.await {
-                            Ok(true) => view! { <ResetPasswordForm token/> }.into_any(),
+                            Ok(true) => view! {
+                                {welcome.then(|| view! {
+                                    <Alert kind=AlertKind::Success>
+                                        "Your email address is confirmed. Choose a password for your account to finish. \
+                                         (A password typed when signing up is kept only if the link is opened in the \
+                                         browser used to sign up.)"
+                                    </Alert>
+                                })}
+                                <ResetPasswordForm token/>
+                            }.into_any(),
                             Ok(false) if server_failed => view! {
                                 <Alert kind=AlertKind::Error>"Something went wrong on our side. Please open the link again in a moment."</Alert>
                             }.into_any(),

@@ -2,11 +2,11 @@
 //! the email address (confirmed from the new address).
 
 use super::audit;
-use super::auth::in_background;
+use super::auth::{in_background, start_session, Browser};
+use super::cpu_work::Admission;
 use super::email_tokens::{self, Purpose};
 use super::emails;
 use super::error::Error;
-use super::passwords;
 use super::sessions::{self, CurrentSession};
 use super::state::AppState;
 use super::users::{self, Created, User};
@@ -43,11 +43,20 @@ pub async fn reset_link_is_usable(app: &AppState, token: &str) -> Result<bool, E
 /// Sets a new password from a reset link. Every session of the account ends (whoever had the old password
 /// may have signed in with it) and every other mailed link dies; the user then logs in with the new
 /// password. All of it happens in one transaction: a failure halfway leaves the link usable.
-pub async fn reset_password(app: &AppState, token: &str, password: &Password) -> Result<(), Error> {
+/// `sign_up_proof`: the reset page's browser's (`cookies::sign_up`), for an address not yet confirmed.
+pub async fn reset_password(
+    app: &AppState,
+    token: &str,
+    password: &Password,
+    sign_up_proof: Option<&str>,
+) -> Result<(), Error> {
     let link =
         email_tokens::peek(&app.db, app.now(), token, &[Purpose::ResetPassword]).await?.ok_or(AppError::InvalidLink)?;
     let owner = users::get(app.db.reads(), &link.user_id).await?.ok_or(AppError::InvalidLink)?;
-    passwords::check_strength(password, &[&owner.name, &owner.email]).map_err(|e| e.on(Field::NewPassword))?;
+    app.passwords
+        .check_strength(Admission::Hash, password, &[&owner.name, &owner.email])
+        .await?
+        .map_err(|e| e.on(Field::NewPassword))?;
     let password_hash = app.passwords.hash(password).await?;
     let now = app.now();
     let mut tx = app.db.writes().begin().await?;
@@ -57,10 +66,10 @@ pub async fn reset_password(app: &AppState, token: &str, password: &Password) ->
     if user.email != redeemed.sent_to {
         return Err(AppError::InvalidLink.into());
     }
-    users::set_password(&mut *tx, &user.id, now, &password_hash).await?;
     // The link proved the mailbox, as a verification link would have.
-    users::mark_email_verified(&mut *tx, &user.id, now).await?;
-    let ended = sessions::end_all_for_user(&mut tx, &user.id).await?;
+    users::confirm_address(&mut *tx, &user, now, user.signed_up_in(sign_up_proof)).await?;
+    users::set_password(&mut *tx, &user.id, now, &password_hash).await?;
+    let ended = sessions::end_all_for_user(&mut *tx, &user.id).await?;
     email_tokens::revoke_all(&mut *tx, &user.id).await?;
     tx.commit().await?;
     audit::event("password_reset", &user.id);
@@ -69,31 +78,38 @@ pub async fn reset_password(app: &AppState, token: &str, password: &Password) ->
     Ok(())
 }
 
-/// Changes the password of the signed-in user, who proves it is them with the current one. Their other
-/// sessions end and pending mailed links die; this session stays (the caller gives it a new token).
+/// Changes the password of the signed-in user, who proves it is them with the current one. Every session
+/// of the account ends and pending mailed links die; this browser continues in a new session, whose token
+/// is returned (a copy of the old cookie, wherever it went, is worthless).
 pub async fn change_password(
     app: &AppState,
     session: &CurrentSession,
     current: &str,
     new: &Password,
-) -> Result<(), Error> {
+    browser: &Browser<'_>,
+) -> Result<String, Error> {
     let user = check_current_password(app, session, current).await?;
     if current == new.expose() {
         return Err(
             InputError::new(Field::NewPassword, "Choose a new password that differs from the current one.").into()
         );
     }
-    passwords::check_strength(new, &[&user.name, &user.email]).map_err(|e| e.on(Field::NewPassword))?;
+    app.passwords
+        .check_strength(Admission::Hash, new, &[&user.name, &user.email])
+        .await?
+        .map_err(|e| e.on(Field::NewPassword))?;
     let password_hash = app.passwords.hash(new).await?;
     let mut tx = app.db.writes().begin().await?;
+    // The account's row first, then its sessions and links (see `sessions::start`).
     users::set_password(&mut *tx, &user.id, app.now(), &password_hash).await?;
-    let ended = sessions::end_all_except(&mut tx, &user.id, &session.session_id).await?;
+    let ended = sessions::end_all_for_user(&mut *tx, &user.id).await?;
     email_tokens::revoke_all(&mut *tx, &user.id).await?;
+    let session_token = start_session(app, &mut tx, &user.id, browser).await?;
     tx.commit().await?;
     audit::event("password_changed", &user.id);
-    tracing::info!(target: "audit", user_id = %user.id, sessions_ended = ended, "sessions ended by password change");
+    tracing::info!(target: "audit", user_id = %user.id, sessions_ended = ended.saturating_sub(1), "sessions ended by password change");
     notify_password_changed(app, &user);
-    Ok(())
+    Ok(session_token)
 }
 
 /// The change is done whatever happens to this mail, so it goes in the background: a mail server that
@@ -161,26 +177,29 @@ pub async fn preview_email_change(app: &AppState, token: &str) -> Result<Option<
     Ok(Some(PendingEmailChange { user_id: user.id, current, new_email: new_email.as_str().to_owned() }))
 }
 
-/// Applies an email change from the link mailed to the new address; the old address is told. Returns the
-/// id of the account that changed.
+/// Applies an email change from the link mailed to the new address, in one transaction; the old address
+/// is told. Returns the id of the account that changed.
 pub async fn confirm_email_change(app: &AppState, token: &str) -> Result<String, Error> {
     let now = app.now();
-    let redeemed = email_tokens::redeem(app.db.writes(), now, token, &[Purpose::ChangeEmail])
-        .await?
-        .ok_or(AppError::InvalidLink)?;
-    let before = users::get(app.db.reads(), &redeemed.user_id).await?.ok_or(AppError::InvalidLink)?;
-    match users::change_email(&app.db, &redeemed.user_id, now, &redeemed.sent_to).await? {
-        Created::User(user) => {
-            audit::event("email_changed", &user.id);
-            let reset = app.link(paths::FORGOT_PASSWORD, &[]);
-            let notice = emails::email_changed(&before.email, user.name_for_mail(), &user.email, &reset);
-            let mailer = app.clone();
-            in_background("email changed notice", async move { mailer.mailer.send(notice).await });
-            Ok(user.id)
-        }
-        // Someone registered the address between the request and the click.
-        Created::EmailTaken => Err(AppError::InvalidLink.into()),
-    }
+    let mut tx = app.db.writes().begin().await?;
+    let redeemed =
+        email_tokens::redeem(&mut *tx, now, token, &[Purpose::ChangeEmail]).await?.ok_or(AppError::InvalidLink)?;
+    let before = users::get(&mut *tx, &redeemed.user_id).await?.ok_or(AppError::InvalidLink)?;
+    let user = match users::change_email(&mut tx, &redeemed.user_id, now, &redeemed.sent_to).await? {
+        Created::User(user) => user,
+        // Someone registered the address between the request and the click. The transaction is spent;
+        // dropping it rolls it back.
+        Created::EmailTaken => return Err(AppError::InvalidLink.into()),
+    };
+    // Links mailed to the old address must not sign in to the account any more.
+    email_tokens::revoke_all(&mut *tx, &user.id).await?;
+    tx.commit().await?;
+    audit::event("email_changed", &user.id);
+    let reset = app.link(paths::FORGOT_PASSWORD, &[]);
+    let notice = emails::email_changed(&before.email, user.name_for_mail(), &user.email, &reset);
+    let mailer = app.clone();
+    in_background("email changed notice", async move { mailer.mailer.send(notice).await });
+    Ok(user.id)
 }
 
 async fn check_current_password(app: &AppState, session: &CurrentSession, password: &str) -> Result<User, Error> {

@@ -5,16 +5,26 @@
 //! `src/api` turn those into cookies, redirects and messages.
 
 use super::audit;
+use super::cpu_work::Admission;
 use super::email_tokens::{self, Purpose};
 use super::emails;
 use super::error::Error;
-use super::passwords;
+use super::known_devices;
 use super::sessions::{self, ClientInfo, CurrentSession};
 use super::state::AppState;
 use super::users::{self, Created, User};
 use crate::api::AppError;
 use crate::domain::{DisplayName, Email, Password};
 use crate::routes::paths;
+
+/// The browser a request comes from, as far as signing in is concerned.
+pub struct Browser<'a> {
+    pub client: &'a ClientInfo,
+    /// Its device token (`cookies::device`): the one it has, or the one it gets if this signs it in.
+    pub device: &'a str,
+    /// What an account would keep of its sign-up secret (`cookies::sign_up`), if it has one.
+    pub sign_up_proof: Option<&'a str>,
+}
 
 pub enum SignUpOutcome {
     /// A link was mailed; the account is usable once it is opened.
@@ -23,32 +33,44 @@ pub enum SignUpOutcome {
     SignedIn { session_token: String },
 }
 
+/// Signs up. `new_proof` is what the account keeps of the secret this browser is being given
+/// (`cookies::sign_up::start`); `browser.sign_up_proof` is the one it had before, if any.
 pub async fn sign_up(
     app: &AppState,
     name: DisplayName,
     email: Email,
     password: Password,
-    client: &ClientInfo,
+    browser: &Browser<'_>,
+    new_proof: &str,
 ) -> Result<SignUpOutcome, Error> {
-    passwords::check_strength(&password, &[name.as_str(), email.as_str()])?;
+    app.passwords.check_strength(Admission::Hash, &password, &[name.as_str(), email.as_str()]).await??;
     // Hash first, whatever happens next, so a taken address answers as slowly as a new one.
     let password_hash = app.passwords.hash(&password).await?;
     let now = app.now();
     let verification = app.settings.app.email_verification;
-    match users::create(&app.db, now, &email, &name, &password_hash).await? {
-        Created::User(user) => {
+    let mut tx = app.db.writes().begin().await?;
+    let proof = verification.then_some(new_proof);
+    match users::create(&mut tx, now, &email, &name, &password_hash, proof).await? {
+        Created::User(user) if verification => {
+            // The mail is built before the account is kept: an address it cannot be sent to leaves nothing.
+            let mail = verification_mail(app, &mut tx, &user).await?;
+            tx.commit().await?;
             audit::event("sign_up", &user.id);
-            if verification {
-                send_verification(app, &user).await?;
-                Ok(SignUpOutcome::CheckEmail)
-            } else {
-                let session_token = start_session(app, &user, client).await?;
-                Ok(SignUpOutcome::SignedIn { session_token })
-            }
+            app.mailer.deliver(mail).await?;
+            Ok(SignUpOutcome::CheckEmail)
+        }
+        Created::User(user) => {
+            users::record_sign_in(&mut *tx, &user.id, now, None).await?;
+            let session_token = start_session(app, &mut tx, &user.id, browser).await?;
+            tx.commit().await?;
+            audit::event("sign_up", &user.id);
+            audit::event("sign_in", &user.id);
+            Ok(SignUpOutcome::SignedIn { session_token })
         }
         // Without verification there is no mail to hide behind, and the user must be told.
         Created::EmailTaken if !verification => Err(AppError::EmailTaken.into()),
         Created::EmailTaken => {
+            tx.rollback().await?;
             let Some(existing) = users::find_by_email(&app.db, &email).await? else {
                 return Err(Error::Internal("email reported taken but no user found".into()));
             };
@@ -56,28 +78,33 @@ pub async fn sign_up(
                 let login = app.link(paths::LOGIN, &[]);
                 app.mailer.send(emails::account_exists(&existing.email, existing.name_for_mail(), &login)).await?;
                 audit::event("sign_up_existing_verified", &existing.id);
-            } else {
-                // Nobody has proved they own this address yet, and now two sign-ups claim it: the first may
-                // be its owner's and this one an attacker's, or the first someone "pre-registering" the
-                // address and this one its owner. Whichever password were kept, the owner's click on the
-                // link would hand the account to whoever chose it. So neither is kept, earlier links die,
-                // and the owner chooses a password from the link mailed now, which also confirms the address.
-                users::replace_unverified(&app.db, &existing.id, now, &name, &passwords::unusable_hash()).await?;
-                email_tokens::revoke_all(app.db.writes(), &existing.id).await?;
-                let existing = User { name: name.as_str().to_owned(), ..existing };
-                // Valid as long as a verification link would be: it stands in for one.
-                let ttl = app.settings.tokens.verify_email_ttl;
-                let link = super::account::reset_link(app, &existing, ttl).await?;
-                app.mailer.send(emails::signed_up_again(&existing.email, existing.name_for_mail(), &link, ttl)).await?;
-                audit::event("sign_up_existing_unverified", &existing.id);
+                return Ok(SignUpOutcome::CheckEmail);
             }
+            // Someone signed up with this address and nobody has confirmed it. The same browser again
+            // (a typo in the name, a forgotten password) may replace what it typed. Anyone else gets a
+            // new link mailed, and nothing of theirs is kept: what a sign-up typed only ever takes effect
+            // when the address is confirmed in the browser that typed it (`users::confirm_address`), so
+            // whichever sign-up is a stranger's, the owner's click cannot hand the account to them.
+            let same_browser = match browser.sign_up_proof {
+                Some(previous) if existing.signed_up_in(Some(previous)) => {
+                    users::update_sign_up(&app.db, &existing.id, now, previous, new_proof, &name, &password_hash)
+                        .await?
+                }
+                _ => false,
+            };
+            let mut tx = app.db.writes().begin().await?;
+            let mail = verification_mail(app, &mut tx, &existing).await?;
+            tx.commit().await?;
+            app.mailer.deliver(mail).await?;
+            let event = if same_browser { "sign_up_repeated" } else { "sign_up_existing_unverified" };
+            audit::event(event, &existing.id);
             Ok(SignUpOutcome::CheckEmail)
         }
     }
 }
 
 /// Signs in with email and password and returns the new session token. Every failure looks the same.
-pub async fn sign_in(app: &AppState, email: &str, password: &str, client: &ClientInfo) -> Result<String, Error> {
+pub async fn sign_in(app: &AppState, email: &str, password: &str, browser: &Browser<'_>) -> Result<String, Error> {
     // Over-long passwords are refused before hashing: hashing megabytes would be a cheap denial of service.
     if password.chars().count() > Password::MAX_CHARS {
         return Err(AppError::InvalidCredentials.into());
@@ -104,52 +131,73 @@ pub async fn sign_in(app: &AppState, email: &str, password: &str, client: &Clien
         return Err(AppError::EmailNotVerified.into());
     }
     let now = app.now();
-    let limits = &app.settings.sessions;
-    let Some(token) =
-        sessions::start_if_password_is(&app.db, now, limits, &user.id, client, &user.password_hash).await?
-    else {
+    let mut tx = app.db.writes().begin().await?;
+    if !users::record_sign_in(&mut *tx, &user.id, now, Some(&user.password_hash)).await? {
         // The password changed while it was being checked (a reset): the old one no longer signs in.
         audit::event("sign_in_failed_password_changed", &user.id);
         return Err(AppError::InvalidCredentials.into());
-    };
-    signed_in(app, &user.id, now).await?;
+    }
+    let token = start_session(app, &mut tx, &user.id, browser).await?;
+    tx.commit().await?;
+    audit::event("sign_in", &user.id);
     Ok(token)
 }
 
-/// Redeems a link from a verification or magic-link mail: the address is now verified, and a session
-/// starts. Returns the session token.
-pub async fn grant(app: &AppState, access_token: &str, client: &ClientInfo) -> Result<String, Error> {
+/// What using a verification or magic link did.
+pub enum Granted {
+    SignedIn {
+        session_token: String,
+    },
+    /// The link confirmed the address in a browser that did not sign up, so the sign-up's password was
+    /// not kept: the owner chooses one at this address (a reset link, valid as one).
+    ChoosePassword {
+        reset_path: String,
+    },
+}
+
+/// Redeems a link from a verification or magic-link mail (Altogic's `getAuthGrant`): the address is
+/// now confirmed, and a session starts (or, see `Granted::ChoosePassword`, a password is chosen first).
+pub async fn grant(app: &AppState, access_token: &str, browser: &Browser<'_>) -> Result<Granted, Error> {
     let now = app.now();
-    let redeemed =
-        email_tokens::redeem(app.db.writes(), now, access_token, &[Purpose::VerifyEmail, Purpose::MagicLink])
-            .await?
-            .ok_or(AppError::InvalidLink)?;
-    let user = users::get(app.db.reads(), &redeemed.user_id).await?.ok_or(AppError::InvalidLink)?;
+    const PURPOSES: [Purpose; 2] = [Purpose::VerifyEmail, Purpose::MagicLink];
+    let link = email_tokens::peek(&app.db, now, access_token, &PURPOSES).await?.ok_or(AppError::InvalidLink)?;
+    let mut tx = app.db.writes().begin().await?;
+    // The account's row first, then its link (see `sessions::start`).
+    if !users::record_sign_in(&mut *tx, &link.user_id, now, None).await? {
+        return Err(AppError::InvalidLink.into());
+    }
+    let redeemed = email_tokens::redeem(&mut *tx, now, access_token, &PURPOSES).await?.ok_or(AppError::InvalidLink)?;
+    let user = users::get(&mut *tx, &redeemed.user_id).await?.ok_or(AppError::InvalidLink)?;
     // A link only vouches for the address it was sent to.
-    if user.email != redeemed.sent_to {
+    if user.email != redeemed.sent_to || user.id != link.user_id {
         return Err(AppError::InvalidLink.into());
     }
     if !user.is_verified() {
-        if redeemed.purpose == Purpose::MagicLink {
-            // Whoever registered this address never proved it was theirs, so the password they chose may
-            // be someone else's (an attacker "pre-registering" it). The mailbox owner is proving it now:
-            // that password goes. They can choose their own with "Forgot password?".
-            users::set_password(app.db.writes(), &user.id, now, &passwords::unusable_hash()).await?;
-            audit::event("unverified_password_discarded", &user.id);
-        }
-        users::mark_email_verified(app.db.writes(), &user.id, now).await?;
+        let in_sign_up_browser = user.signed_up_in(browser.sign_up_proof);
+        users::confirm_address(&mut *tx, &user, now, in_sign_up_browser).await?;
         // The address is proved: a verification link still in the mailbox must not sign in for another day.
-        email_tokens::revoke(app.db.writes(), &user.id, &[Purpose::VerifyEmail]).await?;
-        audit::event("email_verified", &user.id);
+        email_tokens::revoke(&mut *tx, &user.id, &[Purpose::VerifyEmail]).await?;
+        audit::event(if in_sign_up_browser { "email_verified" } else { "email_verified_elsewhere" }, &user.id);
+        if !in_sign_up_browser && redeemed.purpose == Purpose::VerifyEmail {
+            let ttl = app.settings.tokens.reset_password_ttl;
+            let token =
+                email_tokens::issue_in(&mut *tx, now, &user.id, Purpose::ResetPassword, &user.email, ttl).await?;
+            tx.commit().await?;
+            let reset_path = format!("{}?token={token}&welcome=1", paths::RESET_PASSWORD);
+            return Ok(Granted::ChoosePassword { reset_path });
+        }
     }
-    start_session(app, &user, client).await
+    let session_token = start_session(app, &mut tx, &user.id, browser).await?;
+    tx.commit().await?;
+    audit::event("sign_in", &user.id);
+    Ok(Granted::SignedIn { session_token })
 }
 
-/// The masked address of the account a sign-in link is for, if the link still works; uses nothing.
-pub async fn preview_link(app: &AppState, access_token: &str) -> Result<Option<String>, Error> {
+/// The address a sign-in link was mailed to, if the link still works; uses nothing.
+pub async fn preview_link(app: &AppState, access_token: &str) -> Result<Option<Email>, Error> {
     let found =
         email_tokens::peek(&app.db, app.now(), access_token, &[Purpose::VerifyEmail, Purpose::MagicLink]).await?;
-    Ok(found.and_then(|t| Email::parse(&t.sent_to).ok()).map(|e| e.masked()))
+    Ok(found.and_then(|t| Email::parse(&t.sent_to).ok()))
 }
 
 /// Mails a fresh verification link if the address belongs to an unverified account.
@@ -161,7 +209,10 @@ pub fn resend_verification(app: &AppState, email: Email) {
     in_background("resend verification", async move {
         if let Some(user) = users::find_by_email(&app.db, &email).await? {
             if !user.is_verified() {
-                send_verification(&app, &user).await?;
+                let mut tx = app.db.writes().begin().await?;
+                let mail = verification_mail(&app, &mut tx, &user).await?;
+                tx.commit().await?;
+                app.mailer.deliver(mail).await?;
                 audit::event("verification_resent", &user.id);
             }
         }
@@ -204,22 +255,29 @@ pub async fn sign_out(app: &AppState, session: &CurrentSession) -> Result<(), Er
     Ok(())
 }
 
-async fn send_verification(app: &AppState, user: &User) -> Result<(), Error> {
+/// A new verification link for `user`, issued in `tx`, and its mail, built (not yet sent).
+async fn verification_mail(
+    app: &AppState,
+    tx: &mut sqlx::Transaction<'_, sqlx::Any>,
+    user: &User,
+) -> Result<super::mail::PreparedMail, Error> {
     let ttl = app.settings.tokens.verify_email_ttl;
-    let token = email_tokens::issue(&app.db, app.now(), &user.id, Purpose::VerifyEmail, &user.email, ttl).await?;
+    let token = email_tokens::issue_in(&mut **tx, app.now(), &user.id, Purpose::VerifyEmail, &user.email, ttl).await?;
     let link = app.link(paths::AUTH_REDIRECT, &[("access_token", &token)]);
-    app.mailer.send(emails::verify_email(&user.email, user.name_for_mail(), &link, ttl)).await
+    app.mailer.prepare(emails::verify_email(&user.email, user.name_for_mail(), &link, ttl))
 }
 
-async fn start_session(app: &AppState, user: &User, client: &ClientInfo) -> Result<String, Error> {
+/// Starts a session for `user_id` in `tx`, after the caller has written the user's row there
+/// (`users::record_sign_in`, or the insert of a sign-up), and remembers the browser as one of the
+/// account's devices.
+pub(super) async fn start_session(
+    app: &AppState,
+    tx: &mut sqlx::Transaction<'_, sqlx::Any>,
+    user_id: &str,
+    browser: &Browser<'_>,
+) -> Result<String, Error> {
     let now = app.now();
-    let token = sessions::start(&app.db, now, &app.settings.sessions, &user.id, client).await?;
-    signed_in(app, &user.id, now).await?;
+    let token = sessions::start(tx, now, &app.settings.sessions, user_id, browser.client).await?;
+    known_devices::remember(&mut **tx, user_id, browser.device, now).await?;
     Ok(token)
-}
-
-async fn signed_in(app: &AppState, user_id: &str, now: super::clock::UnixTime) -> Result<(), Error> {
-    users::record_login(&app.db, user_id, now).await?;
-    audit::event("sign_in", user_id);
-    Ok(())
 }

@@ -2,7 +2,8 @@
 //! upload is multipart and streams, and the hydrated page reports its progress through XMLHttpRequest.
 
 use super::audit;
-use super::images::{self, ImageError};
+use super::cpu_work::Admission;
+use super::images::{self, ImageError, NoMemory};
 use super::sessions::Lookup;
 use super::state::AppState;
 use super::storage::is_avatar_name;
@@ -43,18 +44,28 @@ pub async fn upload(State(app): State<AppState>, Extension(lookup): Extension<Lo
             }
             return Err(AvatarProblem::TooLarge);
         }
+        if app.limits.avatar_upload(&session.user_id).await.is_err() {
+            return Err(AvatarProblem::TooMany);
+        }
         let multipart = Multipart::from_request(request, &app).await.map_err(|_| AvatarProblem::Missing)?;
         let bytes = read_file(multipart, max).await?;
+        let inspected = images::inspect(&bytes).map_err(problem_of)?;
+        // Decoding takes memory in proportion to the pixels, far more than the file's size: a decode
+        // starts only once its share of the budget is free, and waits for it in a short queue.
+        let memory = app.decode_memory.hold(inspected.memory_needed).await.map_err(|e| match e {
+            NoMemory::TooLarge => AvatarProblem::TooManyPixels,
+            NoMemory::Busy => AvatarProblem::Busy,
+        })?;
         let jpeg = app
-            .decoding
-            .run(move || images::avatar_from_upload(&bytes))
+            .cpu
+            .run(Admission::Decode, move || images::avatar_from_upload(&bytes, inspected))
             .await
-            .map_err(|_| AvatarProblem::Failed)?
             .map_err(|e| match e {
-                ImageError::NotAnImage => AvatarProblem::NotAnImage,
-                ImageError::TooManyPixels { .. } => AvatarProblem::TooManyPixels,
-                ImageError::Unreadable => AvatarProblem::Unreadable,
-            })?;
+                super::Error::Busy => AvatarProblem::Busy,
+                _ => AvatarProblem::Failed,
+            })?
+            .map_err(problem_of)?;
+        drop(memory);
         let failed = |e: super::Error| {
             tracing::error!(error = %e, "avatar upload failed");
             AvatarProblem::Failed
@@ -92,6 +103,14 @@ pub async fn upload(State(app): State<AppState>, Extension(lookup): Extension<Lo
     }
 }
 
+fn problem_of(e: ImageError) -> AvatarProblem {
+    match e {
+        ImageError::NotAnImage => AvatarProblem::NotAnImage,
+        ImageError::TooManyPixels { .. } => AvatarProblem::TooManyPixels,
+        ImageError::Unreadable => AvatarProblem::Unreadable,
+    }
+}
+
 fn status_of(problem: AvatarProblem) -> StatusCode {
     match problem {
         AvatarProblem::SignInRequired => StatusCode::UNAUTHORIZED,
@@ -99,6 +118,8 @@ fn status_of(problem: AvatarProblem) -> StatusCode {
         AvatarProblem::TooLarge => StatusCode::PAYLOAD_TOO_LARGE,
         AvatarProblem::NotAnImage => StatusCode::UNSUPPORTED_MEDIA_TYPE,
         AvatarProblem::TooManyPixels | AvatarProblem::Unreadable => StatusCode::UNPROCESSABLE_ENTITY,
+        AvatarProblem::TooMany => StatusCode::TOO_MANY_REQUESTS,
+        AvatarProblem::Busy => StatusCode::SERVICE_UNAVAILABLE,
         AvatarProblem::Failed => StatusCode::INTERNAL_SERVER_ERROR,
     }
 }

@@ -1,16 +1,16 @@
 //! `/dev/mailbox`: the outbox as a web page, so a developer can open the links the app mailed. Mounted
-//! only in development (`LEPTOS_ENV=DEV`) when mail goes to the outbox, and answered only to clients on
-//! the same machine.
+//! only when asked for (`APP_DEV_MAILBOX=true`, which `make run` sets), in development (`LEPTOS_ENV=DEV`),
+//! with mail going to the outbox; and answered only to a browser on the same machine that came through
+//! no proxy (a proxy on the same machine would otherwise make every visitor look local).
 
 use super::emails::escape;
 use super::mail::Mailer;
-use super::sessions::ClientInfo;
 use super::state::AppState;
-use axum::extract::State;
-use axum::http::StatusCode;
+use axum::extract::{ConnectInfo, State};
+use axum::http::{HeaderMap, StatusCode};
 use axum::response::{Html, IntoResponse, Response};
-use axum::Extension;
 use mail_parser::MessageParser;
+use std::net::SocketAddr;
 
 pub struct OutboxMessage {
     pub file: String,
@@ -44,11 +44,16 @@ pub fn read_outbox(dir: &std::path::Path) -> std::io::Result<Vec<OutboxMessage>>
     Ok(messages)
 }
 
-pub async fn page(State(app): State<AppState>, Extension(client): Extension<ClientInfo>) -> Response {
+pub async fn page(
+    State(app): State<AppState>,
+    ConnectInfo(peer): ConnectInfo<SocketAddr>,
+    headers: HeaderMap,
+) -> Response {
     // The outbox holds live sign-in links: only the machine the server runs on may read it.
-    let local =
-        client.ip.as_deref().and_then(|ip| ip.parse::<std::net::IpAddr>().ok()).is_some_and(|ip| ip.is_loopback());
-    if !local {
+    let proxied = ["forwarded", "x-forwarded-for", "x-forwarded-host", "x-real-ip", "via"]
+        .iter()
+        .any(|name| headers.contains_key(*name));
+    if !peer.ip().is_loopback() || proxied {
         return StatusCode::NOT_FOUND.into_response();
     }
     let dir = Mailer::outbox_dir(&app.settings);

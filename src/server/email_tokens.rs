@@ -42,8 +42,9 @@ pub struct Redeemed {
     pub sent_to: String,
 }
 
-/// Creates a token and returns the raw value to put in the link. Older unused tokens of the same purpose
-/// for this user stop working.
+/// Creates a token and returns the raw value to put in the link. An older unused token of the same purpose
+/// for this user is replaced in the same statement (the database keeps one live token per purpose), so
+/// requests racing on several app servers leave exactly one link that works: the last one written.
 pub async fn issue(
     db: &Db,
     now: UnixTime,
@@ -52,16 +53,25 @@ pub async fn issue(
     sent_to: &str,
     ttl: Duration,
 ) -> Result<String, sqlx::Error> {
+    issue_in(db.writes(), now, user_id, purpose, sent_to, ttl).await
+}
+
+/// `issue`, in the caller's transaction.
+pub async fn issue_in<'e>(
+    db: impl sqlx::Executor<'e, Database = sqlx::Any>,
+    now: UnixTime,
+    user_id: &str,
+    purpose: Purpose,
+    sent_to: &str,
+    ttl: Duration,
+) -> Result<String, sqlx::Error> {
     let token = new_token();
-    let mut tx = db.writes().begin().await?;
-    sqlx::query("DELETE FROM email_tokens WHERE user_id = $1 AND purpose = $2 AND used_at IS NULL")
-        .bind(user_id)
-        .bind(purpose.as_str())
-        .execute(&mut *tx)
-        .await?;
     sqlx::query(
         "INSERT INTO email_tokens (id, user_id, purpose, token_hash, sent_to, created_at, expires_at) \
-         VALUES ($1, $2, $3, $4, $5, $6, $7)",
+         VALUES ($1, $2, $3, $4, $5, $6, $7) \
+         ON CONFLICT (user_id, purpose) WHERE used_at IS NULL DO UPDATE \
+         SET token_hash = excluded.token_hash, sent_to = excluded.sent_to, \
+             created_at = excluded.created_at, expires_at = excluded.expires_at",
     )
     .bind(new_id())
     .bind(user_id)
@@ -70,9 +80,8 @@ pub async fn issue(
     .bind(sent_to)
     .bind(now)
     .bind(now.saturating_add(secs(ttl)))
-    .execute(&mut *tx)
+    .execute(db)
     .await?;
-    tx.commit().await?;
     Ok(token)
 }
 

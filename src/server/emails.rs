@@ -30,25 +30,6 @@ pub fn verify_email(to: &str, name: &str, link: &str, valid_for: Duration) -> Ou
     })
 }
 
-/// Sent instead of a verification mail when an address that was never confirmed is signed up with again:
-/// no password is kept (see `auth::sign_up`), and the link chooses one and confirms the address.
-pub fn signed_up_again(to: &str, name: &str, link: &str, valid_for: Duration) -> OutgoingMail {
-    compose(Parts {
-        to,
-        subject: "Confirm your email address and choose a password",
-        name,
-        body: "Someone (probably you) signed up again with this address before it was confirmed. We cannot \
-               tell which sign-up was yours, so neither password was kept: choose your password with the link \
-               below. That also confirms your address.",
-        action: Some(("Choose your password", link)),
-        footer: &format!(
-            "The link works once and expires in {}. Earlier links from us no longer work. If you did not sign \
-             up, ignore this message: nobody can use the account without the link.",
-            describe(valid_for)
-        ),
-    })
-}
-
 /// Sent instead of a verification mail when someone signs up with an address that already has an account,
 /// so the sign-up page can answer the same either way without revealing who is registered.
 pub fn account_exists(to: &str, name: &str, login_link: &str) -> OutgoingMail {

@@ -13,6 +13,9 @@ pub enum Error {
     Mail(String),
     #[error("internal error: {0}")]
     Internal(String),
+    /// Too much CPU-heavy work is waiting already (`cpu_work`): try again in a moment.
+    #[error("the server is busy")]
+    Busy,
 }
 
 impl From<crate::domain::InputError> for Error {
@@ -29,6 +32,7 @@ impl From<Error> for AppError {
                 tracing::error!(error = %e, "the database is unreachable");
                 AppError::Unavailable
             }
+            Error::Busy => AppError::Unavailable,
             Error::Mail(e) => {
                 tracing::error!(error = %e, "mail could not be sent");
                 AppError::MailUnavailable

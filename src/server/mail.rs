@@ -31,6 +31,13 @@ pub struct OutgoingMail {
     pub link: Option<String>,
 }
 
+/// A message built and ready to go (`Mailer::prepare`).
+pub struct PreparedMail {
+    message: Message,
+    subject: String,
+    link: Option<String>,
+}
+
 enum Transport {
     /// The outbox folder.
     Outbox(PathBuf),
@@ -79,7 +86,8 @@ impl Mailer {
         matches!(self.transport, Transport::Outbox(_))
     }
 
-    pub async fn send(&self, mail: OutgoingMail) -> Result<(), Error> {
+    /// Builds the message: fails for an address the mailer cannot write to, before anything is sent.
+    pub fn prepare(&self, mail: OutgoingMail) -> Result<PreparedMail, Error> {
         let to: Mailbox = mail.to.parse().map_err(|e| Error::Mail(format!("bad recipient: {e}")))?;
         let message = Message::builder()
             .from(self.from.clone())
@@ -91,6 +99,12 @@ impl Mailer {
                     .singlepart(SinglePart::builder().header(ContentType::TEXT_HTML).body(mail.html)),
             )
             .map_err(|e| Error::Mail(format!("cannot build message: {e}")))?;
+        Ok(PreparedMail { message, subject: mail.subject, link: mail.link })
+    }
+
+    /// Writes a built message to the outbox, or hands it to the SMTP queue.
+    pub async fn deliver(&self, mail: PreparedMail) -> Result<(), Error> {
+        let PreparedMail { message, subject, link } = mail;
         match &self.transport {
             Transport::Outbox(dir) => {
                 // Written under a temporary name, then renamed: whoever reads the outbox (the dev mailbox,
@@ -100,14 +114,18 @@ impl Mailer {
                 tokio::fs::write(&partial, message.formatted()).await.map_err(|e| Error::Mail(e.to_string()))?;
                 tokio::fs::rename(&partial, &done).await.map_err(|e| Error::Mail(e.to_string()))?;
                 if self.log_links {
-                    tracing::info!(subject = %mail.subject, file = %format!("{id}.eml"), link = ?mail.link, "mail written to the outbox");
+                    tracing::info!(%subject, file = %format!("{id}.eml"), link = ?link, "mail written to the outbox");
                 } else {
-                    tracing::info!(subject = %mail.subject, file = %format!("{id}.eml"), "mail written to the outbox");
+                    tracing::info!(%subject, file = %format!("{id}.eml"), "mail written to the outbox");
                 }
             }
-            Transport::Smtp(queue) => SmtpQueue::push(queue, message, mail.subject)?,
+            Transport::Smtp(queue) => SmtpQueue::push(queue, message, subject)?,
         }
         Ok(())
+    }
+
+    pub async fn send(&self, mail: OutgoingMail) -> Result<(), Error> {
+        self.deliver(self.prepare(mail)?).await
     }
 
     /// Waits up to `grace` for queued mail to go out; called when the server stops. What is still

@@ -1,8 +1,8 @@
 //! Layers every request passes through: session resolution and page guards, cross-site request refusal,
 //! and security headers.
 
+use super::cookies;
 use super::sessions::{self, ClientInfo, Lookup};
-use super::settings::Settings;
 use super::state::AppState;
 use crate::routes::{access, carries_token, paths, Access, Notice};
 use axum::body::Body;
@@ -11,79 +11,7 @@ use axum::http::{header, HeaderValue, Method, StatusCode};
 use axum::middleware::Next;
 use axum::response::{IntoResponse, Redirect, Response};
 use std::net::{IpAddr, SocketAddr};
-use tower_cookies::cookie::{time::Duration as CookieDuration, Cookie, SameSite};
 use tower_cookies::Cookies;
-
-/// The session cookie: HttpOnly, SameSite=Lax, Path=/, no Domain; under https also Secure with the
-/// `__Host-` prefix, which makes browsers refuse it from any other host or path.
-pub mod session_cookie {
-    use super::*;
-
-    pub fn name(settings: &Settings) -> &'static str {
-        if settings.is_https() {
-            "__Host-session"
-        } else {
-            "session"
-        }
-    }
-
-    pub fn read(cookies: &Cookies, settings: &Settings) -> Option<String> {
-        cookies.get(name(settings)).map(|c| c.value().to_owned())
-    }
-
-    pub fn set(cookies: &Cookies, settings: &Settings, token: String) {
-        let max_age = settings.sessions.absolute_timeout;
-        cookies.add(build(settings, name(settings), token, Some(max_age)));
-    }
-
-    pub fn clear(cookies: &Cookies, settings: &Settings) {
-        cookies.remove(build(settings, name(settings), String::new(), None));
-    }
-
-    /// Every cookie of the app has the same safe attributes.
-    pub(super) fn build(
-        settings: &Settings,
-        name: &'static str,
-        value: String,
-        max_age: Option<std::time::Duration>,
-    ) -> Cookie<'static> {
-        let mut cookie =
-            Cookie::build((name, value)).http_only(true).same_site(SameSite::Lax).path("/").secure(settings.is_https());
-        if let Some(max_age) = max_age {
-            cookie = cookie.max_age(CookieDuration::seconds(i64::try_from(max_age.as_secs()).unwrap_or(i64::MAX)));
-        }
-        cookie.build()
-    }
-}
-
-/// "This browser asked for a sign-in link": set when a verification or magic link is mailed, so that
-/// the page the link opens may sign in by itself only in the browser that asked. Anywhere else it asks
-/// for a click and shows whose account the link is for, so a link sent by someone else (to sign the
-/// reader into the sender's account) cannot work unnoticed.
-pub mod link_cookie {
-    use super::*;
-
-    pub fn name(settings: &Settings) -> &'static str {
-        if settings.is_https() {
-            "__Host-link_requested"
-        } else {
-            "link_requested"
-        }
-    }
-
-    pub fn is_set(cookies: &Cookies, settings: &Settings) -> bool {
-        cookies.get(name(settings)).is_some()
-    }
-
-    pub fn set(cookies: &Cookies, settings: &Settings) {
-        let lifetime = settings.tokens.verify_email_ttl.max(settings.tokens.magic_link_ttl);
-        cookies.add(session_cookie::build(settings, name(settings), "1".into(), Some(lifetime)));
-    }
-
-    pub fn clear(cookies: &Cookies, settings: &Settings) {
-        cookies.remove(session_cookie::build(settings, name(settings), String::new(), None));
-    }
-}
 
 /// Static files never need the session; skipping them keeps asset requests off the database.
 fn is_asset(path: &str) -> bool {
@@ -98,7 +26,7 @@ pub async fn resolve_session(State(app): State<AppState>, cookies: Cookies, mut 
     if is_asset(&path) {
         return next.run(req).await;
     }
-    let lookup = match session_cookie::read(&cookies, &app.settings) {
+    let lookup = match cookies::session::read(&cookies, &app.settings) {
         None => Lookup::Guest,
         Some(token) => match sessions::lookup(&app.db, app.now(), &app.settings.sessions, &token).await {
             Ok(lookup) => lookup,
@@ -113,7 +41,7 @@ pub async fn resolve_session(State(app): State<AppState>, cookies: Cookies, mut 
     // a call may have left with the cookie a moment before the session got a new token (a password change
     // in the same page), and clearing "its" cookie would then sign the browser out of the new session.
     if navigation && matches!(lookup, Lookup::Ended) {
-        session_cookie::clear(&cookies, &app.settings);
+        cookies::session::clear(&cookies, &app.settings);
     }
     if navigation {
         match (access(&path), &lookup) {
@@ -256,4 +184,177 @@ pub async fn malformed_calls_are_client_errors(req: Request, next: Next) -> Resp
         parts.status = StatusCode::BAD_REQUEST;
     }
     Response::from_parts(parts, Body::from(bytes))
+}
+
+/// Sends a request for a path with `.` or `..` segments, empty segments or an encoded dot to the same
+/// path written plainly (308), before anything else looks at it. Browsers never send such paths; a client
+/// that does must not reach a page by a spelling the guards do not recognise (`/pkg/../profile` looks like
+/// a static file to `resolve_session`, yet the router serves the profile).
+pub async fn plain_paths_only(req: Request, next: Next) -> Response {
+    let path = req.uri().path();
+    let suspicious = path.contains("//")
+        || path.contains("/./")
+        || path.contains("/../")
+        || path.ends_with("/.")
+        || path.ends_with("/..")
+        || path.contains('\\')
+        || path.to_ascii_lowercase().contains("%2e");
+    if !suspicious {
+        return next.run(req).await;
+    }
+    let mut segments: Vec<String> = Vec::new();
+    for segment in path.split(['/', '\\']) {
+        let decoded = segment.replace("%2e", ".").replace("%2E", ".");
+        match decoded.as_str() {
+            "" | "." => {}
+            ".." => {
+                segments.pop();
+            }
+            _ => segments.push(decoded),
+        }
+    }
+    let mut plain = format!("/{}", segments.join("/"));
+    if plain == path {
+        return next.run(req).await;
+    }
+    if let Some(query) = req.uri().query() {
+        plain.push('?');
+        plain.push_str(query);
+    }
+    (StatusCode::PERMANENT_REDIRECT, [(header::LOCATION, plain)]).into_response()
+}
+
+/// What signs the errors that a form post without JavaScript carries back to its page in the address
+/// (`__path`, `__err`), for `__sig`.
+const FORM_ERROR_SIGNATURE: &str = "form error";
+
+/// The two ends of what the server sends a browser away with after a form post, and what it may bring
+/// back:
+/// - A server function's redirect goes only to a path on this site: the framework sends a form post
+///   without JavaScript back to its `Referer`, which any page can set to another site.
+/// - The error such a redirect carries in the address (`__err`, decoded and shown by the page's form) is
+///   signed with the server's key, and a page shows only a signed one: text a third party put into a
+///   link to our site (`/login?__err=…Account suspended, call …`) is dropped before the page renders.
+pub async fn only_our_redirects_and_errors(State(app): State<AppState>, mut req: Request, next: Next) -> Response {
+    if let Some(query) = req.uri().query() {
+        if let Some(kept) = without_unsigned_form_error(query, &app.secret_key) {
+            let path = req.uri().path();
+            let uri = if kept.is_empty() { path.to_owned() } else { format!("{path}?{kept}") };
+            if let Ok(uri) = uri.parse() {
+                *req.uri_mut() = uri;
+            }
+        }
+    }
+    let is_server_fn = req.uri().path().starts_with("/api/");
+    let mut res = next.run(req).await;
+    if !is_server_fn {
+        return res;
+    }
+    let Some(location) = res.headers().get(header::LOCATION).and_then(|v| v.to_str().ok()) else { return res };
+    let local = same_site_path(location, &app.settings.app.base_url);
+    let signed = sign_form_error(&local, &app.secret_key);
+    if let Ok(value) = HeaderValue::from_str(&signed) {
+        res.headers_mut().insert(header::LOCATION, value);
+    }
+    res
+}
+
+/// `location` as a path on this site: an absolute address on `base` loses its origin, one anywhere else
+/// (or a protocol-relative `//host/…`) becomes the start page.
+fn same_site_path(location: &str, base: &url::Url) -> String {
+    if location.starts_with('/') && !location.starts_with("//") && !location.starts_with("/\\") {
+        return location.to_owned();
+    }
+    match base.join(location) {
+        Ok(url) if url.origin() == base.origin() => match url.query() {
+            Some(query) => format!("{}?{query}", url.path()),
+            None => url.path().to_owned(),
+        },
+        _ => "/".to_owned(),
+    }
+}
+
+/// The `__path` and `__err` values of a query, decoded, if it has both.
+fn form_error_of(query: &str) -> Option<(String, String)> {
+    let (mut path, mut err) = (None, None);
+    for (key, value) in url::form_urlencoded::parse(query.as_bytes()) {
+        match key.as_ref() {
+            "__path" => path = Some(value.into_owned()),
+            "__err" => err = Some(value.into_owned()),
+            _ => {}
+        }
+    }
+    path.zip(err)
+}
+
+fn form_error_message(path: &str, err: &str) -> String {
+    format!("{path}\n{err}")
+}
+
+/// `location` with a `__sig` for the form error it carries, if any.
+fn sign_form_error(location: &str, key: &super::secrets::SecretKey) -> String {
+    let Some((_, query)) = location.split_once('?') else { return location.to_owned() };
+    match form_error_of(query) {
+        Some((path, err)) => {
+            let signature = key.sign(FORM_ERROR_SIGNATURE, &form_error_message(&path, &err));
+            format!("{location}&__sig={signature}")
+        }
+        None => location.to_owned(),
+    }
+}
+
+/// The query without `__path`, `__err` and `__sig` when it carries a form error the server did not sign;
+/// `None` when it has nothing to drop.
+fn without_unsigned_form_error(query: &str, key: &super::secrets::SecretKey) -> Option<String> {
+    const CARRIED: [&str; 3] = ["__path", "__err", "__sig"];
+    let carries = query.split('&').any(|pair| CARRIED.contains(&pair.split('=').next().unwrap_or_default()));
+    if !carries {
+        return None;
+    }
+    let signature = url::form_urlencoded::parse(query.as_bytes())
+        .find(|(key, _)| key == "__sig")
+        .map(|(_, value)| value.into_owned());
+    let genuine = match (form_error_of(query), signature) {
+        (Some((path, err)), Some(signature)) => {
+            key.verify(FORM_ERROR_SIGNATURE, &form_error_message(&path, &err), &signature)
+        }
+        _ => false,
+    };
+    if genuine {
+        return None;
+    }
+    tracing::warn!("dropped a form error the server did not sign from an address");
+    // Pairs are kept as they were written; only the carried ones go.
+    let kept: Vec<&str> =
+        query.split('&').filter(|pair| !CARRIED.contains(&pair.split('=').next().unwrap_or_default())).collect();
+    Some(kept.join("&"))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn redirects_leave_only_for_paths_on_this_site() {
+        let base = url::Url::parse("http://127.0.0.1:3000").unwrap();
+        assert_eq!(same_site_path("/profile?notice=x", &base), "/profile?notice=x");
+        assert_eq!(same_site_path("http://127.0.0.1:3000/login?e=1", &base), "/login?e=1");
+        for elsewhere in
+            ["https://evil.test/x", "//evil.test/x", "/\\evil.test", "http://127.0.0.1:3001/", "javascript:alert(1)"]
+        {
+            assert_eq!(same_site_path(elsewhere, &base), "/", "{elsewhere}");
+        }
+    }
+
+    #[test]
+    fn only_signed_form_errors_stay_in_an_address() {
+        let key = super::super::secrets::SecretKey::from_text("a test key of at least thirty-two characters");
+        let signed = sign_form_error("/login?email=a%40b.c&__path=%2Fapi%2Flogin&__err=eyJ4Ijp9", &key);
+        let query = signed.split_once('?').unwrap().1;
+        assert_eq!(without_unsigned_form_error(query, &key), None, "a signed error stays");
+        let forged = query.replace("eyJ4Ijp9", "eyJ5Ijp9");
+        assert_eq!(without_unsigned_form_error(&forged, &key).as_deref(), Some("email=a%40b.c"));
+        assert_eq!(without_unsigned_form_error("__path=%2Fapi%2Flogin&__err=x", &key).as_deref(), Some(""));
+        assert_eq!(without_unsigned_form_error("email=a", &key), None);
+    }
 }

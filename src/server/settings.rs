@@ -25,9 +25,9 @@ pub struct LimitSettings {
     pub sign_up_per_ip: NonZeroU32,
     pub mail_per_account: NonZeroU32,
     pub mail_per_ip: NonZeroU32,
-    /// How many app servers share these limits. Each keeps its counts in memory and allows its share
-    /// (limit ÷ app servers, at least 1), so clients spread over all of them get no more than the limit.
-    pub app_servers: NonZeroU32,
+    /// The live hint under a new-password field asks the server while the user types.
+    pub password_checks_per_ip: NonZeroU32,
+    pub avatar_uploads_per_account: NonZeroU32,
 }
 
 #[derive(Clone, Debug)]
@@ -69,8 +69,11 @@ pub struct AppSettings {
     /// with N it is the Nth address from the right of `X-Forwarded-For`, the one the outermost trusted
     /// proxy saw. Anything further left was written by the client and can be forged.
     pub trusted_proxy_hops: usize,
-    /// The memory `/profile` pages kept for reuse may take (`server::page_cache`); 0 keeps none.
-    pub page_cache_bytes: usize,
+    /// `APP_SECRET_KEY`; None: the embedded default's key in the data folder (`secrets::SecretKey`).
+    pub secret_key: Option<Secret>,
+    /// `/dev/mailbox`, the outbox as a web page: only when asked for, in development, with mail going to
+    /// the outbox, and then only for a browser on this machine that came through no proxy.
+    pub dev_mailbox: bool,
 }
 
 #[derive(Clone, Debug)]
@@ -167,12 +170,12 @@ impl Settings {
                         .filter(|n| *n <= 10)
                         .ok_or_else(|| format!("'{s}' is not a number of proxies from 0 to 10"))
                 })?,
-                page_cache_bytes: src.get(&PAGE_CACHE_SIZE, "32MB", |s| match s.trim() {
-                    "0" => Ok(0),
-                    size => {
-                        parse_size(size).and_then(|n| usize::try_from(n).map_err(|_| format!("'{s}' is too large")))
-                    }
+                secret_key: src.get(&SECRET_KEY, "", |s| match s {
+                    "" => Ok(None),
+                    s if s.chars().count() >= 32 => Ok(Some(Secret(s.to_owned()))),
+                    _ => Err("must be at least 32 characters; make one with `openssl rand -hex 32`".into()),
                 })?,
+                dev_mailbox: src.get(&DEV_MAILBOX, "false", parse_bool)?,
             },
             database: DatabaseSettings {
                 url: src.get(&DATABASE_URL, &default_db, parse_database_url)?,
@@ -204,7 +207,8 @@ impl Settings {
                 sign_up_per_ip: src.get(&LIMIT_SIGN_UP_PER_IP, "30", parse_per_hour)?,
                 mail_per_account: src.get(&LIMIT_MAIL_PER_ACCOUNT, "5", parse_per_hour)?,
                 mail_per_ip: src.get(&LIMIT_MAIL_PER_IP, "50", parse_per_hour)?,
-                app_servers: src.get(&LIMIT_APP_SERVERS, "1", |s| parse_count(s, "app servers"))?,
+                password_checks_per_ip: src.get(&LIMIT_PASSWORD_CHECKS_PER_IP, "600", parse_per_hour)?,
+                avatar_uploads_per_account: src.get(&LIMIT_AVATAR_UPLOADS_PER_ACCOUNT, "30", parse_per_hour)?,
             },
             storage: StorageSettings {
                 avatar_max_bytes: src.get(&AVATAR_MAX_BYTES, "5MB", parse_size)?,
@@ -248,7 +252,8 @@ const BASE_URL: Key = Key { file: "app.base_url", env: "APP_BASE_URL" };
 const DATA_DIR: Key = Key { file: "app.data_dir", env: "APP_DATA_DIR" };
 const EMAIL_VERIFICATION: Key = Key { file: "app.email_verification", env: "APP_EMAIL_VERIFICATION" };
 const TRUSTED_PROXY_HOPS: Key = Key { file: "app.trusted_proxy_hops", env: "APP_TRUSTED_PROXY_HOPS" };
-const PAGE_CACHE_SIZE: Key = Key { file: "app.page_cache_size", env: "APP_PAGE_CACHE_SIZE" };
+const SECRET_KEY: Key = Key { file: "app.secret_key", env: "APP_SECRET_KEY" };
+const DEV_MAILBOX: Key = Key { file: "app.dev_mailbox", env: "APP_DEV_MAILBOX" };
 const DATABASE_URL: Key = Key { file: "database.url", env: "DATABASE_URL" };
 const DATABASE_MAX_CONNECTIONS: Key = Key { file: "database.max_connections", env: "APP_DATABASE_MAX_CONNECTIONS" };
 const MAIL_FROM: Key = Key { file: "mail.from", env: "APP_MAIL_FROM" };
@@ -276,7 +281,10 @@ const LIMIT_SIGN_IN_PER_IP: Key = Key { file: "limits.sign_in_per_ip", env: "APP
 const LIMIT_SIGN_UP_PER_IP: Key = Key { file: "limits.sign_up_per_ip", env: "APP_LIMIT_SIGN_UP_PER_IP" };
 const LIMIT_MAIL_PER_ACCOUNT: Key = Key { file: "limits.mail_per_account", env: "APP_LIMIT_MAIL_PER_ACCOUNT" };
 const LIMIT_MAIL_PER_IP: Key = Key { file: "limits.mail_per_ip", env: "APP_LIMIT_MAIL_PER_IP" };
-const LIMIT_APP_SERVERS: Key = Key { file: "limits.app_servers", env: "APP_LIMIT_APP_SERVERS" };
+const LIMIT_PASSWORD_CHECKS_PER_IP: Key =
+    Key { file: "limits.password_checks_per_ip", env: "APP_LIMIT_PASSWORD_CHECKS_PER_IP" };
+const LIMIT_AVATAR_UPLOADS_PER_ACCOUNT: Key =
+    Key { file: "limits.avatar_uploads_per_account", env: "APP_LIMIT_AVATAR_UPLOADS_PER_ACCOUNT" };
 
 /// Every setting, in the order the README documents them.
 pub const KEYS: &[&Key] = &[
@@ -287,7 +295,8 @@ pub const KEYS: &[&Key] = &[
     &DATA_DIR,
     &EMAIL_VERIFICATION,
     &TRUSTED_PROXY_HOPS,
-    &PAGE_CACHE_SIZE,
+    &SECRET_KEY,
+    &DEV_MAILBOX,
     &DATABASE_URL,
     &DATABASE_MAX_CONNECTIONS,
     &MAIL_FROM,
@@ -313,7 +322,8 @@ pub const KEYS: &[&Key] = &[
     &LIMIT_SIGN_UP_PER_IP,
     &LIMIT_MAIL_PER_ACCOUNT,
     &LIMIT_MAIL_PER_IP,
-    &LIMIT_APP_SERVERS,
+    &LIMIT_PASSWORD_CHECKS_PER_IP,
+    &LIMIT_AVATAR_UPLOADS_PER_ACCOUNT,
 ];
 
 #[derive(Debug, thiserror::Error)]

@@ -3,13 +3,13 @@
 use super::clock::{Clock, SystemClock};
 use super::cpu_work::CpuWork;
 use super::mail::Mailer;
-use super::page_cache::RenderedPages;
 use super::passwords::Passwords;
 use super::rate_limits::RateLimits;
+use super::secrets::SecretKey;
 use super::settings::{Environment, Settings};
 use super::state::{AppState, AppStateInner};
 use super::storage::Storage;
-use super::{db, devices, email_tokens, sessions, web};
+use super::{db, devices, email_tokens, known_devices, sessions, web};
 use leptos::config::{Env, LeptosOptions};
 use std::future::Future;
 use std::net::SocketAddr;
@@ -46,11 +46,24 @@ impl Application {
         let db = db::connect(&settings)
             .await
             .map_err(|e| format!("cannot open the database (database.url / DATABASE_URL): {e}"))?;
+        let secret_key = match &settings.app.secret_key {
+            Some(key) => SecretKey::from_text(key.expose()),
+            // Several app servers must share one key, and each has its own data folder.
+            None if !db.is_sqlite() => {
+                return Err("set `app.secret_key` (environment variable APP_SECRET_KEY) when the database is \
+                            PostgreSQL: every app server must use the same key. Make one with \
+                            `openssl rand -hex 32`."
+                    .into())
+            }
+            None => SecretKey::load_or_create(data_dir)?,
+        };
         let mailer = Mailer::from_settings(&settings)?;
-        let passwords = Passwords::new().map_err(|e| e.to_string())?;
-        let decoding = CpuWork::start("avatar-decoding").map_err(|e| e.to_string())?;
+        let cpu = CpuWork::start().map_err(|e| e.to_string())?;
+        let passwords = Passwords::new(cpu.clone()).map_err(|e| e.to_string())?;
         let storage = Storage::from_settings(&settings)?;
-        let limits = RateLimits::new(&settings.limits, clock.clone());
+        // Limits are counted where every app server sees them: in a shared (PostgreSQL) database, or in
+        // this process's memory for SQLite, which one server uses alone.
+        let limits = RateLimits::new(&settings.limits, clock.clone(), &db, !db.is_sqlite());
         let listener = match listener {
             Some(listener) => listener,
             None => TcpListener::bind(settings.site.addr)
@@ -59,7 +72,6 @@ impl Application {
         };
         let state = AppState::new(AppStateInner {
             leptos_options: leptos_options(&settings),
-            rendered_pages: RenderedPages::new(settings.app.page_cache_bytes),
             db,
             settings,
             clock,
@@ -67,7 +79,9 @@ impl Application {
             passwords,
             storage,
             limits,
-            decoding,
+            cpu,
+            decode_memory: Default::default(),
+            secret_key,
             assets: Default::default(),
         });
         Ok(Self { listener, state })
@@ -123,9 +137,12 @@ async fn purge_periodically(app: AppState) {
             Ok(_) => {}
             Err(e) => tracing::warn!(error = %e, "could not purge expired sessions"),
         }
-        app.limits.forget_recovered();
+        app.limits.forget_recovered().await;
         if let Err(e) = email_tokens::purge_expired(&app.db, now).await {
             tracing::warn!(error = %e, "could not purge expired email tokens");
+        }
+        if let Err(e) = known_devices::purge_forgotten(&app.db, now).await {
+            tracing::warn!(error = %e, "could not purge forgotten devices");
         }
     }
 }

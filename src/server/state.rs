@@ -26,11 +26,13 @@ pub struct AppStateInner {
     pub passwords: Passwords,
     pub storage: Storage,
     pub limits: RateLimits,
-    /// Where uploaded pictures are decoded: a lot of memory and CPU each, so one per core at a time.
-    pub decoding: super::cpu_work::CpuWork,
+    /// The threads for CPU-heavy work (hashes, strength estimates, decoding pictures), one per core.
+    pub cpu: super::cpu_work::CpuWork,
+    /// How much memory decoding uploaded pictures may take at once.
+    pub decode_memory: super::images::DecodeMemory,
+    /// Signs what the server hands a browser to bring back unchanged (`secrets::SecretKey`).
+    pub secret_key: super::secrets::SecretKey,
     pub assets: super::assets::Assets,
-    /// `/profile` as last rendered for each session, shown again while nothing on it changed.
-    pub rendered_pages: super::page_cache::RenderedPages,
 }
 
 impl std::ops::Deref for AppState {

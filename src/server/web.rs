@@ -1,10 +1,13 @@
 //! The axum router: Leptos pages and server functions, static files, and the layers around them.
 
-use super::middleware::{malformed_calls_are_client_errors, refuse_cross_site, resolve_session, security_headers};
+use super::middleware::{
+    malformed_calls_are_client_errors, only_our_redirects_and_errors, plain_paths_only, refuse_cross_site,
+    resolve_session, security_headers,
+};
 use super::sessions::Lookup;
 use super::settings::Environment;
 use super::state::AppState;
-use super::{assets, avatars, dev_mailbox, page_cache};
+use super::{assets, avatars, dev_mailbox};
 use crate::app::{shell, App};
 use axum::extract::DefaultBodyLimit;
 use axum::extract::Request;
@@ -47,7 +50,10 @@ pub fn router(state: AppState) -> Router {
         })
         .fallback(leptos_axum::file_and_error_handler_with_context::<AppState, _>(context, shell))
         .layer(RequestBodyLimitLayer::new(MAX_BODY_BYTES));
-    if state.settings.site.environment == Environment::Dev && state.mailer.uses_outbox() {
+    if state.settings.app.dev_mailbox
+        && state.settings.site.environment == Environment::Dev
+        && state.mailer.uses_outbox()
+    {
         pages = pages.route("/dev/mailbox", get(dev_mailbox::page));
     }
     let avatar_limit =
@@ -68,11 +74,12 @@ pub fn router(state: AppState) -> Router {
         .merge(api)
         .merge(uploads)
         .layer(from_fn(malformed_calls_are_client_errors))
-        .layer(from_fn_with_state(state.clone(), page_cache::reuse_rendered_profile))
+        .layer(from_fn_with_state(state.clone(), only_our_redirects_and_errors))
         .layer(from_fn_with_state(state.clone(), resolve_session))
         .layer(from_fn_with_state(state.clone(), refuse_cross_site))
         .layer(CookieManagerLayer::new())
         .layer(from_fn_with_state(state.clone(), security_headers))
+        .layer(from_fn(plain_paths_only))
         .layer(
             TraceLayer::new_for_http()
                 // The path only: query strings can carry tokens (`/auth-redirect?access_token=…`).

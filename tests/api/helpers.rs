@@ -10,6 +10,12 @@ use tempfile::TempDir;
 
 pub const PASSWORD: &str = "correct horse battery staple";
 
+/// Browsers to sign in from, each listed under its own name ("Firefox on Windows").
+pub const FIREFOX_WINDOWS: &str = "Mozilla/5.0 (Windows NT 10.0; Win64; x64; rv:128.0) Gecko/20100101 Firefox/128.0";
+pub const CHROME_LINUX: &str =
+    "Mozilla/5.0 (X11; Linux x86_64) AppleWebKit/537.36 (KHTML, like Gecko) Chrome/131.0.0.0 Safari/537.36";
+pub const SAFARI_IPHONE: &str = "Mozilla/5.0 (iPhone; CPU iPhone OS 17_5 like Mac OS X) AppleWebKit/605.1.15 (KHTML, like Gecko) Version/17.5 Mobile/15E148 Safari/604.1";
+
 pub struct TestApp {
     pub address: String,
     pub clock: Arc<ManualClock>,
@@ -35,6 +41,8 @@ pub async fn spawn_app_with(overrides: &[(&str, &str)]) -> TestApp {
     ]);
     if let Some(database_url) = fresh_postgres_database().await {
         env.insert("DATABASE_URL".into(), database_url);
+        // App servers sharing PostgreSQL must share a key (`APP_SECRET_KEY`).
+        env.insert("APP_SECRET_KEY".into(), "a key the test servers on one database share".into());
     }
     for (k, v) in overrides {
         env.insert(k.to_string(), v.to_string());
@@ -309,6 +317,20 @@ pub fn location(res: &Response) -> String {
     res.headers().get(LOCATION).map(|v| v.to_str().unwrap().to_owned()).unwrap_or_default()
 }
 
+/// The cookies a response sets, each with its value left out (random ones differ on every answer),
+/// sorted: what two answers must share to look the same.
+pub fn cookie_shapes(res: &Response) -> Vec<String> {
+    let mut shapes: Vec<String> = set_cookies(res)
+        .into_iter()
+        .map(|c| match c.split_once('=') {
+            Some((name, rest)) => format!("{name}=…{}", rest.find(';').map_or("", |at| &rest[at..])),
+            None => c,
+        })
+        .collect();
+    shapes.sort();
+    shapes
+}
+
 pub fn set_cookies(res: &Response) -> Vec<String> {
     res.headers().get_all(SET_COOKIE).iter().map(|v| v.to_str().unwrap().to_owned()).collect()
 }
@@ -363,4 +385,14 @@ pub async fn start_listening(mut cmd: tokio::process::Command) -> (tokio::proces
 pub fn session_cookie(res: &Response) -> String {
     let cookie = set_cookies(res).into_iter().find(|c| c.starts_with("session=")).expect("a session cookie");
     cookie.split(';').next().unwrap().to_owned()
+}
+
+/// The session of `device` ("Firefox on Windows") in a list from `sessions_of`.
+pub fn session<'a>(list: &'a serde_json::Value, device: &str) -> &'a serde_json::Value {
+    list["sessions"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|s| s["device"] == device)
+        .unwrap_or_else(|| panic!("no {device} in {list}"))
 }

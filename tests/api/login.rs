@@ -79,7 +79,8 @@ async fn without_javascript_a_failed_login_shows_the_generic_message() {
 #[tokio::test]
 async fn an_unverified_account_is_told_to_verify_and_can_ask_for_a_new_link() {
     let app = spawn_app().await;
-    app.register(&browser(), "Ada", "ada@example.com", PASSWORD).await;
+    let ada = browser();
+    app.register(&ada, "Ada", "ada@example.com", PASSWORD).await;
     let first_link = app.last_link_to("ada@example.com");
 
     let (status, body) =
@@ -101,7 +102,7 @@ async fn an_unverified_account_is_told_to_verify_and_can_ask_for_a_new_link() {
     assert_ne!(first_link, second_link);
     // The newer link replaces the older one.
     assert_redirect(&app.confirm_link(&browser(), &first_link).await, "/auth-redirect?error=invalid_link");
-    assert_redirect(&app.confirm_link(&browser(), &second_link).await, "/profile");
+    assert_redirect(&app.confirm_link(&ada, &second_link).await, "/profile");
     assert_redirect(&app.login(&browser(), "ada@example.com", PASSWORD).await, "/profile");
 }
 

@@ -4,22 +4,8 @@ use crate::helpers::*;
 use reqwest::StatusCode;
 use std::time::Duration;
 
-const FIREFOX_WINDOWS: &str = "Mozilla/5.0 (Windows NT 10.0; Win64; x64; rv:128.0) Gecko/20100101 Firefox/128.0";
-const CHROME_LINUX: &str =
-    "Mozilla/5.0 (X11; Linux x86_64) AppleWebKit/537.36 (KHTML, like Gecko) Chrome/131.0.0.0 Safari/537.36";
-const SAFARI_IPHONE: &str = "Mozilla/5.0 (iPhone; CPU iPhone OS 17_5 like Mac OS X) AppleWebKit/605.1.15 (KHTML, like Gecko) Version/17.5 Mobile/15E148 Safari/604.1";
-
 fn ids(list: &serde_json::Value) -> Vec<String> {
     list["sessions"].as_array().unwrap().iter().map(|s| s["id"].as_str().unwrap().to_owned()).collect()
-}
-
-fn session<'a>(list: &'a serde_json::Value, device: &str) -> &'a serde_json::Value {
-    list["sessions"]
-        .as_array()
-        .unwrap()
-        .iter()
-        .find(|s| s["device"] == device)
-        .unwrap_or_else(|| panic!("no {device} in {list}"))
 }
 
 #[tokio::test]

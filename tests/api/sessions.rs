@@ -71,8 +71,8 @@ async fn a_call_that_left_with_the_old_cookie_does_not_sign_the_browser_out_afte
     // Seen in the browser test: the strength hint's request left with the old cookie, the password change
     // gave the session a new one, and the hint's answer then cleared it, signing the page out.
     let app = spawn_app().await;
-    app.register(&browser(), "Ada", "ada@example.com", PASSWORD).await;
     let client = browser();
+    app.register(&client, "Ada", "ada@example.com", PASSWORD).await;
     let res = app.confirm_link(&client, &app.last_link_to("ada@example.com")).await;
     let old = session_cookie(&res);
     let res = app.change_password(&client, PASSWORD, "another long passphrase").await;

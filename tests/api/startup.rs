@@ -27,7 +27,36 @@ async fn the_binary_creates_its_data_folder_and_serves() {
     let res = reqwest::get(format!("{address}/login")).await.unwrap();
     assert_eq!(res.status(), 200);
     assert!(data.join("app.db").exists() && data.join("mail").is_dir());
+    assert!(data.join("secret.key").is_file(), "the embedded default makes its own key");
     child.kill().await.unwrap();
+}
+
+#[tokio::test]
+async fn with_postgresql_the_server_needs_a_secret_key_shared_by_every_app_server() {
+    let Some(database_url) = crate::helpers::fresh_postgres_database().await else {
+        eprintln!("skipped under SQLite: set TEST_DATABASE_URL (make test does) to run it against PostgreSQL");
+        return;
+    };
+    let dir = tempfile::tempdir().unwrap();
+    let out = server()
+        .current_dir(dir.path())
+        .env("APP_DATA_DIR", dir.path().join("data"))
+        .env("DATABASE_URL", &database_url)
+        .output()
+        .await
+        .unwrap();
+    assert_eq!(out.status.code(), Some(1));
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    assert!(stderr.contains("app.secret_key") && stderr.contains("APP_SECRET_KEY"), "{stderr}");
+    let out = server()
+        .current_dir(dir.path())
+        .env("APP_DATA_DIR", dir.path().join("data"))
+        .env("DATABASE_URL", &database_url)
+        .env("APP_SECRET_KEY", "too short")
+        .output()
+        .await
+        .unwrap();
+    assert_eq!(out.status.code(), Some(2), "{}", String::from_utf8_lossy(&out.stderr));
 }
 
 #[tokio::test]
