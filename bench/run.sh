@@ -69,10 +69,8 @@ run a_baseline -t2 -c64 -d10s http://$baseline/
 run a_leptos_floor -t2 -c64 -d10s http://$leptos_floor/
 run a_leptos_direct -t2 -c64 -d10s http://$leptos_direct/
 run b_login -t2 -c64 -d10s http://$app/login
-# The same session viewing an unchanged /profile: the server shows the page it kept (src/server/page_cache.rs).
+# Signed in: every view renders the page from data read in that request.
 run c_profile -t2 -c64 -d10s -H "$cookie" http://$app/profile
-# The same page rendered on every view: the server never reuses a page whose address has a query string.
-run c_profile_rendered -t2 -c64 -d10s -H "$cookie" "http://$app/profile?rendered"
 # What rendering /profile's content costs by itself: no HTTP, no database, one thread.
 target/release/bench-baseline render-profile 3000 > "$work/c_render"
 run d_session -t2 -c64 -d10s -H "$cookie" http://$app/api/session
