@@ -15,8 +15,8 @@
 //! - `bench-baseline hash PASSWORD`: the PHC string to seed benchmark users with.
 
 use authkit::domain::Password;
-use authkit::server::cpu_work::CpuWork;
-use authkit::server::passwords::Passwords;
+use authkit::server::accounts::passwords::Passwords;
+use authkit::server::platform::cpu_work::CpuWork;
 use leptos::prelude::*;
 use std::time::Instant;
 
@@ -58,7 +58,7 @@ async fn main() {
             let password = Password::parse("correct horse battery staple").expect("valid");
             let hash = passwords.hash(&password).await.expect("hash");
             let alone = mean_hash_ms(&passwords, &hash, n, 1).await;
-            let cores = authkit::server::cpu_work::cores();
+            let cores = authkit::server::platform::cpu_work::cores();
             let all_cores = mean_hash_ms(&passwords, &hash, n, cores).await;
             println!("{alone:.2} {all_cores:.2} {n}");
         }
@@ -135,10 +135,11 @@ fn render_to_html<V: IntoView>(view: impl FnOnce() -> V) -> String {
 /// not timed.
 fn mean_profile_render_us(n: usize) -> (f64, usize) {
     use authkit::api::account::Profile;
-    use authkit::api::sessions::{DeviceSession, SessionList};
+    use authkit::api::sessions::{DeviceSession, DeviceList};
     use authkit::pages::profile::{AddressState, ProfileContent};
-    use authkit::server::settings::Settings;
-    use authkit::server::{avatars, devices};
+    use authkit::server::platform::settings::Settings;
+    use authkit::server::sessions::user_agents;
+    use authkit::server::storage::avatars;
 
     let settings = Settings::from_sources("", |_| None).expect("the default settings");
     let now = 1_800_000_000;
@@ -149,12 +150,12 @@ fn mean_profile_render_us(n: usize) -> (f64, usize) {
         avatar_url: avatars::default_avatar(name, &user_id),
         avatar_max_bytes: settings.storage.avatar_max_bytes,
     };
-    let sessions = SessionList {
+    let sessions = DeviceList {
         now,
         sessions: (0..5)
             .map(|k| DeviceSession {
                 id: format!("{:024x}{k:08x}", 0),
-                device: devices::describe(Some("bench")),
+                device: user_agents::describe(Some("bench")),
                 ip: Some("127.0.0.1".into()),
                 started_at: now,
                 last_active_at: now,

@@ -1,6 +1,6 @@
 //! Authkit: email & password authentication for Leptos, with its own backend.
 //!
-//! `app`, `pages`, `components`, `api`, `domain` and `routes` compile for both the server and the browser,
+//! `app`, `pages`, `components`, `api`, `domain`, `error` and `routes` compile for both the server and the browser,
 //! where only the pages' islands run (see `hydration`); `server` is the backend and exists only with the
 //! `ssr` feature.
 
@@ -13,6 +13,7 @@ pub mod app;
 pub mod avatar;
 pub mod components;
 pub mod domain;
+pub mod error;
 pub mod hydration;
 pub mod pages;
 pub mod routes;

@@ -5,5 +5,5 @@ static ALLOCATOR: mimalloc::MiMalloc = mimalloc::MiMalloc;
 
 #[tokio::main]
 async fn main() -> std::process::ExitCode {
-    authkit::server::startup::run_from_env().await
+    authkit::server::platform::startup::run_from_env().await
 }

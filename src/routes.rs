@@ -42,8 +42,8 @@ pub fn carries_token(path: &str) -> bool {
 
 /// Where a page with a mailed link goes when the link fails: its own address without the token, saying
 /// whether the link was bad (`error=invalid_link`) or the server failed (`error=failed`).
-pub fn link_error_url(page: &str, error: &crate::api::AppError) -> String {
-    let code = if *error == crate::api::AppError::InvalidLink { "invalid_link" } else { "failed" };
+pub fn link_error_url(page: &str, error: &crate::error::AppError) -> String {
+    let code = if *error == crate::error::AppError::InvalidLink { "invalid_link" } else { "failed" };
     format!("{page}?error={code}")
 }
 
@@ -154,29 +154,31 @@ pub fn check_email_url(email: &str, sent: MailSent, resent: bool) -> String {
     url
 }
 
-/// Percent-encodes everything but unreserved characters, so the result is always a valid header value.
-///
-/// Written into one buffer: every view of `/profile` encodes its default avatar's SVG (a few hundred bytes)
-/// this way, and a string per byte made that 3% of the page's CPU (bench/NOTES.md).
+/// Everything but RFC 3986's unreserved characters is percent-encoded, so a value is always a valid part
+/// of a query and of a header.
+const QUERY_VALUE: &percent_encoding::AsciiSet =
+    &percent_encoding::NON_ALPHANUMERIC.remove(b'-').remove(b'.').remove(b'_').remove(b'~');
+
+/// A value for a query string, percent-encoded.
 pub fn encode_query_value(s: &str) -> String {
-    const HEX: &[u8; 16] = b"0123456789ABCDEF";
-    let mut encoded = String::with_capacity(s.len() * 3);
-    for b in s.bytes() {
-        match b {
-            b'A'..=b'Z' | b'a'..=b'z' | b'0'..=b'9' | b'-' | b'.' | b'_' | b'~' => encoded.push(char::from(b)),
-            _ => {
-                encoded.push('%');
-                encoded.push(char::from(HEX[usize::from(b >> 4)]));
-                encoded.push(char::from(HEX[usize::from(b & 0x0F)]));
-            }
-        }
+    percent_encoding::utf8_percent_encode(s, QUERY_VALUE).to_string()
+}
+
+/// `path?name=value&…`, each value percent-encoded.
+pub fn with_query(path: &str, pairs: &[(&str, &str)]) -> String {
+    let mut url = path.to_owned();
+    for (i, (name, value)) in pairs.iter().enumerate() {
+        url.push(if i == 0 { '?' } else { '&' });
+        url.push_str(name);
+        url.push('=');
+        url.push_str(&encode_query_value(value));
     }
-    encoded
+    url
 }
 
 #[cfg(test)]
 mod tests {
-    use super::encode_query_value;
+    use super::{encode_query_value, with_query};
     use proptest::prelude::*;
 
     #[test]
@@ -184,6 +186,7 @@ mod tests {
         assert_eq!(encode_query_value("Az09-._~"), "Az09-._~");
         assert_eq!(encode_query_value("a b&c=d/é+"), "a%20b%26c%3Dd%2F%C3%A9%2B");
         assert_eq!(encode_query_value(""), "");
+        assert_eq!(with_query("/login", &[("email", "a@b.c"), ("x", "1 2")]), "/login?email=a%40b.c&x=1%202");
     }
 
     proptest! {
@@ -191,17 +194,8 @@ mod tests {
         fn every_query_value_decodes_back_to_what_was_encoded(value in any::<String>()) {
             let encoded = encode_query_value(&value);
             prop_assert!(encoded.bytes().all(|b| b.is_ascii_alphanumeric() || b"-._~%".contains(&b)), "{}", encoded);
-            let mut decoded = Vec::new();
-            let mut bytes = encoded.bytes();
-            while let Some(b) = bytes.next() {
-                if b == b'%' {
-                    let hex: String = bytes.by_ref().take(2).map(char::from).collect();
-                    decoded.push(u8::from_str_radix(&hex, 16).expect("two hex digits"));
-                } else {
-                    decoded.push(b);
-                }
-            }
-            prop_assert_eq!(String::from_utf8(decoded).expect("utf-8"), value);
+            let decoded = percent_encoding::percent_decode_str(&encoded).decode_utf8().expect("utf-8");
+            prop_assert_eq!(decoded, value);
         }
     }
 }

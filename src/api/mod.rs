@@ -3,19 +3,14 @@
 
 pub mod account;
 pub mod auth;
-pub mod error;
-#[cfg(feature = "ssr")]
-mod request;
 pub mod sessions;
-
-pub use error::AppError;
 
 /// Whether the browser being answered asked for mail to `address` (`server::cookies::mail_requested`).
 /// Pages render on the server; in the browser the answer is no.
 pub fn mail_was_requested_for(address: &str) -> bool {
     #[cfg(feature = "ssr")]
     {
-        request::RequestContext::get().mail_requested_for(address)
+        crate::server::http::request_context::RequestContext::get().mail_requested_for(address)
     }
     #[cfg(not(feature = "ssr"))]
     {

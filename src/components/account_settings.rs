@@ -2,7 +2,6 @@
 //! current password: a session left open on a shared computer must not be enough to take the account.
 
 use crate::api::account::{ChangeEmail, ChangePassword};
-use crate::api::AppError;
 use crate::components::alert::{last_error, Alert, AlertKind, FormError};
 use crate::components::form_field::FormField;
 use crate::components::password_strength::PasswordStrength;
@@ -10,6 +9,7 @@ use crate::components::server_form::ServerForm;
 use crate::components::sessions_list::SessionsChanged;
 use crate::components::submit_button::SubmitButton;
 use crate::domain::Field;
+use crate::error::AppError;
 use crate::routes::Notice;
 use leptos::html;
 use leptos::prelude::*;

@@ -23,7 +23,7 @@ pub enum AlertKind {
 /// `include_field_errors`, any error: for forms whose fields are hidden).
 #[component]
 pub fn FormError(
-    #[prop(into)] error: Signal<Option<crate::api::AppError>>,
+    #[prop(into)] error: Signal<Option<crate::error::AppError>>,
     #[prop(optional)] include_field_errors: bool,
 ) -> impl IntoView {
     move || {
@@ -52,9 +52,9 @@ pub fn NoticeBanner() -> impl IntoView {
 /// `action.value()` makes a new signal each time it is called, kept until its owner is dropped: called
 /// inside a closure that runs on every read, as forms did, the signals piled up for as long as the page
 /// stayed open. So it is called once here, and everywhere else outside closures.
-pub fn last_error<S>(action: ServerAction<S>) -> Signal<Option<crate::api::AppError>>
+pub fn last_error<S>(action: ServerAction<S>) -> Signal<Option<crate::error::AppError>>
 where
-    S: leptos::server_fn::ServerFn<Error = crate::api::AppError> + Clone + Send + Sync + 'static,
+    S: leptos::server_fn::ServerFn<Error = crate::error::AppError> + Clone + Send + Sync + 'static,
     S::Output: Send + Sync + 'static,
 {
     let value = action.value();
@@ -71,8 +71,8 @@ where
 /// In the browser, opens the login page when an answer says this browser is no longer signed in (its
 /// session was ended from another device, or ran out). The server asks for that redirect too, and a
 /// plain form post follows it, but the framework's client stops at the 401 and never does.
-pub fn leave_if_signed_out(error: &crate::api::AppError) {
-    use crate::api::AppError;
+pub fn leave_if_signed_out(error: &crate::error::AppError) {
+    use crate::error::AppError;
     use crate::routes::{paths, Notice};
     let target = match error {
         AppError::SessionEnded => Notice::SessionEnded.login_url(),

@@ -183,7 +183,7 @@ mod browser {
                     avatar_url.set(body);
                     upload.set(Upload::Idle);
                 }
-                401 => crate::components::alert::leave_if_signed_out(&crate::api::AppError::SessionEnded),
+                401 => crate::components::alert::leave_if_signed_out(&crate::error::AppError::SessionEnded),
                 _ if !body.is_empty() => upload.set(Upload::Failed(body)),
                 _ => upload.set(Upload::Failed(AvatarProblem::Failed.message().to_owned())),
             }

@@ -1,5 +1,5 @@
-use crate::api::AppError;
 use crate::domain::Field;
+use crate::error::AppError;
 use leptos::html;
 use leptos::prelude::*;
 

@@ -1,10 +1,10 @@
 //! "All sessions" on the profile: every device the user is signed in on, with a way to sign each out.
 
-use crate::api::sessions::{list_sessions, DeviceSession, EndOtherSessions, EndSession, SessionList};
-use crate::api::AppError;
+use crate::api::sessions::{list_sessions, DeviceList, DeviceSession, EndOtherSessions, EndSession};
 use crate::components::alert::{last_error, leave_if_signed_out, Alert, AlertKind};
 use crate::components::server_form::ServerForm;
 use crate::components::time::RelativeTime;
+use crate::error::AppError;
 use crate::routes::paths;
 use leptos::html;
 use leptos::prelude::*;
@@ -20,7 +20,7 @@ pub struct SessionsChanged(pub RwSignal<usize>);
 /// `initial`: the list as the server read it for the page. `confirming`: the page was opened at the
 /// "are you sure?" step.
 #[component]
-pub fn SessionsList(initial: Result<SessionList, AppError>, confirming: bool) -> impl IntoView {
+pub fn SessionsList(initial: Result<DeviceList, AppError>, confirming: bool) -> impl IntoView {
     let end_one = ServerAction::<EndSession>::new();
     let end_others = ServerAction::<EndOtherSessions>::new();
     let changed = use_context::<SessionsChanged>().map(|c| c.0);

@@ -1,4 +1,4 @@
-use crate::api::auth::{preview_link, Grant, LinkPreview};
+use crate::api::auth::{preview_link, LinkPreview, SignInWithLink};
 use crate::components::alert::{last_error, Alert, AlertKind};
 use crate::components::auth_card::AuthCard;
 use crate::components::server_form::ServerForm;
@@ -68,15 +68,15 @@ pub fn AuthRedirectPage() -> impl IntoView {
 #[island(lazy)]
 fn ConfirmLink(access_token: String, preview: LinkPreview) -> impl IntoView {
     island_hydrated();
-    let grant = ServerAction::<Grant>::new();
-    let error = last_error(grant);
+    let sign_in = ServerAction::<SignInWithLink>::new();
+    let error = last_error(sign_in);
     let failed = move || error.with(Option::is_some);
     if preview.automatic {
         // Only in the browser, and only once.
         let access_token = access_token.clone();
         Effect::new(move |submitted: Option<bool>| {
             if submitted != Some(true) {
-                grant.dispatch(Grant { access_token: access_token.clone() });
+                sign_in.dispatch(SignInWithLink { access_token: access_token.clone() });
             }
             true
         });
@@ -90,9 +90,9 @@ fn ConfirmLink(access_token: String, preview: LinkPreview) -> impl IntoView {
         {(!preview.automatic).then(|| view! {
             <p class="muted">"Continue only if you asked for this link yourself."</p>
         })}
-        <ServerForm action=grant class="form">
+        <ServerForm action=sign_in class="form">
             <input type="hidden" name="access_token" value=access_token/>
-            <SubmitButton label="Continue" pending=grant.pending()/>
+            <SubmitButton label="Continue" pending=sign_in.pending()/>
         </ServerForm>
     }
 }

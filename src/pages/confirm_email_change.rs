@@ -1,9 +1,9 @@
 use crate::api::account::{preview_email_change, ConfirmEmailChange, EmailChangePreview};
-use crate::api::AppError;
 use crate::components::alert::{last_error, query_value, Alert, AlertKind};
 use crate::components::auth_card::AuthCard;
 use crate::components::server_form::ServerForm;
 use crate::components::submit_button::SubmitButton;
+use crate::error::AppError;
 use crate::hydration::island_hydrated;
 use crate::routes::paths;
 use leptos::prelude::*;

@@ -1,11 +1,11 @@
 use crate::api::auth::Login;
-use crate::api::AppError;
 use crate::components::alert::{last_error, query_value, FormError, NoticeBanner};
 use crate::components::auth_card::AuthCard;
 use crate::components::form_field::FormField;
 use crate::components::server_form::ServerForm;
 use crate::components::submit_button::SubmitButton;
 use crate::domain::Field;
+use crate::error::AppError;
 use crate::hydration::island_hydrated;
 use crate::routes::{check_email_url, paths, MailSent};
 use leptos::prelude::*;

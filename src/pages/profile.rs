@@ -1,7 +1,6 @@
 use crate::api::account::{get_profile, Profile};
 use crate::api::auth::Logout;
-use crate::api::sessions::{list_sessions, SessionList};
-use crate::api::AppError;
+use crate::api::sessions::{list_sessions, DeviceList};
 use crate::components::account_settings::AccountSettings;
 use crate::components::alert::{non_empty_value, Alert, AlertKind, NoticeBanner};
 use crate::components::avatar_upload::AvatarUpload;
@@ -9,6 +8,7 @@ use crate::components::name_editor::NameEditor;
 use crate::components::server_form::ServerForm;
 use crate::components::sessions_list::{SessionsChanged, SessionsList, CONFIRM_PARAM, CONFIRM_SIGN_OUT_OTHERS};
 use crate::components::submit_button::SubmitButton;
+use crate::error::AppError;
 use crate::hydration::island_hydrated;
 use leptos::prelude::*;
 use leptos_meta::Title;
@@ -85,7 +85,7 @@ impl AddressState {
 #[component]
 pub fn ProfileContent(
     profile: Profile,
-    sessions: Result<SessionList, AppError>,
+    sessions: Result<DeviceList, AppError>,
     address: AddressState,
 ) -> impl IntoView {
     let email = profile.email.clone();
@@ -144,7 +144,7 @@ fn ProfileHeader(
 /// devices out and the list must then say so.
 #[island(lazy)]
 fn AccountPanels(
-    sessions: Result<SessionList, AppError>,
+    sessions: Result<DeviceList, AppError>,
     confirming_sign_out: bool,
     email: String,
     new_email: Option<String>,

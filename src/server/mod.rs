@@ -1,34 +1,21 @@
-//! The backend, in-process: settings, database, users, sessions, email tokens, passwords, mail, and the
-//! HTTP plumbing around the Leptos app. Compiled only with the `ssr` feature.
+//! The backend, in-process, compiled only with the `ssr` feature. Each folder is one part of it:
+//!
+//! - `platform`: what everything stands on — settings, the shared state, start-up, the database, the
+//!   clock, errors, secrets and the server's key, the CPU work pool, rate limits.
+//! - `accounts`: users and what they can do with their account — sign up, sign in (password or mailed
+//!   link), passwords, mailed links, credentials (reset, change password or address), known devices.
+//! - `sessions`: the signed-in devices, stored as hashes of their cookie's token.
+//! - `mail`: the messages the app sends, and how (outbox folder or SMTP).
+//! - `storage`: uploaded pictures: checking, re-encoding, storing (folder or S3), serving.
+//! - `http`: the axum router and what every request passes through (cookies, guards, headers), and the
+//!   request context server functions use.
 
-pub mod account;
-pub mod assets;
-pub mod audit;
-pub mod auth;
-pub mod avatars;
-pub mod clock;
-pub mod cookies;
-pub mod cpu_work;
-pub mod db;
-pub mod dev_mailbox;
-pub mod devices;
-pub mod email_tokens;
-pub mod emails;
-pub mod error;
-pub mod images;
-pub mod known_devices;
+pub mod accounts;
+pub mod http;
 pub mod mail;
-pub mod middleware;
-pub mod passwords;
-pub mod rate_limits;
-pub mod secrets;
+pub mod platform;
 pub mod sessions;
-pub mod settings;
-pub mod startup;
-pub mod state;
 pub mod storage;
-pub mod users;
-pub mod web;
 
-pub use error::Error;
-pub use state::AppState;
+pub use platform::error::Error;
+pub use platform::state::AppState;

@@ -71,7 +71,8 @@ async fn a_token_only_works_for_its_own_purpose() {
     app.signed_in_user("Ada", ADA).await;
     let reset_mail_link = reset_link(&app, ADA).await;
     let reset_token = token_param(&reset_mail_link, "token");
-    let res = app.post_form(&browser(), "/api/grant", "/auth-redirect", &[("access_token", &reset_token)]).await;
+    let res =
+        app.post_form(&browser(), "/api/sign_in_with_link", "/auth-redirect", &[("access_token", &reset_token)]).await;
     assert_redirect(&res, "/auth-redirect?error=invalid_link");
 
     let magic = magic_link(&app, ADA).await;

@@ -1,6 +1,6 @@
-use authkit::server::clock::ManualClock;
-use authkit::server::settings::Settings;
-use authkit::server::startup::Application;
+use authkit::server::platform::clock::ManualClock;
+use authkit::server::platform::settings::Settings;
+use authkit::server::platform::startup::Application;
 use authkit::server::AppState;
 use reqwest::header::{ACCEPT, LOCATION, REFERER, SET_COOKIE};
 use reqwest::{redirect, Client, Response, StatusCode};
@@ -175,7 +175,7 @@ impl TestApp {
     /// Confirms an emailed link as the confirm form on `/auth-redirect` does.
     pub async fn confirm_link(&self, client: &Client, link: &str) -> Response {
         let token = access_token_of(link);
-        self.post_form(client, "/api/grant", "/auth-redirect", &[("access_token", &token)]).await
+        self.post_form(client, "/api/sign_in_with_link", "/auth-redirect", &[("access_token", &token)]).await
     }
 
     fn mail_dir(&self) -> std::path::PathBuf {

@@ -31,7 +31,7 @@ impl Server {
             .env("APP_LIMIT_SIGN_IN_PER_IP", "1000000")
             // Needed with PostgreSQL; harmless with SQLite.
             .env("APP_SECRET_KEY", "a key the test servers on one database share")
-            .env("RUST_LOG", "warn,authkit::server::startup=info");
+            .env("RUST_LOG", "warn,authkit::server::platform::startup=info");
         let (process, address, log) = start_listening(command).await;
         Self { process, address, log }
     }

@@ -137,9 +137,10 @@ async fn expired_sessions_never_show_and_are_purged() {
     let list = app.sessions_of(&later).await;
     assert_eq!(ids(&list).len(), 1, "{list}");
     assert_eq!(app.count("SELECT COUNT(*) FROM sessions").await, 2, "still in the table until purged");
-    let purged = authkit::server::sessions::purge_expired(&app.state.db, app.state.now(), &app.state.settings.sessions)
-        .await
-        .unwrap();
+    let purged =
+        authkit::server::sessions::store::purge_expired(&app.state.db, app.state.now(), &app.state.settings.sessions)
+            .await
+            .unwrap();
     assert_eq!(purged, 1);
     assert_eq!(app.count("SELECT COUNT(*) FROM sessions").await, 1);
 }

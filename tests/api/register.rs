@@ -80,7 +80,7 @@ async fn a_tampered_or_made_up_token_fails() {
     tampered[0] = if tampered[0] == b'A' { b'B' } else { b'A' };
     let tampered = String::from_utf8(tampered).unwrap();
     for bad in [tampered.as_str(), "", "short", &format!("{token}x"), "' OR 1=1 --"] {
-        let res = app.post_form(&browser(), "/api/grant", "/auth-redirect", &[("access_token", bad)]).await;
+        let res = app.post_form(&browser(), "/api/sign_in_with_link", "/auth-redirect", &[("access_token", bad)]).await;
         assert_redirect(&res, "/auth-redirect?error=invalid_link");
     }
     assert_eq!(app.count("SELECT COUNT(*) FROM sessions").await, 0);
@@ -95,7 +95,7 @@ async fn tokens_are_stored_only_as_their_hash() {
     let stored: String =
         sqlx::query_scalar("SELECT token_hash FROM email_tokens").fetch_one(app.state.db.reads()).await.unwrap();
     assert_ne!(stored, token);
-    assert_eq!(stored, authkit::server::secrets::hash_token(&token));
+    assert_eq!(stored, authkit::server::platform::secrets::hash_token(&token));
 }
 
 #[tokio::test]

@@ -236,7 +236,7 @@ async fn item_12_emailed_tokens_carry_256_bits_and_only_their_hash_is_stored() {
     assert!(bytes.len() * 8 >= 128, "{} bits", bytes.len() * 8);
     let stored: Vec<String> =
         sqlx::query_scalar("SELECT token_hash FROM email_tokens").fetch_all(app.state.db.reads()).await.unwrap();
-    assert_eq!(stored, vec![authkit::server::secrets::hash_token(&token)]);
+    assert_eq!(stored, vec![authkit::server::platform::secrets::hash_token(&token)]);
 }
 
 #[tokio::test]
@@ -484,7 +484,7 @@ async fn item_26_responses_that_set_or_clear_the_cookie_are_not_cached() {
 const SERVER_FUNCTIONS: &[(&str, &[(&str, &str)])] = &[
     ("/api/register", &[("name", "Eve"), ("email", "eve@example.com"), ("password", PASSWORD)]),
     ("/api/login", &[("email", ADA), ("password", PASSWORD)]),
-    ("/api/grant", &[("access_token", "x")]),
+    ("/api/sign_in_with_link", &[("access_token", "x")]),
     ("/api/resend_verification", &[("email", ADA)]),
     ("/api/send_magic_link", &[("email", ADA)]),
     ("/api/request_password_reset", &[("email", ADA)]),
@@ -733,7 +733,7 @@ async fn item_35_account_events_are_logged_with_the_user_id_and_no_secret() {
     let outbox = dir.path().join("data/mail");
     let verify = mail_in_outbox(&outbox, ADA, Some("Verify your email address"), 0).await.link().unwrap();
     let verify_token = access_token_of(&verify);
-    post("/api/grant", vec![("access_token", verify_token.clone())]).await;
+    post("/api/sign_in_with_link", vec![("access_token", verify_token.clone())]).await;
     post("/api/login", vec![("email", ADA.into()), ("password", "a wrong password".into())]).await;
     post("/api/request_password_reset", vec![("email", ADA.into())]).await;
     // The reset mail is sent in the background (the answer is the same whether the account exists).

@@ -335,7 +335,7 @@ async fn item_44_a_48_megapixel_phone_photo_still_becomes_an_avatar() {
 
 #[tokio::test]
 async fn item_45_links_issued_at_once_leave_exactly_one_that_works() {
-    use authkit::server::email_tokens::{self, Purpose};
+    use authkit::server::accounts::email_tokens::{self, Purpose};
     let app = spawn_app().await;
     app.signed_in_user("Ada", ADA).await;
     let user_id: String = sqlx::query_scalar("SELECT id FROM users").fetch_one(app.state.db.reads()).await.unwrap();

@@ -1,0 +1,193 @@
+//! Managing an account's credentials: reset a forgotten password by email, change the password, change
+//! the email address (confirmed from the new address).
+
+use super::audit;
+use super::email_tokens::{self, Purpose};
+use super::mailed_links::in_background;
+use super::sign_in::{start_session, Browser};
+use super::users::{self, Created, User};
+use crate::domain::{Email, Field, InputError, Password};
+use crate::error::AppError;
+use crate::routes::paths;
+use crate::server::mail::messages;
+use crate::server::platform::cpu_work::Admission;
+use crate::server::sessions::{self, CurrentSession};
+use crate::server::{AppState, Error};
+
+/// Whether a reset link can still be used, without using it.
+pub async fn reset_link_is_usable(app: &AppState, token: &str) -> Result<bool, Error> {
+    Ok(email_tokens::peek(&app.db, app.now(), token, &[Purpose::ResetPassword]).await?.is_some())
+}
+
+/// Sets a new password from a reset link. Every session of the account ends (whoever had the old password
+/// may have signed in with it) and every other mailed link dies; the user then logs in with the new
+/// password. All of it happens in one transaction: a failure halfway leaves the link usable.
+/// `sign_up_proof`: the reset page's browser's (`cookies::sign_up`), for an address not yet confirmed.
+pub async fn reset_password(
+    app: &AppState,
+    token: &str,
+    password: &Password,
+    sign_up_proof: Option<&str>,
+) -> Result<(), Error> {
+    let link =
+        email_tokens::peek(&app.db, app.now(), token, &[Purpose::ResetPassword]).await?.ok_or(AppError::InvalidLink)?;
+    let owner = users::get(app.db.reads(), &link.user_id).await?.ok_or(AppError::InvalidLink)?;
+    app.passwords
+        .check_strength(Admission::Hash, password, &[&owner.name, &owner.email])
+        .await?
+        .map_err(|e| e.on(Field::NewPassword))?;
+    let password_hash = app.passwords.hash(password).await?;
+    let now = app.now();
+    let mut tx = app.db.writes().begin().await?;
+    let redeemed =
+        email_tokens::redeem(&mut *tx, now, token, &[Purpose::ResetPassword]).await?.ok_or(AppError::InvalidLink)?;
+    let user = users::get(&mut *tx, &redeemed.user_id).await?.ok_or(AppError::InvalidLink)?;
+    if user.email != redeemed.sent_to {
+        return Err(AppError::InvalidLink.into());
+    }
+    // The link proved the mailbox, as a verification link would have.
+    users::confirm_address(&mut *tx, &user, now, user.signed_up_in(sign_up_proof)).await?;
+    users::set_password(&mut *tx, &user.id, now, &password_hash).await?;
+    let ended = sessions::end_all_for_user(&mut *tx, &user.id).await?;
+    email_tokens::revoke_all(&mut *tx, &user.id).await?;
+    tx.commit().await?;
+    audit::event("password_reset", &user.id);
+    tracing::info!(target: "audit", user_id = %user.id, sessions_ended = ended, "sessions ended by password reset");
+    notify_password_changed(app, &user);
+    Ok(())
+}
+
+/// Changes the password of the signed-in user, who proves it is them with the current one. Every session
+/// of the account ends and pending mailed links die; this browser continues in a new session, whose token
+/// is returned (a copy of the old cookie, wherever it went, is worthless).
+pub async fn change_password(
+    app: &AppState,
+    session: &CurrentSession,
+    current: &str,
+    new: &Password,
+    browser: &Browser<'_>,
+) -> Result<String, Error> {
+    let user = check_current_password(app, session, current).await?;
+    if current == new.expose() {
+        return Err(
+            InputError::new(Field::NewPassword, "Choose a new password that differs from the current one.").into()
+        );
+    }
+    app.passwords
+        .check_strength(Admission::Hash, new, &[&user.name, &user.email])
+        .await?
+        .map_err(|e| e.on(Field::NewPassword))?;
+    let password_hash = app.passwords.hash(new).await?;
+    let mut tx = app.db.writes().begin().await?;
+    // The account's row first, then its sessions and links (see `sessions::start`).
+    users::set_password(&mut *tx, &user.id, app.now(), &password_hash).await?;
+    let ended = sessions::end_all_for_user(&mut *tx, &user.id).await?;
+    email_tokens::revoke_all(&mut *tx, &user.id).await?;
+    let session_token = start_session(app, &mut tx, &user.id, browser).await?;
+    tx.commit().await?;
+    audit::event("password_changed", &user.id);
+    tracing::info!(target: "audit", user_id = %user.id, sessions_ended = ended.saturating_sub(1), "sessions ended by password change");
+    notify_password_changed(app, &user);
+    Ok(session_token)
+}
+
+/// The change is done whatever happens to this mail, so it goes in the background: a mail server that
+/// is down must not turn a saved change into an error page.
+fn notify_password_changed(app: &AppState, user: &User) {
+    let reset = app.link(paths::FORGOT_PASSWORD, &[]);
+    let mail = messages::password_changed(&user.email, user.name_for_mail(), &reset);
+    let app = app.clone();
+    in_background("password change notice", async move { app.mailer.send(mail).await });
+}
+
+/// Starts moving the account to a new address: a confirm link goes to the new address, a notice to the
+/// current one, and nothing changes until the link is used. If the new address belongs to another
+/// account, that address gets a notice instead, and the answer here is the same.
+pub async fn request_email_change(
+    app: &AppState,
+    session: &CurrentSession,
+    current_password: &str,
+    new_email: &Email,
+) -> Result<(), Error> {
+    let user = check_current_password(app, session, current_password).await?;
+    if new_email.as_str() == user.email {
+        return Err(InputError::new(Field::NewEmail, "That is already your email address.").into());
+    }
+    if users::find_by_email(&app.db, new_email).await?.is_some() {
+        app.mailer.send(messages::email_in_use(new_email.as_str())).await?;
+    } else {
+        let ttl = app.settings.tokens.change_email_ttl;
+        let token =
+            email_tokens::issue(&app.db, app.now(), &user.id, Purpose::ChangeEmail, new_email.as_str(), ttl).await?;
+        let link = app.link(paths::CONFIRM_EMAIL_CHANGE, &[("token", &token)]);
+        app.mailer.send(messages::confirm_email_change(new_email.as_str(), &link, ttl)).await?;
+    }
+    let reset = app.link(paths::FORGOT_PASSWORD, &[]);
+    let notice = messages::email_change_requested(&user.email, user.name_for_mail(), new_email.as_str(), &reset);
+    let mailer = app.clone();
+    in_background("email change notice", async move { mailer.mailer.send(notice).await });
+    audit::event("email_change_requested", &user.id);
+    Ok(())
+}
+
+/// An email change a link would make, told before anything is used.
+pub struct PendingEmailChange {
+    /// The account that asked for the change.
+    pub user_id: String,
+    /// Its current address, masked ("a•••@example.com") as `/auth-redirect` shows accounts: enough to
+    /// recognise one's own account by, not the address itself.
+    pub current: String,
+    /// The address the link was mailed to, which its reader already knows.
+    pub new_email: String,
+}
+
+/// What a change link would do, if it still works; uses nothing. A link whose new address has meanwhile
+/// been taken by another account counts as unusable, as confirming it would fail.
+pub async fn preview_email_change(app: &AppState, token: &str) -> Result<Option<PendingEmailChange>, Error> {
+    let Some(link) = email_tokens::peek(&app.db, app.now(), token, &[Purpose::ChangeEmail]).await? else {
+        return Ok(None);
+    };
+    let Some(user) = users::get(app.db.reads(), &link.user_id).await? else { return Ok(None) };
+    let Ok(new_email) = Email::parse(&link.sent_to) else { return Ok(None) };
+    if users::find_by_email(&app.db, &new_email).await?.is_some() {
+        return Ok(None);
+    }
+    let current = Email::parse(&user.email).map(|e| e.masked()).unwrap_or_default();
+    Ok(Some(PendingEmailChange { user_id: user.id, current, new_email: new_email.as_str().to_owned() }))
+}
+
+/// Applies an email change from the link mailed to the new address, in one transaction; the old address
+/// is told. Returns the id of the account that changed.
+pub async fn confirm_email_change(app: &AppState, token: &str) -> Result<String, Error> {
+    let now = app.now();
+    let mut tx = app.db.writes().begin().await?;
+    let redeemed =
+        email_tokens::redeem(&mut *tx, now, token, &[Purpose::ChangeEmail]).await?.ok_or(AppError::InvalidLink)?;
+    let before = users::get(&mut *tx, &redeemed.user_id).await?.ok_or(AppError::InvalidLink)?;
+    let user = match users::change_email(&mut tx, &redeemed.user_id, now, &redeemed.sent_to).await? {
+        Created::User(user) => user,
+        // Someone registered the address between the request and the click. The transaction is spent;
+        // dropping it rolls it back.
+        Created::EmailTaken => return Err(AppError::InvalidLink.into()),
+    };
+    // Links mailed to the old address must not sign in to the account any more.
+    email_tokens::revoke_all(&mut *tx, &user.id).await?;
+    tx.commit().await?;
+    audit::event("email_changed", &user.id);
+    let reset = app.link(paths::FORGOT_PASSWORD, &[]);
+    let notice = messages::email_changed(&before.email, user.name_for_mail(), &user.email, &reset);
+    let mailer = app.clone();
+    in_background("email changed notice", async move { mailer.mailer.send(notice).await });
+    Ok(user.id)
+}
+
+async fn check_current_password(app: &AppState, session: &CurrentSession, password: &str) -> Result<User, Error> {
+    let user = users::get(app.db.reads(), &session.user_id).await?.ok_or(AppError::SessionEnded)?;
+    if password.chars().count() > Password::MAX_CHARS
+        || !app.passwords.verify(password, Some(&user.password_hash)).await?
+    {
+        audit::event("current_password_wrong", &user.id);
+        return Err(InputError::new(Field::CurrentPassword, "That is not your current password.").into());
+    }
+    Ok(user)
+}

@@ -1,0 +1,177 @@
+//! Single-use tokens sent by email (verify the address, magic-link sign-in, reset password, change email).
+//!
+//! One mechanism for every purpose: the raw token goes into the mailed link, the database keeps only its
+//! hash, the purpose and the address it was sent to. A token works once, before its expiry, for its own
+//! purpose, and a newer token of the same purpose for the same user replaces the older one.
+
+use crate::server::platform::clock::{secs, UnixTime};
+use crate::server::platform::db::Db;
+use crate::server::platform::secrets::{hash_token, is_well_formed, new_id, new_token};
+use std::time::Duration;
+
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Purpose {
+    VerifyEmail,
+    MagicLink,
+    ResetPassword,
+    ChangeEmail,
+}
+
+impl Purpose {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Purpose::VerifyEmail => "verify_email",
+            Purpose::MagicLink => "magic_link",
+            Purpose::ResetPassword => "reset_password",
+            Purpose::ChangeEmail => "change_email",
+        }
+    }
+
+    fn parse(s: &str) -> Option<Self> {
+        [Purpose::VerifyEmail, Purpose::MagicLink, Purpose::ResetPassword, Purpose::ChangeEmail]
+            .into_iter()
+            .find(|p| p.as_str() == s)
+    }
+}
+
+/// What a used token vouches for.
+#[derive(Debug)]
+pub struct Redeemed {
+    pub user_id: String,
+    pub purpose: Purpose,
+    pub sent_to: String,
+}
+
+/// Creates a token and returns the raw value to put in the link. An older unused token of the same purpose
+/// for this user is replaced in the same statement (the database keeps one live token per purpose), so
+/// requests racing on several app servers leave exactly one link that works: the last one written.
+pub async fn issue(
+    db: &Db,
+    now: UnixTime,
+    user_id: &str,
+    purpose: Purpose,
+    sent_to: &str,
+    ttl: Duration,
+) -> Result<String, sqlx::Error> {
+    issue_in(db.writes(), now, user_id, purpose, sent_to, ttl).await
+}
+
+/// `issue`, in the caller's transaction.
+pub async fn issue_in<'e>(
+    db: impl sqlx::Executor<'e, Database = sqlx::Any>,
+    now: UnixTime,
+    user_id: &str,
+    purpose: Purpose,
+    sent_to: &str,
+    ttl: Duration,
+) -> Result<String, sqlx::Error> {
+    let token = new_token();
+    sqlx::query(
+        "INSERT INTO email_tokens (id, user_id, purpose, token_hash, sent_to, created_at, expires_at) \
+         VALUES ($1, $2, $3, $4, $5, $6, $7) \
+         ON CONFLICT (user_id, purpose) WHERE used_at IS NULL DO UPDATE \
+         SET token_hash = excluded.token_hash, sent_to = excluded.sent_to, \
+             created_at = excluded.created_at, expires_at = excluded.expires_at",
+    )
+    .bind(new_id())
+    .bind(user_id)
+    .bind(purpose.as_str())
+    .bind(hash_token(&token))
+    .bind(sent_to)
+    .bind(now)
+    .bind(now.saturating_add(secs(ttl)))
+    .execute(db)
+    .await?;
+    Ok(token)
+}
+
+/// Marks the token used and returns what it was for, if it is well formed, unused, unexpired and of one
+/// of the accepted purposes. The check and the marking are one statement, so two requests racing with
+/// the same link cannot both win.
+pub async fn redeem<'e>(
+    db: impl sqlx::Executor<'e, Database = sqlx::Any>,
+    now: UnixTime,
+    token: &str,
+    accepted: &[Purpose],
+) -> Result<Option<Redeemed>, sqlx::Error> {
+    if !is_well_formed(token) || accepted.is_empty() {
+        return Ok(None);
+    }
+    let purposes = sql_list(accepted);
+    let row: Option<(String, String, String)> = sqlx::query_as(&format!(
+        "UPDATE email_tokens SET used_at = $1 \
+         WHERE token_hash = $2 AND used_at IS NULL AND expires_at > $1 AND purpose IN ({purposes}) \
+         RETURNING user_id, purpose, sent_to"
+    ))
+    .bind(now)
+    .bind(hash_token(token))
+    .fetch_optional(db)
+    .await?;
+    Ok(row.and_then(|(user_id, purpose, sent_to)| {
+        Purpose::parse(&purpose).map(|purpose| Redeemed { user_id, purpose, sent_to })
+    }))
+}
+
+/// Who a token would sign in or act for, without using it: lets a page say "this link has expired" or
+/// "this signs in as a•••@example.com" before anyone acts on it. Only tokens still bound to the
+/// account's current address count (an email change voids links sent to the old one).
+pub async fn peek(db: &Db, now: UnixTime, token: &str, accepted: &[Purpose]) -> Result<Option<Redeemed>, sqlx::Error> {
+    if !is_well_formed(token) || accepted.is_empty() {
+        return Ok(None);
+    }
+    let row: Option<(String, String, String)> = sqlx::query_as(&format!(
+        "SELECT t.user_id, t.purpose, t.sent_to FROM email_tokens t JOIN users u ON u.id = t.user_id \
+         WHERE t.token_hash = $1 AND t.used_at IS NULL AND t.expires_at > $2 AND t.purpose IN ({}) \
+         AND (t.sent_to = u.email OR t.purpose = 'change_email')",
+        sql_list(accepted)
+    ))
+    .bind(hash_token(token))
+    .bind(now)
+    .fetch_optional(db.reads())
+    .await?;
+    Ok(row.and_then(|(user_id, purpose, sent_to)| {
+        Purpose::parse(&purpose).map(|purpose| Redeemed { user_id, purpose, sent_to })
+    }))
+}
+
+/// Voids every unused link of the user: after a password reset or change, a link mailed before it (a
+/// pending email change, a magic link) must not outlive the credentials it was issued under.
+pub async fn revoke_all<'e>(
+    db: impl sqlx::Executor<'e, Database = sqlx::Any>,
+    user_id: &str,
+) -> Result<u64, sqlx::Error> {
+    let done = sqlx::query("DELETE FROM email_tokens WHERE user_id = $1 AND used_at IS NULL")
+        .bind(user_id)
+        .execute(db)
+        .await?;
+    Ok(done.rows_affected())
+}
+
+/// Voids the user's unused links of these purposes.
+pub async fn revoke<'e>(
+    db: impl sqlx::Executor<'e, Database = sqlx::Any>,
+    user_id: &str,
+    purposes: &[Purpose],
+) -> Result<u64, sqlx::Error> {
+    let sql = format!(
+        "DELETE FROM email_tokens WHERE user_id = $1 AND used_at IS NULL AND purpose IN ({})",
+        sql_list(purposes)
+    );
+    let done = sqlx::query(&sql).bind(user_id).execute(db).await?;
+    Ok(done.rows_affected())
+}
+
+/// `'verify_email', 'magic_link'`: purposes are our own constants, never user input, so listing them in
+/// the SQL text is safe.
+fn sql_list(purposes: &[Purpose]) -> String {
+    purposes.iter().map(|p| format!("'{}'", p.as_str())).collect::<Vec<_>>().join(", ")
+}
+
+/// Removes tokens that can no longer be used.
+pub async fn purge_expired(db: &Db, now: UnixTime) -> Result<u64, sqlx::Error> {
+    let done = sqlx::query("DELETE FROM email_tokens WHERE expires_at <= $1 OR used_at IS NOT NULL")
+        .bind(now)
+        .execute(db.writes())
+        .await?;
+    Ok(done.rows_affected())
+}

@@ -1,0 +1,123 @@
+//! Signing up (Altogic's `signUpWithEmail`), and mailing a new verification link.
+
+use super::audit;
+use super::email_tokens::{self, Purpose};
+use super::mailed_links::in_background;
+use super::sign_in::Browser;
+use super::users::{self, Created, User};
+use crate::domain::{DisplayName, Email, Password};
+use crate::error::AppError;
+use crate::routes::paths;
+use crate::server::mail::messages;
+use crate::server::mail::transport::PreparedMail;
+use crate::server::platform::cpu_work::Admission;
+use crate::server::{AppState, Error};
+
+pub enum SignUpOutcome {
+    /// A link was mailed; the account is usable once it is opened.
+    CheckEmail,
+    /// Verification is switched off: signed in at once with this session token.
+    SignedIn { session_token: String },
+}
+
+/// Signs up. `new_proof` is what the account keeps of the secret this browser is being given
+/// (`cookies::sign_up::start`); `browser.sign_up_proof` is the one it had before, if any.
+pub async fn sign_up(
+    app: &AppState,
+    name: DisplayName,
+    email: Email,
+    password: Password,
+    browser: &Browser<'_>,
+    new_proof: &str,
+) -> Result<SignUpOutcome, Error> {
+    app.passwords.check_strength(Admission::Hash, &password, &[name.as_str(), email.as_str()]).await??;
+    // Hash first, whatever happens next, so a taken address answers as slowly as a new one.
+    let password_hash = app.passwords.hash(&password).await?;
+    let now = app.now();
+    let verification = app.settings.app.email_verification;
+    let mut tx = app.db.writes().begin().await?;
+    let proof = verification.then_some(new_proof);
+    match users::create(&mut tx, now, &email, &name, &password_hash, proof).await? {
+        Created::User(user) if verification => {
+            // The mail is built before the account is kept: an address it cannot be sent to leaves nothing.
+            let mail = verification_mail(app, &mut tx, &user).await?;
+            tx.commit().await?;
+            audit::event("sign_up", &user.id);
+            app.mailer.deliver(mail).await?;
+            Ok(SignUpOutcome::CheckEmail)
+        }
+        Created::User(user) => {
+            users::record_sign_in(&mut *tx, &user.id, now, None).await?;
+            let session_token = super::sign_in::start_session(app, &mut tx, &user.id, browser).await?;
+            tx.commit().await?;
+            audit::event("sign_up", &user.id);
+            audit::event("sign_in", &user.id);
+            Ok(SignUpOutcome::SignedIn { session_token })
+        }
+        // Without verification there is no mail to hide behind, and the user must be told.
+        Created::EmailTaken if !verification => Err(AppError::EmailTaken.into()),
+        Created::EmailTaken => {
+            tx.rollback().await?;
+            let Some(existing) = users::find_by_email(&app.db, &email).await? else {
+                return Err(Error::Internal("email reported taken but no user found".into()));
+            };
+            if existing.is_verified() {
+                let login = app.link(paths::LOGIN, &[]);
+                app.mailer.send(messages::account_exists(&existing.email, existing.name_for_mail(), &login)).await?;
+                audit::event("sign_up_existing_verified", &existing.id);
+                return Ok(SignUpOutcome::CheckEmail);
+            }
+            // Someone signed up with this address and nobody has confirmed it. The same browser again
+            // (a typo in the name, a forgotten password) may replace what it typed. Anyone else gets a
+            // new link mailed, and nothing of theirs is kept: what a sign-up typed only ever takes effect
+            // when the address is confirmed in the browser that typed it (`users::confirm_address`), so
+            // whichever sign-up is a stranger's, the owner's click cannot hand the account to them.
+            let same_browser = match browser.sign_up_proof {
+                Some(previous) if existing.signed_up_in(Some(previous)) => {
+                    users::update_sign_up(&app.db, &existing.id, now, previous, new_proof, &name, &password_hash)
+                        .await?
+                }
+                _ => false,
+            };
+            let mut tx = app.db.writes().begin().await?;
+            let mail = verification_mail(app, &mut tx, &existing).await?;
+            tx.commit().await?;
+            app.mailer.deliver(mail).await?;
+            let event = if same_browser { "sign_up_repeated" } else { "sign_up_existing_unverified" };
+            audit::event(event, &existing.id);
+            Ok(SignUpOutcome::CheckEmail)
+        }
+    }
+}
+
+/// Mails a fresh verification link if the address belongs to an unverified account.
+pub fn resend_verification(app: &AppState, email: Email) {
+    if !app.settings.app.email_verification {
+        return;
+    }
+    let app = app.clone();
+    in_background("resend verification", async move {
+        if let Some(user) = users::find_by_email(&app.db, &email).await? {
+            if !user.is_verified() {
+                let mut tx = app.db.writes().begin().await?;
+                let mail = verification_mail(&app, &mut tx, &user).await?;
+                tx.commit().await?;
+                app.mailer.deliver(mail).await?;
+                audit::event("verification_resent", &user.id);
+            }
+        }
+        Ok(())
+    });
+}
+
+/// A new verification link for `user`, issued in `tx`, and its mail, built (not yet sent).
+async fn verification_mail(
+    app: &AppState,
+    tx: &mut sqlx::Transaction<'_, sqlx::Any>,
+    user: &User,
+) -> Result<PreparedMail, Error> {
+    let ttl = app.settings.tokens.verify_email_ttl;
+    let token = email_tokens::issue_in(&mut **tx, app.now(), &user.id, Purpose::VerifyEmail, &user.email, ttl).await?;
+    let link = app.link(paths::AUTH_REDIRECT, &[("access_token", &token)]);
+    app.mailer.prepare(messages::verify_email(&user.email, user.name_for_mail(), &link, ttl))
+}

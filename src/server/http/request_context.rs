@@ -1,0 +1,260 @@
+//! What a server function knows about the request it serves: the app, the session, the cookies, the
+//! client. The session was already looked up by `http::guards::resolve_session`.
+//!
+//! A server function reads its request here, calls the backend, and returns `?`-style: the status an
+//! `AppError` gets is set in one place for every function (`http::guards::error_statuses`).
+
+use crate::domain::Email;
+use crate::error::AppError;
+use crate::routes::Notice;
+use crate::server::accounts::known_devices;
+use crate::server::accounts::sign_in::Browser;
+use crate::server::http::cookies;
+use crate::server::platform::rate_limits::Verdict;
+use crate::server::platform::secrets;
+use crate::server::sessions::{ClientInfo, CurrentSession, Lookup};
+use crate::server::AppState;
+use axum::http::{header, request::Parts};
+use leptos::prelude::{expect_context, use_context};
+use leptos::server_fn::error::ServerFnUrlError;
+use std::future::Future;
+use std::net::IpAddr;
+use std::sync::Arc;
+use std::time::Duration;
+use tower_cookies::Cookies;
+
+pub struct RequestContext {
+    pub app: AppState,
+    pub client: ClientInfo,
+    lookup: Lookup,
+    cookies: Option<Cookies>,
+    /// A plain HTML form post (JavaScript off) rather than a call from the hydrated page.
+    from_html_form: bool,
+    /// The device token the browser brought (`cookies::device`), if any.
+    device_cookie: Option<String>,
+    /// The device token a sign-in here remembers: the one brought, or a new one.
+    device: String,
+    /// What an account would keep of the browser's sign-up secret (`cookies::sign_up`).
+    sign_up_proof: Option<String>,
+}
+
+impl RequestContext {
+    pub fn get() -> Self {
+        let parts = use_context::<Parts>();
+        let ext = |parts: &Parts| {
+            (
+                parts.extensions.get::<Lookup>().cloned(),
+                parts.extensions.get::<ClientInfo>().cloned(),
+                parts.extensions.get::<Cookies>().cloned(),
+            )
+        };
+        let (lookup, client, cookies) = parts.as_ref().map(ext).unwrap_or_default();
+        let from_html_form = parts
+            .as_ref()
+            .and_then(|p| p.headers.get(header::ACCEPT))
+            .and_then(|v| v.to_str().ok())
+            .is_some_and(|accept| accept.contains("text/html"));
+        let app = expect_context::<AppState>();
+        let device_cookie = cookies.as_ref().and_then(|c| cookies::device::read(c, &app.settings));
+        let sign_up_proof = cookies.as_ref().and_then(|c| cookies::sign_up::proof(c, &app.settings));
+        Self {
+            client: client.unwrap_or_default(),
+            lookup: lookup.unwrap_or(Lookup::Guest),
+            cookies,
+            from_html_form,
+            device: device_cookie.clone().unwrap_or_else(secrets::new_token),
+            device_cookie,
+            sign_up_proof,
+            app,
+        }
+    }
+
+    /// The browser, as signing in sees it.
+    pub fn browser(&self) -> Browser<'_> {
+        Browser { client: &self.client, device: &self.device, sign_up_proof: self.sign_up_proof.as_deref() }
+    }
+
+    fn ip(&self) -> Option<IpAddr> {
+        self.client.ip.as_deref().and_then(|ip| ip.parse().ok())
+    }
+
+    /// The signed-in session, or the error (and a redirect to the login page) for a guest.
+    pub fn session(&self) -> Result<Arc<CurrentSession>, AppError> {
+        match &self.lookup {
+            Lookup::Active(session) => Ok(session.clone()),
+            Lookup::Guest => {
+                leptos_axum::redirect(crate::routes::paths::LOGIN);
+                Err(AppError::SignInRequired)
+            }
+            Lookup::Ended => {
+                leptos_axum::redirect(&Notice::SessionEnded.login_url());
+                Err(AppError::SessionEnded)
+            }
+        }
+    }
+
+    /// The signed-in session, if there is one, without redirecting guests anywhere.
+    pub fn session_if_active(&self) -> Option<Arc<CurrentSession>> {
+        self.lookup.active().cloned()
+    }
+
+    /// Hands the browser a new session, and keeps its device token (`cookies::device`), which the sign-in
+    /// remembered for the account. A session the browser already had ends, so signing in again never
+    /// leaves an orphan behind.
+    pub async fn start_session(&self, token: String) {
+        if let Lookup::Active(old) = &self.lookup {
+            if let Err(e) = crate::server::sessions::store::end(&self.app.db, &old.session_id).await {
+                tracing::warn!(error = %e, "could not end the previous session");
+            }
+        }
+        if let Some(cookies) = &self.cookies {
+            cookies::session::set(cookies, &self.app.settings, token);
+            cookies::device::set(cookies, &self.app.settings, &self.device);
+        }
+    }
+
+    /// Over a limit: 429 with `Retry-After` for the hydrated page, the message on the form without
+    /// JavaScript.
+    fn refused(&self, wait: Duration) -> AppError {
+        AppError::RateLimited { retry_after_secs: wait.as_secs().max(1) }
+    }
+
+    /// The device token's hash, if the account of `address` knows this browser (`known_devices`).
+    async fn known_device_of(&self, address: &Email) -> Option<String> {
+        let known =
+            known_devices::known_for_address(&self.app.db, address, self.device_cookie.as_deref(), self.app.now());
+        known.await.unwrap_or_else(|e| {
+            tracing::error!(error = %e, "could not look up a known device");
+            None
+        })
+    }
+
+    /// Counts a password sign-in for `typed` (the address as typed) against the limits.
+    pub async fn limit_sign_in(&self, typed: &str) -> Result<(), AppError> {
+        let address = Email::parse(typed).ok();
+        let device = match &address {
+            Some(address) => self.known_device_of(address).await,
+            None => None,
+        };
+        let address = address.as_ref().map(Email::as_str);
+        self.app.limits.sign_in(self.ip(), address, device.as_deref()).await.map_err(|wait| self.refused(wait))
+    }
+
+    /// Counts a check of the signed-in account's current password against the session's own limit.
+    pub async fn limit_reauthentication(&self, session: &CurrentSession) -> Result<(), AppError> {
+        self.app.limits.reauthenticate(&session.session_id).await.map_err(|wait| self.refused(wait))
+    }
+
+    /// Counts a sign-up. `Ok(false)`: answer as usual and do nothing (`Verdict::Quietly`).
+    pub async fn limit_sign_up(&self, address: &Email) -> Result<bool, AppError> {
+        self.go_or_quietly(self.app.limits.sign_up(self.ip(), address.as_str()).await)
+    }
+
+    /// Counts a request that mails a link to `address`. `Ok(false)`: answer as usual and send nothing.
+    pub async fn limit_mail(&self, address: &Email) -> Result<bool, AppError> {
+        let device = self.known_device_of(address).await;
+        self.go_or_quietly(self.app.limits.mail(self.ip(), address.as_str(), device.as_deref()).await)
+    }
+
+    /// Counts mail to the address a signed-in account asks to move to.
+    pub async fn limit_mail_to_new_address(&self, address: &Email) -> Result<(), AppError> {
+        self.app.limits.mail_to_new_address(address.as_str()).await.map_err(|wait| self.refused(wait))
+    }
+
+    /// Counts a check of a new password's strength.
+    pub async fn limit_password_check(&self) -> Result<(), AppError> {
+        self.app.limits.password_check(self.ip()).await.map_err(|wait| self.refused(wait))
+    }
+
+    fn go_or_quietly(&self, verdict: Verdict) -> Result<bool, AppError> {
+        match verdict {
+            Verdict::Go => Ok(true),
+            Verdict::Quietly => Ok(false),
+            Verdict::Wait(wait) => Err(self.refused(wait)),
+        }
+    }
+
+    /// Remembers that this browser asked for mail to `address` (see `cookies::mail_requested`).
+    pub fn mark_mail_requested(&self, address: &Email) {
+        if let Some(cookies) = &self.cookies {
+            cookies::mail_requested::set(cookies, &self.app.settings, address.as_str());
+        }
+    }
+
+    /// Whether this browser asked for mail to `address`.
+    pub fn mail_requested_for(&self, address: &str) -> bool {
+        self.cookies.as_ref().is_some_and(|c| cookies::mail_requested::is_for(c, &self.app.settings, address))
+    }
+
+    pub fn clear_mail_requested(&self) {
+        if let Some(cookies) = &self.cookies {
+            cookies::mail_requested::clear(cookies, &self.app.settings);
+        }
+    }
+
+    /// Gives this browser a new sign-up secret (`cookies::sign_up`) and returns what the account keeps.
+    pub fn start_sign_up(&self) -> String {
+        match &self.cookies {
+            Some(cookies) => cookies::sign_up::start(cookies, &self.app.settings),
+            // Without cookies (never in practice) the proof matches no browser: nothing typed is kept.
+            None => secrets::hash_token(&secrets::new_token()),
+        }
+    }
+
+    /// The sign-up secret has served its purpose once the address is confirmed.
+    pub fn clear_sign_up(&self) {
+        if let Some(cookies) = &self.cookies {
+            cookies::sign_up::clear(cookies, &self.app.settings);
+        }
+    }
+
+    pub fn clear_session_cookie(&self) {
+        if let Some(cookies) = &self.cookies {
+            cookies::session::clear(cookies, &self.app.settings);
+        }
+    }
+
+    /// Where a plain form post (JavaScript off) lands afterwards. The hydrated page stays where it is and
+    /// updates itself, so it gets no redirect.
+    pub fn redirect_html_form(&self, path: &str) {
+        if self.from_html_form {
+            leptos_axum::redirect(path);
+        }
+    }
+
+    /// Runs a form's work; if it fails, a plain form post (JavaScript off) goes back to `page` with the
+    /// error (see `fail_back_to`). The work uses `?` for every failure.
+    pub async fn form<T>(
+        &self,
+        page: &str,
+        server_fn_path: &str,
+        work: impl Future<Output = Result<T, AppError>>,
+    ) -> Result<T, AppError> {
+        match work.await {
+            Ok(done) => Ok(done),
+            Err(e) => self.fail_back_to(page, server_fn_path, e),
+        }
+    }
+
+    /// Returns `error`, and sends a plain form post (JavaScript off) back to `page` (path and query) with
+    /// it, as Leptos otherwise does through the referer: for pages that send no referrer (their URL
+    /// carries a token), and to bring back what the user typed (`/login?email=…`), which the referer lacks.
+    pub fn fail_back_to<T>(&self, page: &str, server_fn_path: &str, error: impl Into<AppError>) -> Result<T, AppError> {
+        let error = error.into();
+        if self.from_html_form {
+            let origin = self.app.settings.app.base_url.origin().ascii_serialization();
+            match ServerFnUrlError::new(server_fn_path, error.clone()).to_url(&format!("{origin}{page}")) {
+                // The path only: the browser stays on this site's origin, whatever it used.
+                Ok(url) => {
+                    let target = match url.query() {
+                        Some(q) => format!("{}?{q}", url.path()),
+                        None => url.path().to_owned(),
+                    };
+                    leptos_axum::redirect(&target)
+                }
+                Err(e) => tracing::warn!(error = %e, "could not build the form's return address"),
+            }
+        }
+        Err(error)
+    }
+}

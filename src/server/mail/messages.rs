@@ -1,0 +1,223 @@
+//! The text of every mail the app sends. Each says what its link does, when it expires, and what to do
+//! if the reader did not ask for it. Every mail has a plain-text body and a simple HTML alternative,
+//! both made by `compose` from the same parts.
+
+use crate::server::mail::transport::OutgoingMail;
+use std::time::Duration;
+
+/// The parts of a mail: a greeting, what happened, an optional button, and what to do if it was not you.
+struct Parts<'a> {
+    to: &'a str,
+    subject: &'a str,
+    name: &'a str,
+    body: &'a str,
+    action: Option<(&'a str, &'a str)>,
+    footer: &'a str,
+}
+
+pub fn verify_email(to: &str, name: &str, link: &str, valid_for: Duration) -> OutgoingMail {
+    compose(Parts {
+        to,
+        subject: "Verify your email address",
+        name,
+        body: "Please confirm that this is your email address. The link signs you in.",
+        action: Some(("Verify email address", link)),
+        footer: &format!(
+            "The link works once and expires in {}. If you did not create an account, ignore this message: \
+             nothing happens without the link.",
+            describe(valid_for)
+        ),
+    })
+}
+
+/// Sent instead of a verification mail when someone signs up with an address that already has an account,
+/// so the sign-up page can answer the same either way without revealing who is registered.
+pub fn account_exists(to: &str, name: &str, login_link: &str) -> OutgoingMail {
+    compose(Parts {
+        to,
+        subject: "You already have an account",
+        name,
+        body: "Someone (probably you) tried to create an account with this email address, but you already have one.",
+        action: Some(("Log in", login_link)),
+        footer: "If it was not you, you can ignore this message: your account has not changed.",
+    })
+}
+
+pub fn magic_link(to: &str, name: &str, link: &str, valid_for: Duration) -> OutgoingMail {
+    compose(Parts {
+        to,
+        subject: "Your sign-in link",
+        name,
+        body: "Use the link below to log in. No password needed.",
+        action: Some(("Log in", link)),
+        footer: &format!(
+            "The link works once and expires in {}. If you did not ask for it, ignore this message: \
+             nobody can log in without the link.",
+            describe(valid_for)
+        ),
+    })
+}
+
+pub fn reset_password(to: &str, name: &str, link: &str, valid_for: Duration) -> OutgoingMail {
+    compose(Parts {
+        to,
+        subject: "Reset your password",
+        name,
+        body: "Someone (probably you) asked to reset the password of your account. Choose a new one here:",
+        action: Some(("Choose a new password", link)),
+        footer: &format!(
+            "The link works once and expires in {}. If you did not ask for it, ignore this message: your \
+             password stays as it is.",
+            describe(valid_for)
+        ),
+    })
+}
+
+pub fn password_changed(to: &str, name: &str, reset_link: &str) -> OutgoingMail {
+    compose(Parts {
+        to,
+        subject: "Your password was changed",
+        name,
+        body: "The password of your account was just changed, and your other devices were signed out.",
+        action: None,
+        footer: &format!(
+            "If you did not do this, reset your password now at {reset_link} and check the sessions on your profile."
+        ),
+    })
+}
+
+/// To the new address of an email change. It greets no name: nobody has proved yet that this inbox
+/// belongs to the account, and anyone can give their account any name (see `User::name_for_mail`).
+pub fn confirm_email_change(to: &str, link: &str, valid_for: Duration) -> OutgoingMail {
+    compose(Parts {
+        to,
+        subject: "Confirm your new email address",
+        name: "",
+        body: "Please confirm that your account should use this email address from now on.",
+        action: Some(("Confirm new address", link)),
+        footer: &format!(
+            "The link works once and expires in {}. Until it is used, your account keeps its current \
+             address. If you did not ask for this, ignore this message.",
+            describe(valid_for)
+        ),
+    })
+}
+
+/// To the current address, when a change to another one is requested.
+pub fn email_change_requested(to: &str, name: &str, new_email: &str, reset_link: &str) -> OutgoingMail {
+    compose(Parts {
+        to,
+        subject: "A change of your email address was requested",
+        name,
+        body: &format!(
+            "Someone signed in to your account asked to change its email address to {new_email}. \
+             Nothing changes until the link sent to that address is used."
+        ),
+        action: None,
+        footer: &format!(
+            "If it was not you, reset your password now at {reset_link}: whoever asked knows your current password."
+        ),
+    })
+}
+
+/// To the old address, once the change is done: the last word that address gets from us.
+pub fn email_changed(to: &str, name: &str, new_email: &str, reset_link: &str) -> OutgoingMail {
+    compose(Parts {
+        to,
+        subject: "Your email address was changed",
+        name,
+        body: &format!("Your account now uses {new_email}. Mail about it will go there from now on."),
+        action: None,
+        footer: &format!(
+            "If you did not do this, someone else controls your account: reset your password at {reset_link} \
+             (the link goes to the new address, so contact us if you cannot reach it)."
+        ),
+    })
+}
+
+/// To a new address that already belongs to another account: the change cannot go ahead, and the
+/// requester is not told why (that would reveal who has an account).
+pub fn email_in_use(to: &str) -> OutgoingMail {
+    compose(Parts {
+        to,
+        subject: "Someone tried to use your email address",
+        name: "",
+        body: "Someone tried to move another account to this email address. It already belongs to your \
+               account, so nothing was changed.",
+        action: None,
+        footer: "You do not need to do anything.",
+    })
+}
+
+fn compose(p: Parts) -> OutgoingMail {
+    let greeting = if p.name.is_empty() { "Hello,".to_owned() } else { format!("Hello {},", p.name) };
+    let mut text = format!("{greeting}\n\n{}\n\n", p.body);
+    let mut html = format!(
+        "<!DOCTYPE html><html><body style=\"font-family:system-ui,sans-serif;line-height:1.5;color:#1f2933\">\
+         <p>{}</p><p>{}</p>",
+        escape(&greeting),
+        escape(p.body)
+    );
+    if let Some((label, link)) = p.action {
+        text.push_str(&format!("{label}: {link}\n\n"));
+        let link = escape(link);
+        html.push_str(&format!(
+            "<p><a href=\"{link}\" style=\"display:inline-block;padding:10px 18px;background:#3346b8;color:#fff;\
+             border-radius:6px;text-decoration:none\">{}</a></p>\
+             <p style=\"font-size:14px\">Or paste this address into your browser:<br>{link}</p>",
+            escape(label)
+        ));
+    }
+    text.push_str(p.footer);
+    text.push('\n');
+    html.push_str(&format!("<p style=\"font-size:14px;color:#52606d\">{}</p></body></html>", escape(p.footer)));
+    OutgoingMail {
+        to: p.to.to_owned(),
+        subject: p.subject.to_owned(),
+        text,
+        html,
+        link: p.action.map(|(_, link)| link.to_owned()),
+    }
+}
+
+/// User input (names, addresses) in HTML is text, never markup.
+pub fn escape(s: &str) -> String {
+    s.replace('&', "&amp;").replace('<', "&lt;").replace('>', "&gt;").replace('"', "&quot;").replace('\'', "&#39;")
+}
+
+/// "15 minutes", "24 hours", "7 days".
+pub fn describe(d: Duration) -> String {
+    let s = d.as_secs();
+    // Up to two days read better in hours ("24 hours", not "1 day").
+    let (n, unit) = if s.is_multiple_of(86400) && s > 2 * 86400 {
+        (s / 86400, "day")
+    } else if s.is_multiple_of(3600) {
+        (s / 3600, "hour")
+    } else if s.is_multiple_of(60) {
+        (s / 60, "minute")
+    } else {
+        (s, "second")
+    };
+    format!("{n} {unit}{}", if n == 1 { "" } else { "s" })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn durations_read_naturally() {
+        assert_eq!(describe(Duration::from_secs(900)), "15 minutes");
+        assert_eq!(describe(Duration::from_secs(86400)), "24 hours");
+        assert_eq!(describe(Duration::from_secs(7 * 86400)), "7 days");
+        assert_eq!(describe(Duration::from_secs(3600)), "1 hour");
+    }
+
+    #[test]
+    fn names_are_escaped_in_html() {
+        let mail = verify_email("a@example.com", "<b>Ada</b>", "http://x/?a=1&b=2", Duration::from_secs(60));
+        assert!(mail.html.contains("&lt;b&gt;Ada&lt;/b&gt;") && !mail.html.contains("<b>Ada"));
+        assert!(mail.html.contains("a=1&amp;b=2"));
+        assert!(mail.text.contains("Verify email address: http://x/?a=1&b=2\n"));
+    }
+}
