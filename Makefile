@@ -1,25 +1,31 @@
 # Two commands do everything on a fresh machine:
 #   make run    build and serve the app on http://127.0.0.1:3000 (SQLite, files and a mail outbox in ./data)
 #   make test   run every test: unit, integration (real server + SQLite) and browser (Chromium)
+# `make run` and `make test` build the same way and share that build; `make build` is the deploy build.
 
 # binaryen's wasm-opt from npm: Debian's is too old and silently breaks hydration.
-# --split, on every build of the browser code: each lazy island's code is a WASM piece of its own, loaded by
-# the pages that show it; the islands import their pieces through the loader --split writes.
 export PATH := $(CURDIR)/end2end/node_modules/.bin:$(PATH)
+
+# Each island's code as a WASM piece of its own (the `lazy-islands` feature), fetched by the pages that
+# show it: `--split` makes the pieces. Plain `cargo leptos watch` / `serve` put every island in one file.
+# `--precompress` writes a brotli and a gzip file beside each site file, which the server sends instead.
+SITE := --split --precompress --lib-features hydrate,lazy-islands
+# The deploy build: whole-program LTO and one codegen unit (minutes more linking; BENCHMARKS.md has the gain).
+SHIPPED := CARGO_PROFILE_RELEASE_LTO=fat CARGO_PROFILE_RELEASE_CODEGEN_UNITS=1
 
 .PHONY: run dev test setup build test-rust test-e2e clean-data
 
 run: setup
-	LEPTOS_ENV=DEV APP_DEV_MAILBOX=true cargo leptos serve --release --split
+	LEPTOS_ENV=DEV APP_DEV_MAILBOX=true cargo leptos serve --release $(SITE)
 
 dev: setup
-	APP_DEV_MAILBOX=true cargo leptos watch --split
+	APP_DEV_MAILBOX=true cargo leptos watch
 
 setup:
 	@scripts/setup.sh
 
 build: setup
-	cargo leptos build --release --split
+	$(SHIPPED) cargo leptos build --release $(SITE)
 
 test:
 	@scripts/test.sh

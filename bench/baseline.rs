@@ -135,7 +135,7 @@ fn render_to_html<V: IntoView>(view: impl FnOnce() -> V) -> String {
 /// not timed.
 fn mean_profile_render_us(n: usize) -> (f64, usize) {
     use authkit::api::account::Profile;
-    use authkit::api::sessions::{DeviceSession, DeviceList};
+    use authkit::api::sessions::{DeviceList, DeviceSession};
     use authkit::pages::profile::{AddressState, ProfileContent};
     use authkit::server::platform::settings::Settings;
     use authkit::server::sessions::user_agents;
@@ -148,7 +148,7 @@ fn mean_profile_render_us(n: usize) -> (f64, usize) {
         name: name.into(),
         email: "bench-0@example.com".into(),
         avatar_url: avatars::default_avatar(name, &user_id),
-        avatar_max_bytes: settings.storage.avatar_max_bytes,
+        avatar_max_bytes: settings.storage.avatar_max_bytes(),
     };
     let sessions = DeviceList {
         now,

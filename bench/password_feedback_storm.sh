@@ -9,7 +9,7 @@ if ! command -v wrk >/dev/null; then
   sudo=""; [[ $(id -u) -ne 0 ]] && sudo="sudo"
   $sudo apt-get install -y -qq wrk >/dev/null
 fi
-[[ "${1:-}" == "--no-build" ]] || { scripts/setup.sh; cargo leptos build --release --split; }
+[[ "${1:-}" == "--no-build" ]] || { scripts/setup.sh; cargo leptos build --release --split --precompress --lib-features hydrate,lazy-islands; }
 
 work=$(mktemp -d)
 app=127.0.0.1:3912
@@ -23,7 +23,6 @@ env APP_DATA_DIR="$work/data" LEPTOS_ENV=PROD LEPTOS_SITE_ADDR=$app APP_BASE_URL
   target/release/authkit > "$work/app.log" 2>&1 &
 server=$!
 for _ in $(seq 1 100); do curl -sf -o /dev/null http://$app/api/health && break; sleep 0.1; done
-sleep 3 # the server compresses its site files once at start
 
 summary() { # wrk output → "requests/s p50 p99 max non-2xx"
   awk '/Requests\/sec/ {rps=$2} /^ +50%/ {p50=$2} /^ +99%/ {p99=$2} /Latency/ && !lat {max=$4; lat=1}

@@ -16,7 +16,9 @@ if ! command -v wrk >/dev/null; then
 fi
 python3 -c 'import brotli' 2>/dev/null || python3 -m pip install --quiet brotli
 
-cargo leptos build --release --split
+# The server as it ships: whole-program LTO, one codegen unit (the baselines are built the same way).
+export CARGO_PROFILE_RELEASE_LTO=fat CARGO_PROFILE_RELEASE_CODEGEN_UNITS=1
+cargo leptos build --release --split --precompress --lib-features hydrate,lazy-islands
 (source scripts/leptos-env.sh && cargo build --release --no-default-features --features ssr --bin bench-baseline)
 
 work=$(mktemp -d)
@@ -51,9 +53,6 @@ for _ in $(seq 1 100); do
     curl -sf -o /dev/null http://$leptos_floor/ && curl -sf -o /dev/null http://$leptos_direct/ && break
   sleep 0.1
 done
-# The server compresses its site files once, at start, on both cores: measure after that, not during it.
-for _ in $(seq 1 600); do grep -q "site files compressed" "$work/app.log" && break; sleep 0.1; done
-grep -q "site files compressed" "$work/app.log" || echo "warning: the server is still compressing its files; figures may be low" >&2
 
 echo "==> seeding $users users with 5 sessions each"
 python3 bench/seed.py "$work/data/app.db" "$phc" $users 5

@@ -1,7 +1,7 @@
 #!/usr/bin/env bash
 # The browser tests against the release build: the built binary on :3000 with a fresh data folder (where
-# the tests read mail from the outbox), Playwright driving Chromium. Needs `cargo leptos build --release
-# --split` first; extra arguments go to Playwright (e.g. a spec file).
+# the tests read mail from the outbox), Playwright driving Chromium. Needs the build `make test` makes
+# first; extra arguments go to Playwright (e.g. a spec file).
 #
 # On failure the last lines printed are the failed tests, their first error lines and the server's log:
 # CI shows only the end of the output, and a failure must be readable from there.

@@ -4,5 +4,4 @@
 set -euo pipefail
 cd "$(dirname "$0")/.."
 source scripts/leptos-env.sh
-source scripts/test-build-env.sh
 exec cargo test --release --no-default-features --features ssr "$@"

@@ -5,7 +5,6 @@
 set -euo pipefail
 cd "$(dirname "$0")/.."
 export PATH="$PWD/end2end/node_modules/.bin:$PATH"
-source scripts/test-build-env.sh
 
 rust=true; e2e=true
 case "${1:-}" in
@@ -23,7 +22,10 @@ timed() {
 
 timed "set-up" scripts/setup.sh --for-tests
 timed "formatting" cargo fmt --check
-timed "release build (server + wasm, split per island)" cargo leptos build --release --split
+timed "release build (server + wasm, split per island)" cargo leptos build --release --split --precompress --lib-features hydrate,lazy-islands
+# Lints as errors, on both sides; after the build, so the server's dependencies are already checked.
+timed "clippy (server and tests)" scripts/clippy.sh server
+timed "clippy (browser)" scripts/clippy.sh browser
 
 if $rust; then
   timed "unit and integration tests (SQLite)" scripts/rust-tests.sh

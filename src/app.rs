@@ -70,10 +70,9 @@ pub fn App() -> impl IntoView {
     // and following a link loads the next page.
     // So a fallback is never sent, and `/profile`, the page signed-in users load most, awaits its data in
     // a bare `Suspend` instead of `<Suspense>`: `Suspense` walks its content once more when the data
-    // arrive (`dry_resolve`, to find further resources), running every reactive closure in it twice, a
-    // quarter of that page's CPU. The pages that check a mailed link keep `<Suspense>`: without it, code
-    // of their islands moved into the main WASM file every first visit downloads (+20 KB raw,
-    // wasm-split's choice), and each is loaded once per link (bench/NOTES.md).
+    // arrive (`dry_resolve`, to find further resources), running every reactive closure in it twice. The
+    // pages that check a mailed link keep `<Suspense>`: without it, wasm-split moved code of their islands
+    // into the main WASM file every first visit downloads, and each is loaded once per link.
     view! {
         <Stylesheet id="leptos" href="/pkg/authkit.css"/>
         <Router>

@@ -111,9 +111,15 @@ impl Email {
         &self.0
     }
 
-    /// "a•••@example.com": enough for its owner to recognise, not enough to harvest. Every character
-    /// outside ASCII shows as its code point ("[U+0430]"), so that a look-alike (a Cyrillic "а" for a
-    /// Latin "a") cannot pass for the letter it imitates.
+    /// The address as a page shows an account it may not be the reader's: every character outside ASCII
+    /// written as its code point ("[U+0430]"), so that a look-alike (a Cyrillic "а" for a Latin "a")
+    /// cannot pass for the letter it imitates.
+    pub fn shown(&self) -> String {
+        ascii_or_code_points(&self.0)
+    }
+
+    /// "a•••@example.com", non-ASCII shown as in `shown`: enough for its owner to recognise, not enough to
+    /// harvest, for an address the reader of a page need not learn.
     pub fn masked(&self) -> String {
         let (local, domain) = self.0.split_once('@').unwrap_or((&self.0, ""));
         let first: String = local.graphemes(true).take(1).collect();
@@ -377,7 +383,9 @@ mod tests {
     fn masked_addresses_show_look_alike_letters_as_code_points() {
         assert_eq!(Email::parse("ada@example.com").unwrap().masked(), "a•••@example.com");
         // A Cyrillic "а" (U+0430) first, and in the domain.
-        assert_eq!(Email::parse("\u{430}da@ex\u{430}mple.com").unwrap().masked(), "[U+0430]•••@ex[U+0430]mple.com");
+        let look_alike = Email::parse("\u{430}d\u{430}@ex\u{430}mple.com").unwrap();
+        assert_eq!(look_alike.masked(), "[U+0430]•••@ex[U+0430]mple.com");
+        assert_eq!(look_alike.shown(), "[U+0430]d[U+0430]@ex[U+0430]mple.com");
     }
 
     #[test]

@@ -1,8 +1,9 @@
 //! Which parts of a page run in the browser, and when they do.
 //!
-//! Pages are HTML rendered by the server; only their interactive parts are islands (`#[island(lazy)]`):
-//! each a WASM piece of its own, fetched and hydrated when a page shows it, so a first visit downloads the
-//! framework's core and the islands of the page it opened (see BENCHMARKS.md for the sizes). Everything
+//! Pages are HTML rendered by the server; only their interactive parts are islands. Built with the
+//! `lazy-islands` feature (and `cargo leptos --split`) each is a WASM piece of its own, fetched and
+//! hydrated when a page shows it, so a first visit downloads the framework's core and the islands of the
+//! page it opened. Everything
 //! else — the shell, headings, links, server-rendered lists — never ships to the browser.
 //!
 //! `<body data-hydrated="true">` says every island of the page has hydrated: from then on every button runs

@@ -1,5 +1,5 @@
 // Rendering pages allocates many small, short-lived objects; mimalloc handles that far better than the
-// system allocator (see BENCHMARKS.md).
+// system allocator (bench/NOTES.md).
 #[global_allocator]
 static ALLOCATOR: mimalloc::MiMalloc = mimalloc::MiMalloc;
 

@@ -32,7 +32,7 @@ pub async fn get_profile() -> Result<Profile, AppError> {
         name: session.name.clone(),
         email: session.email.clone(),
         avatar_url: avatar_url_of(&session.name, &session.user_id, session.avatar_key.as_deref()),
-        avatar_max_bytes: req.app.settings.storage.avatar_max_bytes,
+        avatar_max_bytes: req.app.settings.storage.avatar_max_bytes(),
     })
 }
 
@@ -113,7 +113,7 @@ pub async fn change_email(new_email: String, current_password: String) -> Result
         req.limit_reauthentication(&session).await?;
         // The new address gets mail: counted against its allowance, so nobody can flood a stranger's
         // inbox from their own account.
-        req.limit_mail_to_new_address(&new_email).await?;
+        req.limit_mail_to_new_address(&session, &new_email).await?;
         accounts::request_email_change(&req.app, &session, &current_password, &new_email).await?;
         req.redirect_html_form(&Notice::EmailChangeRequested.on(paths::PROFILE));
         Ok(())

@@ -24,21 +24,20 @@ pub async fn register(name: String, email: String, password: String) -> Result<(
         let (name, email, password) = (DisplayName::parse(&name)?, Email::parse(&email)?, Password::parse(&password)?);
         // Counted per client and per address, whether or not the address has an account.
         let go = req.limit_sign_up(&email).await?;
-        let new_proof = req.start_sign_up();
         let check_email = check_email_url(email.as_str(), MailSent::Verification, false);
-        req.mark_mail_requested(&email);
-        // When strangers have used up the address's mail, the answer is the usual one and nothing happens.
-        if !go {
-            leptos_axum::redirect(&check_email);
-            return Ok(());
-        }
-        match accounts::sign_up(&req.app, name, email, password, &req.browser(), &new_proof).await? {
-            SignUpOutcome::CheckEmail => leptos_axum::redirect(&check_email),
-            SignUpOutcome::SignedIn { session_token } => {
+        // When the address's mail is used up, the answer is the usual one and nothing happens.
+        if go {
+            let proof = req.sign_up_proof_to_keep();
+            let signed_up = accounts::sign_up(&req.app, name, email.clone(), password, &req.browser(), &proof).await?;
+            if let SignUpOutcome::SignedIn { session_token } = signed_up {
                 req.start_session(session_token).await;
                 leptos_axum::redirect(paths::PROFILE);
+                return Ok(());
             }
         }
+        req.keep_sign_up_secret();
+        req.mark_mail_requested(&email);
+        leptos_axum::redirect(&check_email);
         Ok(())
     })
     .await
@@ -77,7 +76,8 @@ pub async fn login(email: String, password: String) -> Result<(), AppError> {
 #[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
 pub struct LinkPreview {
     pub usable: bool,
-    /// "a•••@example.com".
+    /// "ada@example.com", non-ASCII letters as code points (`Email::shown`): whoever holds the link can
+    /// sign in and read it anyway, and the whole address tells a look-alike apart.
     pub account: Option<String>,
     pub automatic: bool,
 }
@@ -94,7 +94,7 @@ pub async fn preview_link(access_token: String) -> Result<LinkPreview, AppError>
         // Only where this browser asked for mail to this very address: a link someone else sent, for their
         // own account, waits for a click under its address.
         automatic: address.as_ref().is_some_and(|a| req.mail_requested_for(a.as_str())),
-        account: address.map(|a| a.masked()),
+        account: address.map(|a| a.shown()),
     })
 }
 
@@ -111,7 +111,6 @@ pub async fn sign_in_with_link(access_token: String) -> Result<(), AppError> {
         Ok(SignedInWithLink::SignedIn { session_token }) => {
             req.start_session(session_token).await;
             req.clear_mail_requested();
-            req.clear_sign_up();
             leptos_axum::redirect(paths::PROFILE);
             Ok(())
         }
@@ -225,7 +224,6 @@ pub async fn reset_password(token: String, new_password: String, new_password_co
         Ok(()) => {
             // Every session ended, this browser's too.
             req.clear_session_cookie();
-            req.clear_sign_up();
             leptos_axum::redirect(&Notice::PasswordReset.login_url());
             Ok(())
         }

@@ -11,9 +11,8 @@ use serde::de::DeserializeOwned;
 /// understands (the `PostUrl` bound makes sure of it). Hydrated, submitting dispatches `action` with
 /// the form's fields instead of loading a page, as `ActionForm` does. `ActionForm` takes its children as
 /// `Children`, a type-erased view, and hydrating an erased view compiles a generic copy of the
-/// framework's view code for each form: kept typed, the main WASM file (which holds the login form, so
-/// every first visit downloads it) came out 40 KB smaller, 13.5 KB brotli, and every other island's
-/// pieces smaller too (BENCHMARKS.md).
+/// framework's view code for each form; kept typed, the WASM every first visit downloads is markedly
+/// smaller (bench/NOTES.md has the figures).
 #[component]
 pub fn ServerForm<ServFn, OutputProtocol, V>(
     action: ServerAction<ServFn>,

@@ -65,7 +65,8 @@ pub fn AuthRedirectPage() -> impl IntoView {
     }
 }
 
-#[island(lazy)]
+#[cfg_attr(feature = "lazy-islands", island(lazy))]
+#[cfg_attr(not(feature = "lazy-islands"), island)]
 fn ConfirmLink(access_token: String, preview: LinkPreview) -> impl IntoView {
     island_hydrated();
     let sign_in = ServerAction::<SignInWithLink>::new();

@@ -22,8 +22,6 @@ pub fn CheckEmailPage() -> impl IntoView {
     let email = move || named().filter(|e| crate::api::mail_was_requested_for(e));
     let purpose = move || MailSent::from_query(&query.read().get("purpose").unwrap_or_default());
     let resent = move || query.read().get("resent").is_some();
-    // What a refused request had in the field, or an address this browser did not ask mail for: only ever
-    // put back into the field, for the reader to check before sending.
     // What a refused request had in the field, or an address this browser did not ask mail for: only
     // ever put back into the field, for the reader to check before sending.
     let typed =
@@ -66,7 +64,8 @@ pub fn CheckEmailPage() -> impl IntoView {
 
 /// `email`: the address the mail went to, when the page knows it (then it is not asked again). `typed`:
 /// what the field held when a request without JavaScript was refused.
-#[island(lazy)]
+#[cfg_attr(feature = "lazy-islands", island(lazy))]
+#[cfg_attr(not(feature = "lazy-islands"), island)]
 fn ResendVerificationForm(email: Option<String>, typed: Option<String>) -> impl IntoView {
     island_hydrated();
     let resend = ServerAction::<ResendVerification>::new();

@@ -1,6 +1,7 @@
 use crate::api::account::{preview_email_change, ConfirmEmailChange, EmailChangePreview};
-use crate::components::alert::{last_error, query_value, Alert, AlertKind};
+use crate::components::alert::{last_error, Alert, AlertKind};
 use crate::components::auth_card::AuthCard;
+use crate::components::page_address::query_value;
 use crate::components::server_form::ServerForm;
 use crate::components::submit_button::SubmitButton;
 use crate::error::AppError;
@@ -71,7 +72,8 @@ fn invalid_link() -> impl IntoView {
     }
 }
 
-#[island(lazy)]
+#[cfg_attr(feature = "lazy-islands", island(lazy))]
+#[cfg_attr(not(feature = "lazy-islands"), island)]
 fn ConfirmEmailChangeForm(token: String, preview: EmailChangePreview) -> impl IntoView {
     island_hydrated();
     let confirm = ServerAction::<ConfirmEmailChange>::new();

@@ -1,10 +1,7 @@
 use crate::api::auth::RequestPasswordReset;
-use crate::components::alert::{last_error, query_value, FormError};
 use crate::components::auth_card::AuthCard;
-use crate::components::form_field::FormField;
-use crate::components::server_form::ServerForm;
-use crate::components::submit_button::SubmitButton;
-use crate::domain::Field;
+use crate::components::email_form::EmailForm;
+use crate::components::page_address::query_value;
 use crate::hydration::island_hydrated;
 use crate::routes::paths;
 use leptos::prelude::*;
@@ -22,16 +19,10 @@ pub fn ForgotPasswordPage() -> impl IntoView {
 }
 
 /// `email`: what was typed before a refusal came back without JavaScript.
-#[island(lazy)]
+#[cfg_attr(feature = "lazy-islands", island(lazy))]
+#[cfg_attr(not(feature = "lazy-islands"), island)]
 fn ForgotPasswordForm(email: Option<String>) -> impl IntoView {
     island_hydrated();
-    let request = ServerAction::<RequestPasswordReset>::new();
-    let error = last_error(request);
-    view! {
-        <ServerForm action=request class="form" novalidate=true>
-            <FormError error/>
-            <FormField field=Field::Email label="Email" input_type="email" autocomplete="email" value=email error/>
-            <SubmitButton label="Send reset link" pending=request.pending()/>
-        </ServerForm>
-    }
+    let action = ServerAction::<RequestPasswordReset>::new();
+    view! { <EmailForm action email button="Send reset link"/> }
 }

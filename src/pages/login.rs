@@ -1,7 +1,8 @@
 use crate::api::auth::Login;
-use crate::components::alert::{last_error, query_value, FormError, NoticeBanner};
+use crate::components::alert::{last_error, FormError, NoticeBanner};
 use crate::components::auth_card::AuthCard;
 use crate::components::form_field::FormField;
+use crate::components::page_address::query_value;
 use crate::components::server_form::ServerForm;
 use crate::components::submit_button::SubmitButton;
 use crate::domain::Field;

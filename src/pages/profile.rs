@@ -2,9 +2,10 @@ use crate::api::account::{get_profile, Profile};
 use crate::api::auth::Logout;
 use crate::api::sessions::{list_sessions, DeviceList};
 use crate::components::account_settings::AccountSettings;
-use crate::components::alert::{non_empty_value, Alert, AlertKind, NoticeBanner};
+use crate::components::alert::{Alert, AlertKind, NoticeBanner};
 use crate::components::avatar_upload::AvatarUpload;
 use crate::components::name_editor::NameEditor;
+use crate::components::page_address::non_empty_value;
 use crate::components::server_form::ServerForm;
 use crate::components::sessions_list::{SessionsChanged, SessionsList, CONFIRM_PARAM, CONFIRM_SIGN_OUT_OTHERS};
 use crate::components::submit_button::SubmitButton;
@@ -105,7 +106,8 @@ pub fn ProfileContent(
     }
 }
 
-#[island(lazy)]
+#[cfg_attr(feature = "lazy-islands", island(lazy))]
+#[cfg_attr(not(feature = "lazy-islands"), island)]
 fn LogoutButton() -> impl IntoView {
     island_hydrated();
     let logout = ServerAction::<Logout>::new();
@@ -118,7 +120,8 @@ fn LogoutButton() -> impl IntoView {
 
 /// The avatar, the greeting with its name editor, and the address: one island, since a new name can
 /// change the picture (the default avatar shows initials) and the picture's text is the name.
-#[island(lazy)]
+#[cfg_attr(feature = "lazy-islands", island(lazy))]
+#[cfg_attr(not(feature = "lazy-islands"), island)]
 fn ProfileHeader(
     profile: Profile,
     editing_name: bool,
@@ -142,7 +145,8 @@ fn ProfileHeader(
 
 /// The session list and the account settings: one island, since changing the password signs the other
 /// devices out and the list must then say so.
-#[island(lazy)]
+#[cfg_attr(feature = "lazy-islands", island(lazy))]
+#[cfg_attr(not(feature = "lazy-islands"), island)]
 fn AccountPanels(
     sessions: Result<DeviceList, AppError>,
     confirming_sign_out: bool,

@@ -1,7 +1,8 @@
 use crate::api::auth::Register;
-use crate::components::alert::{last_error, query_value, FormError};
+use crate::components::alert::{last_error, FormError};
 use crate::components::auth_card::AuthCard;
 use crate::components::form_field::FormField;
+use crate::components::page_address::query_value;
 use crate::components::password_strength::PasswordStrength;
 use crate::components::server_form::ServerForm;
 use crate::components::submit_button::SubmitButton;
@@ -23,7 +24,8 @@ pub fn RegisterPage() -> impl IntoView {
 }
 
 /// `name`, `email`: what was typed before a refusal came back without JavaScript.
-#[island(lazy)]
+#[cfg_attr(feature = "lazy-islands", island(lazy))]
+#[cfg_attr(not(feature = "lazy-islands"), island)]
 fn RegisterForm(name: Option<String>, email: Option<String>) -> impl IntoView {
     island_hydrated();
     let register = ServerAction::<Register>::new();

@@ -72,7 +72,8 @@ pub fn ResetPasswordPage() -> impl IntoView {
 }
 
 /// `token`: the link's secret, sent back with the new password.
-#[island(lazy)]
+#[cfg_attr(feature = "lazy-islands", island(lazy))]
+#[cfg_attr(not(feature = "lazy-islands"), island)]
 fn ResetPasswordForm(token: String) -> impl IntoView {
     island_hydrated();
     let reset = ServerAction::<ResetPassword>::new();

@@ -23,13 +23,14 @@ async fn reset_link(app: &TestApp, email: &str) -> String {
 #[tokio::test]
 async fn a_magic_link_signs_in_once_and_verifies_the_address() {
     let app = spawn_app().await;
-    app.register(&browser(), "Ada", ADA, PASSWORD).await;
+    let client = browser();
+    app.register(&client, "Ada", ADA, PASSWORD).await;
     let link = magic_link(&app, ADA).await;
     assert!(link.starts_with(&format!("{}/auth-redirect?access_token=", app.address)), "{link}");
     let mail = app.outbox().into_iter().rfind(|m| m.subject == "Your sign-in link").unwrap();
     assert!(mail.text.contains("expires in 15 minutes") && mail.html.contains("Log in"));
 
-    let client = browser();
+    // Opened in the browser that signed up (elsewhere it leads to choosing a password: see below).
     assert_redirect(&app.confirm_link(&client, &link).await, "/profile");
     assert_eq!(app.get(&client, "/profile").await.status(), StatusCode::OK);
     assert_eq!(app.count("SELECT COUNT(*) FROM users WHERE email_verified_at IS NOT NULL").await, 1);
@@ -91,25 +92,6 @@ async fn a_token_only_works_for_its_own_purpose() {
         &reset_password(&app, &browser(), &reset_mail_link, "a brand new password", "a brand new password").await,
         "/login?notice=password_reset",
     );
-}
-
-#[tokio::test]
-async fn links_are_built_on_the_base_url_whatever_the_host_header() {
-    let app = spawn_app().await;
-    app.signed_in_user("Ada", ADA).await;
-    for endpoint in ["/api/send_magic_link", "/api/request_password_reset"] {
-        let before = app.mails_to(ADA);
-        browser()
-            .post(app.url(endpoint))
-            .header("host", "evil.test")
-            .header("x-forwarded-host", "evil.test")
-            .form(&[("email", ADA)])
-            .send()
-            .await
-            .unwrap();
-        let link = app.new_mail_to(ADA, before).await.link().unwrap();
-        assert!(link.starts_with(&app.address) && !link.contains("evil"), "{link}");
-    }
 }
 
 #[tokio::test]
@@ -334,9 +316,16 @@ async fn signing_in_by_magic_link_discards_a_password_nobody_verified() {
     let app = spawn_app().await;
     // An attacker registers Ada's address first, with a password of their own, and never verifies it.
     app.register(&browser(), "Not Ada", ADA, "the attackers password").await;
-    // Ada, who never signed up, uses a magic link: it proves the mailbox is hers.
+    // Ada, who never signed up, uses a magic link: it proves the mailbox is hers, and she chooses the
+    // password.
     let link = magic_link(&app, ADA).await;
-    assert_redirect(&app.confirm_link(&browser(), &link).await, "/profile");
+    let ada = browser();
+    let res = app.confirm_link(&ada, &link).await;
+    assert_redirect(&res, "/reset-password?token=");
+    assert_redirect(&app.login(&browser(), ADA, "the attackers password").await, "/login?email=");
+    let choose = format!("{}{}", app.address, location(&res));
+    assert_redirect(&reset_password(&app, &ada, &choose, PASSWORD, PASSWORD).await, "/login?notice=password_reset");
+    assert_redirect(&app.login(&browser(), ADA, PASSWORD).await, "/profile");
     assert_redirect(&app.login(&browser(), ADA, "the attackers password").await, "/login?email=");
 }
 
@@ -389,9 +378,12 @@ async fn a_link_continues_by_itself_only_in_the_browser_that_asked_for_it() {
     };
     assert!(preview(asker.clone()).await.contains(r#""automatic":true"#));
     let elsewhere = preview(browser()).await;
-    assert!(elsewhere.contains(r#""automatic":false"#) && elsewhere.contains("a•••@example.com"), "{elsewhere}");
+    assert!(
+        elsewhere.contains(r#""automatic":false"#) && elsewhere.contains(r#""account":"ada@example.com""#),
+        "{elsewhere}"
+    );
     let (_, page) = text(app.get(&browser(), link.trim_start_matches(&app.address)).await).await;
-    assert!(page.contains("a•••@example.com") && page.contains("Continue only if you asked for this link"), "{page}");
+    assert!(page.contains("ada@example.com") && page.contains("Continue only if you asked for this link"), "{page}");
     // Still usable after all that looking.
     assert_redirect(&app.confirm_link(&browser(), &link).await, "/profile");
 }

@@ -208,10 +208,22 @@ impl TestApp {
         mail_in_outbox(&self.mail_dir(), to, Some(subject), before).await
     }
 
-    /// Makes sure nothing more is mailed to `to`: gives background work time to finish first.
+    /// Makes sure nothing more is mailed to `to`, once the work requests left running is done (mail that
+    /// reveals nothing about who has an account is sent after the answer).
     pub async fn assert_no_new_mail_to(&self, to: &str, before: usize) {
-        tokio::time::sleep(std::time::Duration::from_millis(300)).await;
+        self.background_work_done().await;
         assert_eq!(self.mails_to(to), before, "unexpected mail to {to}");
+    }
+
+    /// Waits until the work requests left running after their answers is done.
+    pub async fn background_work_done(&self) {
+        for _ in 0..1000 {
+            if self.state.background.is_empty() {
+                return;
+            }
+            tokio::time::sleep(std::time::Duration::from_millis(5)).await;
+        }
+        panic!("background work still running after 5 s");
     }
 
     /// The link in the newest mail to `to`.

@@ -183,7 +183,7 @@ async fn with_sqlite_every_write_goes_through_the_one_writing_connection() {
     let app = crate::helpers::spawn_app().await;
     let db = &app.state.db;
     let write = "UPDATE users SET name = 'x' WHERE id = 'nobody'";
-    if app.state.settings.database.url.expose().starts_with("sqlite:") {
+    if app.state.settings.database.url().starts_with("sqlite:") {
         let refused = sqlx::query(write).execute(db.reads()).await.expect_err("a reading connection wrote");
         assert!(refused.to_string().contains("readonly"), "{refused}");
         assert_eq!(db.writes().options().get_max_connections(), 1);

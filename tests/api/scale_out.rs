@@ -121,7 +121,7 @@ async fn avatars_live_in_an_s3_compatible_store_and_the_replaced_one_is_deleted(
 #[tokio::test]
 async fn two_app_servers_over_one_database_share_sessions_and_revocations() {
     let one = spawn_app().await;
-    let two = spawn_app_with(&[("DATABASE_URL", one.state.settings.database.url.expose())]).await;
+    let two = spawn_app_with(&[("DATABASE_URL", one.state.settings.database.url())]).await;
     // Cookies are kept per host, not per port: this client is one browser behind a load balancer.
     let laptop = one.signed_in_user("Ada", ADA).await;
     let (status, page) = text(two.get(&laptop, "/profile").await).await;

@@ -31,7 +31,9 @@ fn worst_case_password() -> String {
 async fn item_36_strength_checks_run_off_the_executor_bounded_and_refused_when_the_queue_is_long() {
     let app = spawn_app_with(&[("APP_LIMIT_PASSWORD_CHECKS_PER_IP", "1000")]).await;
     let password = worst_case_password();
-    let checks: Vec<_> = (0..24)
+    // More at once than the queue admits (a few per core, on top of one running per core).
+    let at_once = 8 * authkit::server::platform::cpu_work::cores();
+    let checks: Vec<_> = (0..at_once)
         .map(|_| {
             let (url, password) = (app.url("/api/password_feedback"), password.clone());
             tokio::spawn(async move {
@@ -183,6 +185,14 @@ async fn item_41_a_form_error_written_into_a_link_by_someone_else_is_not_shown()
     let tampered = back.replace("__err=", "__err=x");
     let (_, page) = text(app.get(&client, &tampered).await).await;
     assert!(!page.contains("Incorrect email or password."), "{page}");
+    // Names written percent-encoded are the same names to the page: dropped too.
+    let encoded = format!("/login?%5F%5Fpath=/api/login&%5F%5Ferr={err}");
+    let (_, page) = text(app.get(&browser(), &encoded).await).await;
+    assert!(!page.contains("Account suspended"), "{page}");
+    // Ten minutes on, a signed error is no longer shown: a link carrying one is no use to send around.
+    app.clock.advance(Duration::from_secs(601));
+    let (_, page) = text(app.get(&client, &back).await).await;
+    assert!(!page.contains("Incorrect email or password."), "{page}");
 }
 
 #[tokio::test]
@@ -221,7 +231,7 @@ async fn item_42_a_link_continues_by_itself_only_for_the_address_this_browser_as
     };
     let seen = preview(&ada, access_token_of(&link)).await;
     assert_eq!(seen["automatic"], false, "{seen}");
-    assert_eq!(seen["account"], "m•••@example.com");
+    assert_eq!(seen["account"], "mallory@example.com", "the whole address: whose account it really is");
     // The attacker's own browser, which asked for it, may continue by itself.
     let mallory = browser();
     app.call(&mallory, "/api/send_magic_link", &[("email", "mallory@example.com")]).await;
@@ -230,15 +240,15 @@ async fn item_42_a_link_continues_by_itself_only_for_the_address_this_browser_as
 }
 
 #[tokio::test]
-async fn item_42_masked_addresses_show_look_alike_letters_for_what_they_are() {
+async fn item_42_addresses_shown_for_a_link_show_look_alike_letters_for_what_they_are() {
     let app = spawn_app().await;
-    // A Cyrillic "а" (U+0430) in place of the Latin "a".
-    let look_alike = "\u{430}da@example.com";
+    // A Cyrillic "а" (U+0430) in place of the last Latin "a".
+    let look_alike = "ad\u{430}@example.com";
     app.register(&browser(), "Not Ada", look_alike, PASSWORD).await;
     let link = app.last_link_to(look_alike);
     let res = app.call(&browser(), "/api/preview_link", &[("access_token", &access_token_of(&link))]).await;
     let seen: serde_json::Value = res.json().await.unwrap();
-    assert_eq!(seen["account"], "[U+0430]•••@example.com");
+    assert_eq!(seen["account"], "ad[U+0430]@example.com");
 }
 
 // --- 43. Addresses the mailer cannot use ---
@@ -336,6 +346,9 @@ async fn item_44_a_48_megapixel_phone_photo_still_becomes_an_avatar() {
 #[tokio::test]
 async fn item_45_links_issued_at_once_leave_exactly_one_that_works() {
     use authkit::server::accounts::email_tokens::{self, Purpose};
+    if !on_postgresql_only().await {
+        return;
+    }
     let app = spawn_app().await;
     app.signed_in_user("Ada", ADA).await;
     let user_id: String = sqlx::query_scalar("SELECT id FROM users").fetch_one(app.state.db.reads()).await.unwrap();
@@ -352,6 +365,16 @@ async fn item_45_links_issued_at_once_leave_exactly_one_that_works() {
     }
     let live = "SELECT COUNT(*) FROM email_tokens WHERE purpose = 'magic_link' AND used_at IS NULL";
     assert_eq!(app.count(live).await, 1);
+}
+
+/// Races between app servers happen where several connections write at once: with PostgreSQL. The
+/// embedded SQLite default writes through one connection, one transaction after the other.
+async fn on_postgresql_only() -> bool {
+    let on = fresh_postgres_database().await.is_some();
+    if !on {
+        eprintln!("skipped under SQLite (one writing connection cannot race): make test runs it against PostgreSQL");
+    }
+    on
 }
 
 // --- 46. Server functions redirect only to this site ---
@@ -378,13 +401,11 @@ async fn item_46_a_form_post_is_never_sent_back_to_another_site() {
 // --- 47. Paths that spell a page differently ---
 
 /// A request sent exactly as written, without the client tidying its path.
-async fn raw_get(app: &TestApp, path: &str, cookie: Option<&str>) -> String {
+async fn raw_get(app: &TestApp, path: &str) -> String {
     use tokio::io::{AsyncReadExt, AsyncWriteExt};
     let host = app.address.trim_start_matches("http://");
     let mut stream = tokio::net::TcpStream::connect(host).await.unwrap();
-    let cookie = cookie.map(|c| format!("Cookie: {c}\r\n")).unwrap_or_default();
-    let request =
-        format!("GET {path} HTTP/1.1\r\nHost: {host}\r\nAccept: text/html\r\n{cookie}Connection: close\r\n\r\n");
+    let request = format!("GET {path} HTTP/1.1\r\nHost: {host}\r\nAccept: text/html\r\nConnection: close\r\n\r\n");
     stream.write_all(request.as_bytes()).await.unwrap();
     let mut answer = Vec::new();
     stream.read_to_end(&mut answer).await.unwrap();
@@ -394,20 +415,13 @@ async fn raw_get(app: &TestApp, path: &str, cookie: Option<&str>) -> String {
 #[tokio::test]
 async fn item_47_dot_segments_are_resolved_before_any_guard_looks_at_the_path() {
     let app = spawn_app().await;
-    for path in ["/pkg/../profile", "/pkg/%2e%2e/profile", "/avatars/..%2Fprofile", "//profile", "/./profile"] {
-        let answer = raw_get(&app, path, None).await;
+    for path in ["/pkg/../profile", "/pkg/%2e%2e/profile", "/pkg/.%2E/profile", "//profile", "/./profile"] {
+        let answer = raw_get(&app, path).await;
         let head = answer.split("\r\n\r\n").next().unwrap().to_ascii_lowercase();
-        assert!(!answer.contains("Hello,"), "{path}: {answer}");
-        assert!(
-            head.starts_with("http/1.1 308") || head.starts_with("http/1.1 404") || head.starts_with("http/1.1 303"),
-            "{path}: {head}"
-        );
-        if head.starts_with("http/1.1 308") {
-            assert!(
-                head.contains("\r\nlocation: /profile") || head.contains("\r\nlocation: /avatars/"),
-                "{path}: {head}"
-            );
-        }
+        // Sent to the plain spelling, which the guards see (from there a guest is sent to /login).
+        assert!(head.starts_with("http/1.1 308"), "{path}: {head}");
+        let to = head.split("\r\nlocation: ").nth(1).and_then(|rest| rest.split("\r\n").next()).unwrap_or_default();
+        assert_eq!(to, "/profile", "{path}");
     }
 }
 
@@ -488,8 +502,8 @@ async fn item_49_with_postgresql_a_fleet_enforces_each_limit_exactly() {
     }
     let limit = [("APP_LIMIT_SIGN_IN_PER_ACCOUNT", "4")];
     let one = spawn_app_with(&limit).await;
-    let url = one.state.settings.database.url.expose().to_owned();
-    let key = one.state.settings.app.secret_key.as_ref().unwrap().expose().to_owned();
+    let url = one.state.settings.database.url().to_owned();
+    let key = one.state.settings.app.secret_key.as_ref().map(secrecy::ExposeSecret::expose_secret).unwrap().to_owned();
     let two = spawn_app_with(&[limit[0], ("DATABASE_URL", &url), ("APP_SECRET_KEY", &key)]).await;
     one.signed_in_user("Ada", ADA).await;
     // A guesser spreading wrong passwords over both servers gets four tries in all, not four on each.
@@ -508,6 +522,9 @@ async fn item_49_with_postgresql_a_fleet_enforces_each_limit_exactly() {
 async fn item_48_a_magic_link_used_while_the_password_is_reset_leaves_no_session_behind() {
     // With PostgreSQL, the sign-in and the reset run at once on separate connections; whichever commits
     // first, no session of the account may outlive the reset.
+    if !on_postgresql_only().await {
+        return;
+    }
     let app = spawn_app_with(&[("APP_LIMIT_MAIL_PER_ACCOUNT", "100")]).await;
     app.signed_in_user("Ada", ADA).await;
     for round in 0..8 {
@@ -518,10 +535,11 @@ async fn item_48_a_magic_link_used_while_the_password_is_reset_leaves_no_session
         let reset_link = app.new_mail_about(ADA, "Reset your password", round).await.link().unwrap();
         let new_password = format!("a new passphrase for round {round}");
         let resetting = browser();
-        let (_, _) = tokio::join!(
+        let (_, reset) = tokio::join!(
             app.confirm_link(&magic, &magic_link),
             reset_password(&app, &resetting, &reset_link, &new_password, &new_password)
         );
+        assert_redirect(&reset, "/login?notice=password_reset");
         assert_eq!(app.count("SELECT COUNT(*) FROM sessions").await, 0, "round {round}");
     }
 }
@@ -531,6 +549,9 @@ async fn item_48_session_checks_writing_activity_and_password_changes_never_wait
     // The session check writes only its own row; a password change writes the account's row, then its
     // sessions. (The check used to write the session, then the account's row: with PostgreSQL the two could
     // each hold what the other waited for.)
+    if !on_postgresql_only().await {
+        return;
+    }
     let app = spawn_app().await;
     let ada = app.signed_in_user("Ada", ADA).await;
     let mut password = PASSWORD.to_owned();

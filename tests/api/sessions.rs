@@ -39,34 +39,6 @@ async fn last_seen_is_written_at_most_once_a_minute() {
 }
 
 #[tokio::test]
-async fn signing_in_issues_a_fresh_cookie_and_never_adopts_one_the_client_made_up() {
-    let app = spawn_app().await;
-    app.signed_in_user("Ada", "ada@example.com").await;
-    let planted = "AAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAA";
-    let client = browser();
-    let res = client
-        .post(app.url("/api/login"))
-        .header("accept", "text/html")
-        .header("cookie", format!("session={planted}"))
-        .form(&[("email", "ada@example.com"), ("password", PASSWORD)])
-        .send()
-        .await
-        .unwrap();
-    assert_redirect(&res, "/profile");
-    let issued =
-        set_cookies(&res).into_iter().find(|c| c.starts_with("session=") && !c.starts_with("session=;")).unwrap();
-    assert!(!issued.contains(planted), "{issued}");
-    let replay = browser()
-        .get(app.url("/profile"))
-        .header("cookie", format!("session={planted}"))
-        .header("accept", "text/html")
-        .send()
-        .await
-        .unwrap();
-    assert!(replay.status().is_redirection(), "the planted value never became a session");
-}
-
-#[tokio::test]
 async fn a_call_that_left_with_the_old_cookie_does_not_sign_the_browser_out_after_a_password_change() {
     // Seen in the browser test: the strength hint's request left with the old cookie, the password change
     // gave the session a new one, and the hint's answer then cleared it, signing the page out.
@@ -92,19 +64,4 @@ async fn a_call_that_left_with_the_old_cookie_does_not_sign_the_browser_out_afte
     let res = page.get(app.url("/profile")).header("cookie", &old).header("accept", "text/html").send().await.unwrap();
     assert_redirect(&res, "/login?notice=session_ended");
     assert!(set_cookies(&res).iter().any(|c| c.starts_with("session=;")), "{:?}", set_cookies(&res));
-}
-
-#[tokio::test]
-async fn a_made_up_cookie_is_never_adopted() {
-    let app = spawn_app().await;
-    let made_up = "session=AAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAA";
-    let res = browser()
-        .get(app.url("/profile"))
-        .header("cookie", made_up)
-        .header("accept", "text/html")
-        .send()
-        .await
-        .unwrap();
-    assert!(res.status().is_redirection());
-    assert_eq!(app.count("SELECT COUNT(*) FROM sessions").await, 0);
 }

@@ -3,9 +3,9 @@
 
 use super::audit;
 use super::email_tokens::{self, Purpose};
-use super::mailed_links::in_background;
+use super::known_devices;
 use super::sign_in::{start_session, Browser};
-use super::users::{self, Created, User};
+use super::users::{self, AddressClaim, User};
 use crate::domain::{Email, Field, InputError, Password};
 use crate::error::AppError;
 use crate::routes::paths;
@@ -39,6 +39,10 @@ pub async fn reset_password(
     let password_hash = app.passwords.hash(password).await?;
     let now = app.now();
     let mut tx = app.db.writes().begin().await?;
+    // The account's row first, then its link, sessions and links (see `users::hold`).
+    if !users::hold(&mut *tx, &link.user_id, None).await? {
+        return Err(AppError::InvalidLink.into());
+    }
     let redeemed =
         email_tokens::redeem(&mut *tx, now, token, &[Purpose::ResetPassword]).await?.ok_or(AppError::InvalidLink)?;
     let user = users::get(&mut *tx, &redeemed.user_id).await?.ok_or(AppError::InvalidLink)?;
@@ -50,6 +54,7 @@ pub async fn reset_password(
     users::set_password(&mut *tx, &user.id, now, &password_hash).await?;
     let ended = sessions::end_all_for_user(&mut *tx, &user.id).await?;
     email_tokens::revoke_all(&mut *tx, &user.id).await?;
+    known_devices::forget_all_but(&mut *tx, &user.id, None).await?;
     tx.commit().await?;
     audit::event("password_reset", &user.id);
     tracing::info!(target: "audit", user_id = %user.id, sessions_ended = ended, "sessions ended by password reset");
@@ -79,10 +84,13 @@ pub async fn change_password(
         .map_err(|e| e.on(Field::NewPassword))?;
     let password_hash = app.passwords.hash(new).await?;
     let mut tx = app.db.writes().begin().await?;
-    // The account's row first, then its sessions and links (see `sessions::start`).
+    // The account's row first (see `users::hold`), and only if nothing changed since the current password
+    // was checked: a reset meanwhile has set another password and ended this session.
+    still_as_checked(&mut tx, &user, session).await?;
     users::set_password(&mut *tx, &user.id, app.now(), &password_hash).await?;
     let ended = sessions::end_all_for_user(&mut *tx, &user.id).await?;
     email_tokens::revoke_all(&mut *tx, &user.id).await?;
+    known_devices::forget_all_but(&mut *tx, &user.id, Some(browser.device)).await?;
     let session_token = start_session(app, &mut tx, &user.id, browser).await?;
     tx.commit().await?;
     audit::event("password_changed", &user.id);
@@ -96,8 +104,8 @@ pub async fn change_password(
 fn notify_password_changed(app: &AppState, user: &User) {
     let reset = app.link(paths::FORGOT_PASSWORD, &[]);
     let mail = messages::password_changed(&user.email, user.name_for_mail(), &reset);
-    let app = app.clone();
-    in_background("password change notice", async move { app.mailer.send(mail).await });
+    let mailer = app.mailer.clone();
+    app.in_background("password change notice", async move { mailer.send(mail).await });
 }
 
 /// Starts moving the account to a new address: a confirm link goes to the new address, a notice to the
@@ -117,15 +125,19 @@ pub async fn request_email_change(
         app.mailer.send(messages::email_in_use(new_email.as_str())).await?;
     } else {
         let ttl = app.settings.tokens.change_email_ttl;
+        let mut tx = app.db.writes().begin().await?;
+        still_as_checked(&mut tx, &user, session).await?;
         let token =
-            email_tokens::issue(&app.db, app.now(), &user.id, Purpose::ChangeEmail, new_email.as_str(), ttl).await?;
+            email_tokens::issue_in(&mut *tx, app.now(), &user.id, Purpose::ChangeEmail, new_email.as_str(), ttl)
+                .await?;
+        tx.commit().await?;
         let link = app.link(paths::CONFIRM_EMAIL_CHANGE, &[("token", &token)]);
         app.mailer.send(messages::confirm_email_change(new_email.as_str(), &link, ttl)).await?;
     }
     let reset = app.link(paths::FORGOT_PASSWORD, &[]);
     let notice = messages::email_change_requested(&user.email, user.name_for_mail(), new_email.as_str(), &reset);
-    let mailer = app.clone();
-    in_background("email change notice", async move { mailer.mailer.send(notice).await });
+    let mailer = app.mailer.clone();
+    app.in_background("email change notice", async move { mailer.send(notice).await });
     audit::event("email_change_requested", &user.id);
     Ok(())
 }
@@ -134,8 +146,8 @@ pub async fn request_email_change(
 pub struct PendingEmailChange {
     /// The account that asked for the change.
     pub user_id: String,
-    /// Its current address, masked ("a•••@example.com") as `/auth-redirect` shows accounts: enough to
-    /// recognise one's own account by, not the address itself.
+    /// Its current address, masked ("a•••@example.com"): enough to recognise one's own account by, not
+    /// the address itself, which the reader of the new address's mail need not learn.
     pub current: String,
     /// The address the link was mailed to, which its reader already knows.
     pub new_email: String,
@@ -160,15 +172,20 @@ pub async fn preview_email_change(app: &AppState, token: &str) -> Result<Option<
 /// is told. Returns the id of the account that changed.
 pub async fn confirm_email_change(app: &AppState, token: &str) -> Result<String, Error> {
     let now = app.now();
+    let link = email_tokens::peek(&app.db, now, token, &[Purpose::ChangeEmail]).await?.ok_or(AppError::InvalidLink)?;
     let mut tx = app.db.writes().begin().await?;
+    // The account's row first, then its link (see `users::hold`).
+    if !users::hold(&mut *tx, &link.user_id, None).await? {
+        return Err(AppError::InvalidLink.into());
+    }
     let redeemed =
         email_tokens::redeem(&mut *tx, now, token, &[Purpose::ChangeEmail]).await?.ok_or(AppError::InvalidLink)?;
     let before = users::get(&mut *tx, &redeemed.user_id).await?.ok_or(AppError::InvalidLink)?;
     let user = match users::change_email(&mut tx, &redeemed.user_id, now, &redeemed.sent_to).await? {
-        Created::User(user) => user,
+        AddressClaim::Claimed(user) => user,
         // Someone registered the address between the request and the click. The transaction is spent;
         // dropping it rolls it back.
-        Created::EmailTaken => return Err(AppError::InvalidLink.into()),
+        AddressClaim::Taken => return Err(AppError::InvalidLink.into()),
     };
     // Links mailed to the old address must not sign in to the account any more.
     email_tokens::revoke_all(&mut *tx, &user.id).await?;
@@ -176,9 +193,24 @@ pub async fn confirm_email_change(app: &AppState, token: &str) -> Result<String,
     audit::event("email_changed", &user.id);
     let reset = app.link(paths::FORGOT_PASSWORD, &[]);
     let notice = messages::email_changed(&before.email, user.name_for_mail(), &user.email, &reset);
-    let mailer = app.clone();
-    in_background("email changed notice", async move { mailer.mailer.send(notice).await });
+    let mailer = app.mailer.clone();
+    app.in_background("email changed notice", async move { mailer.send(notice).await });
     Ok(user.id)
+}
+
+/// Holds the account's row (`users::hold`) and checks, in `tx`, that its password is still the one just
+/// checked and `session` still exists: otherwise a password reset has come in between, and whoever is
+/// using this session may no longer act for the account.
+async fn still_as_checked(
+    tx: &mut sqlx::Transaction<'_, sqlx::Any>,
+    user: &User,
+    session: &CurrentSession,
+) -> Result<(), Error> {
+    let unchanged = users::hold(&mut **tx, &user.id, Some(&user.password_hash)).await?;
+    if !unchanged || !sessions::exists(&mut **tx, &session.session_id).await? {
+        return Err(AppError::SessionEnded.into());
+    }
+    Ok(())
 }
 
 async fn check_current_password(app: &AppState, session: &CurrentSession, password: &str) -> Result<User, Error> {

@@ -1,15 +1,25 @@
-//! Browsers that have signed in to an account (`cookies::device`), remembered per account by the hash of
-//! their device token. A known device has its own allowance of sign-in failures and mail
-//! (`rate_limits`), so strangers failing or asking for mail elsewhere never lock it out.
+//! Browsers that have signed in to an account (`http::cookies::device`), remembered per account. A known
+//! device has its own allowance of sign-in failures and mail (`platform::rate_limits`), so strangers
+//! failing or asking for mail elsewhere never lock it out.
+//!
+//! What an account keeps of a browser is the hash of its device token together with the account's id:
+//! the same browser's rows under two accounts cannot be matched up, and the table alone identifies no
+//! browser.
 
+use super::users;
 use crate::domain::Email;
-use crate::server::platform::clock::UnixTime;
+use crate::server::platform::clock::{secs, UnixTime};
 use crate::server::platform::db::Db;
 use crate::server::platform::secrets::hash_token;
 use std::time::Duration;
 
 /// How long a device stays known without signing in again: as long as its cookie lives.
 pub const REMEMBERED_FOR: Duration = crate::server::http::cookies::device::LIFETIME;
+
+/// What account `user_id` keeps of the browser with `device_token`.
+pub fn kept_of(user_id: &str, device_token: &str) -> String {
+    hash_token(&format!("{user_id}\n{device_token}"))
+}
 
 /// Remembers that the browser with `device_token` signed in to the account, in the sign-in's transaction.
 pub async fn remember<'e>(
@@ -23,15 +33,15 @@ pub async fn remember<'e>(
          ON CONFLICT (user_id, token_hash) DO UPDATE SET last_seen_at = excluded.last_seen_at",
     )
     .bind(user_id)
-    .bind(hash_token(device_token))
+    .bind(kept_of(user_id, device_token))
     .bind(now)
     .execute(db)
     .await?;
     Ok(())
 }
 
-/// The hash of `device_token` if the account of `address` knows it (an unknown address knows nothing).
-/// One indexed read whether or not the address has an account.
+/// What the account of `address` keeps of this browser, if it knows the browser (an unknown address
+/// knows nothing).
 pub async fn known_for_address(
     db: &Db,
     address: &Email,
@@ -39,24 +49,39 @@ pub async fn known_for_address(
     now: UnixTime,
 ) -> Result<Option<String>, sqlx::Error> {
     let Some(token) = device_token else { return Ok(None) };
-    let hash = hash_token(token);
-    let forgotten_before = now.saturating_sub(crate::server::platform::clock::secs(REMEMBERED_FOR));
+    let Some(user) = users::find_by_email(db, address).await? else { return Ok(None) };
+    let kept = kept_of(&user.id, token);
     let known: Option<(i64,)> = sqlx::query_as(
-        "SELECT d.last_seen_at FROM known_devices d JOIN users u ON u.id = d.user_id \
-         WHERE u.email = $1 AND d.token_hash = $2 AND d.last_seen_at > $3",
+        "SELECT last_seen_at FROM known_devices WHERE user_id = $1 AND token_hash = $2 AND last_seen_at > $3",
     )
-    .bind(address.as_str())
-    .bind(&hash)
-    .bind(forgotten_before)
+    .bind(&user.id)
+    .bind(&kept)
+    .bind(now.saturating_sub(secs(REMEMBERED_FOR)))
     .fetch_optional(db.reads())
     .await?;
-    Ok(known.map(|_| hash))
+    Ok(known.map(|_| kept))
+}
+
+/// Forgets the account's devices but the one with `keep` (a token), in the caller's transaction: after a
+/// password reset or change, a browser that signed in with the old password is a stranger again.
+pub async fn forget_all_but<'e>(
+    db: impl sqlx::Executor<'e, Database = sqlx::Any>,
+    user_id: &str,
+    keep: Option<&str>,
+) -> Result<(), sqlx::Error> {
+    let kept = keep.map(|token| kept_of(user_id, token));
+    sqlx::query("DELETE FROM known_devices WHERE user_id = $1 AND ($2 IS NULL OR token_hash <> $2)")
+        .bind(user_id)
+        .bind(kept)
+        .execute(db)
+        .await?;
+    Ok(())
 }
 
 /// Forgets devices that have not signed in for `REMEMBERED_FOR`.
 pub async fn purge_forgotten(db: &Db, now: UnixTime) -> Result<u64, sqlx::Error> {
     let done = sqlx::query("DELETE FROM known_devices WHERE last_seen_at <= $1")
-        .bind(now.saturating_sub(crate::server::platform::clock::secs(REMEMBERED_FOR)))
+        .bind(now.saturating_sub(secs(REMEMBERED_FOR)))
         .execute(db.writes())
         .await?;
     Ok(done.rows_affected())

@@ -7,7 +7,7 @@ use super::{audit, users};
 use crate::domain::Email;
 use crate::routes::paths;
 use crate::server::mail::messages;
-use crate::server::{AppState, Error};
+use crate::server::AppState;
 
 /// Which link to mail.
 #[derive(Clone, Copy, Debug)]
@@ -22,7 +22,7 @@ pub enum MailedLink {
 /// Mails the link if the address has an account; nothing otherwise. Either way it returns at once.
 pub fn mail_link(app: &AppState, email: Email, link: MailedLink) {
     let app = app.clone();
-    in_background("mailed link", async move {
+    app.clone().in_background("mailed link", async move {
         let Some(user) = users::find_by_email(&app.db, &email).await? else { return Ok(()) };
         let tokens = &app.settings.tokens;
         let (purpose, ttl, page, param) = match link {
@@ -45,18 +45,5 @@ pub fn mail_link(app: &AppState, email: Email, link: MailedLink) {
         };
         audit::event(event, &user.id);
         Ok(())
-    });
-}
-
-/// Requests that reveal nothing about who has an account (magic link, password reset, resend) answer
-/// at once and do their work here, so the answer and its timing are the same for every address.
-pub(super) fn in_background(
-    what: &'static str,
-    work: impl std::future::Future<Output = Result<(), Error>> + Send + 'static,
-) {
-    tokio::spawn(async move {
-        if let Err(e) = work.await {
-            tracing::error!(task = what, error = %e, "background task failed");
-        }
     });
 }

@@ -22,27 +22,35 @@ pub const PARALLELISM: u32 = 1;
 /// passphrase reaches easily and a common password, a keyboard walk or a repeat never does.
 const MIN_SCORE: zxcvbn::Score = zxcvbn::Score::Three;
 
-/// zxcvbn's time grows steeply with length: a 100-character string of symbols it tries substitutions for
-/// took 0.9 s on one core, 32 of them 50 ms. Only this many characters are scored; the rest counts as
-/// length (`estimate_log10`).
+/// zxcvbn's time grows much faster than the length of what it scores (symbols it tries substitutions
+/// for are the worst case: 100 of them took most of a second). So it scores the first `SCORED_CHARS`
+/// characters, and the rest in pieces of `TAIL_PIECE_CHARS` (`estimate`), which bounds every request.
 const SCORED_CHARS: usize = 32;
+const TAIL_PIECE_CHARS: usize = 16;
 
-/// How guessable `password` is, as the base-10 logarithm of the guesses needed, with zxcvbn's estimate of
-/// its first `SCORED_CHARS` characters. Each character beyond them adds one digit, as zxcvbn counts a
-/// character it cannot match any pattern to, unless the whole password repeats a shorter one ("aaaa…",
-/// "password" five times): a repeat is guessed as quickly as what it repeats.
+/// How guessable `password` is, as zxcvbn's estimate of its first `SCORED_CHARS` characters and the base-10
+/// logarithm of the guesses the whole needs: the start's, plus each piece of the rest scored on its own
+/// (a piece equal to one before adds nothing), unless the whole password repeats a shorter pattern
+/// ("aaaa…", "password" five times), which is guessed as quickly as what it repeats.
 fn estimate(password: &str, user_inputs: &[&str]) -> (zxcvbn::Entropy, f64) {
-    let scored: String = password.chars().take(SCORED_CHARS).collect();
+    let chars: Vec<char> = password.chars().collect();
+    let scored: String = chars.iter().take(SCORED_CHARS).collect();
     let estimate = zxcvbn::zxcvbn(&scored, user_inputs);
-    let beyond = password.chars().count().saturating_sub(SCORED_CHARS);
-    let extra = if beyond == 0 || repeats_a_shorter_pattern(password) { 0.0 } else { beyond as f64 };
-    let log10 = estimate.guesses_log10() + extra;
+    let mut log10 = estimate.guesses_log10();
+    if chars.len() > SCORED_CHARS && !repeats_a_shorter_pattern(&chars) {
+        let mut seen: Vec<&[char]> = Vec::new();
+        for piece in chars[SCORED_CHARS..].chunks(TAIL_PIECE_CHARS) {
+            if !seen.contains(&piece) {
+                seen.push(piece);
+                log10 += zxcvbn::zxcvbn(&piece.iter().collect::<String>(), user_inputs).guesses_log10();
+            }
+        }
+    }
     (estimate, log10)
 }
 
 /// True when some shift shorter than half the password maps it onto itself ("abcabcab" by 3).
-fn repeats_a_shorter_pattern(password: &str) -> bool {
-    let chars: Vec<char> = password.chars().collect();
+fn repeats_a_shorter_pattern(chars: &[char]) -> bool {
     (1..=chars.len() / 2).any(|shift| chars.iter().zip(&chars[shift..]).all(|(a, b)| a == b))
 }
 
@@ -208,17 +216,20 @@ mod tests {
         assert!(!strong(&"a".repeat(200)));
         assert!(!strong(&"password".repeat(20)));
         assert!(!strong(&"1234567".repeat(30)));
-        // A weak start followed by plenty of something else is long enough to be strong.
-        assert!(strong(&format!("{}{}", "a".repeat(32), "kd8w-qpz3 7 vn2ufh")));
+        // A weak start followed by a weak end stays weak; followed by plenty of something else, strong.
+        assert!(!strong(&format!("{}b", "a".repeat(39))));
+        assert!(!strong(&format!("{}1", "password".repeat(5))));
+        assert!(strong(&format!("{}{}", "a".repeat(32), "kd8w-qpz3 7 vn2ufh mq4")));
     }
 
     #[test]
     fn repeats_are_recognised_whatever_their_period() {
-        assert!(repeats_a_shorter_pattern("aaaa"));
-        assert!(repeats_a_shorter_pattern("abcabcab"));
-        assert!(!repeats_a_shorter_pattern("abcabd"));
-        assert!(!repeats_a_shorter_pattern("a"));
-        assert!(!repeats_a_shorter_pattern("correct horse battery staple"));
+        let repeats = |s: &str| repeats_a_shorter_pattern(&s.chars().collect::<Vec<_>>());
+        assert!(repeats("aaaa"));
+        assert!(repeats("abcabcab"));
+        assert!(!repeats("abcabd"));
+        assert!(!repeats("a"));
+        assert!(!repeats("correct horse battery staple"));
     }
 
     #[tokio::test]

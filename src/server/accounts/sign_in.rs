@@ -97,7 +97,7 @@ pub async fn sign_in_with_link(
         // The address is proved: a verification link still in the mailbox must not sign in for another day.
         email_tokens::revoke(&mut *tx, &user.id, &[Purpose::VerifyEmail]).await?;
         audit::event(if in_sign_up_browser { "email_verified" } else { "email_verified_elsewhere" }, &user.id);
-        if !in_sign_up_browser && redeemed.purpose == Purpose::VerifyEmail {
+        if !in_sign_up_browser {
             let ttl = app.settings.tokens.reset_password_ttl;
             let token =
                 email_tokens::issue_in(&mut *tx, now, &user.id, Purpose::ResetPassword, &user.email, ttl).await?;

@@ -2,9 +2,8 @@
 
 use super::audit;
 use super::email_tokens::{self, Purpose};
-use super::mailed_links::in_background;
 use super::sign_in::Browser;
-use super::users::{self, Created, User};
+use super::users::{self, AddressClaim, User};
 use crate::domain::{DisplayName, Email, Password};
 use crate::error::AppError;
 use crate::routes::paths;
@@ -38,7 +37,7 @@ pub async fn sign_up(
     let mut tx = app.db.writes().begin().await?;
     let proof = verification.then_some(new_proof);
     match users::create(&mut tx, now, &email, &name, &password_hash, proof).await? {
-        Created::User(user) if verification => {
+        AddressClaim::Claimed(user) if verification => {
             // The mail is built before the account is kept: an address it cannot be sent to leaves nothing.
             let mail = verification_mail(app, &mut tx, &user).await?;
             tx.commit().await?;
@@ -46,7 +45,7 @@ pub async fn sign_up(
             app.mailer.deliver(mail).await?;
             Ok(SignUpOutcome::CheckEmail)
         }
-        Created::User(user) => {
+        AddressClaim::Claimed(user) => {
             users::record_sign_in(&mut *tx, &user.id, now, None).await?;
             let session_token = super::sign_in::start_session(app, &mut tx, &user.id, browser).await?;
             tx.commit().await?;
@@ -55,8 +54,8 @@ pub async fn sign_up(
             Ok(SignUpOutcome::SignedIn { session_token })
         }
         // Without verification there is no mail to hide behind, and the user must be told.
-        Created::EmailTaken if !verification => Err(AppError::EmailTaken.into()),
-        Created::EmailTaken => {
+        AddressClaim::Taken if !verification => Err(AppError::EmailTaken.into()),
+        AddressClaim::Taken => {
             tx.rollback().await?;
             let Some(existing) = users::find_by_email(&app.db, &email).await? else {
                 return Err(Error::Internal("email reported taken but no user found".into()));
@@ -96,7 +95,7 @@ pub fn resend_verification(app: &AppState, email: Email) {
         return;
     }
     let app = app.clone();
-    in_background("resend verification", async move {
+    app.clone().in_background("resend verification", async move {
         if let Some(user) = users::find_by_email(&app.db, &email).await? {
             if !user.is_verified() {
                 let mut tx = app.db.writes().begin().await?;

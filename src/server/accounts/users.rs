@@ -58,10 +58,12 @@ pub async fn find_by_email(db: &Db, email: &Email) -> Result<Option<User>, sqlx:
         .await
 }
 
-/// The outcome of a write that claims an address.
-pub enum Created {
-    User(User),
-    EmailTaken,
+/// The outcome of a write that claims an address for an account (signing up, moving to a new address).
+pub enum AddressClaim {
+    /// The address is the account's: the account as written.
+    Claimed(User),
+    /// Another account has the address.
+    Taken,
 }
 
 /// Inserts a user, in the caller's transaction; an address that is already registered is reported by
@@ -74,7 +76,7 @@ pub async fn create(
     name: &DisplayName,
     password_hash: &str,
     sign_up_proof: Option<&str>,
-) -> Result<Created, sqlx::Error> {
+) -> Result<AddressClaim, sqlx::Error> {
     let user = User {
         id: new_id(),
         email: email.as_str().to_owned(),
@@ -100,8 +102,8 @@ pub async fn create(
     .execute(&mut **tx)
     .await;
     match inserted {
-        Ok(_) => Ok(Created::User(user)),
-        Err(e) if is_unique_violation(&e) => Ok(Created::EmailTaken),
+        Ok(_) => Ok(AddressClaim::Claimed(user)),
+        Err(e) if is_unique_violation(&e) => Ok(AddressClaim::Taken),
         Err(e) => Err(e),
     }
 }
@@ -130,6 +132,25 @@ pub async fn update_sign_up(
     .bind(new_proof)
     .execute(db.writes())
     .await?;
+    Ok(done.rows_affected() == 1)
+}
+
+/// Holds the user's row until the transaction ends (it is written, unchanged) and says whether the row is
+/// there with its password still `password_hash` (any password for `None`). Every transaction that changes
+/// what an account's sessions, links or credentials are takes the row first, so that on PostgreSQL two of
+/// them always wait for each other in one order (the user's row, then sessions and links) and never in a
+/// circle, and so that a change checked against one password cannot land after that password changed.
+pub async fn hold<'e>(
+    db: impl sqlx::Executor<'e, Database = sqlx::Any>,
+    id: &str,
+    password_hash: Option<&str>,
+) -> Result<bool, sqlx::Error> {
+    let done =
+        sqlx::query("UPDATE users SET updated_at = updated_at WHERE id = $1 AND ($2 IS NULL OR password_hash = $2)")
+            .bind(id)
+            .bind(password_hash)
+            .execute(db)
+            .await?;
     Ok(done.rows_affected() == 1)
 }
 
@@ -210,7 +231,7 @@ pub async fn change_email(
     id: &str,
     now: UnixTime,
     email: &str,
-) -> Result<Created, sqlx::Error> {
+) -> Result<AddressClaim, sqlx::Error> {
     let changed = sqlx::query("UPDATE users SET email = $2, email_verified_at = $3, updated_at = $3 WHERE id = $1")
         .bind(id)
         .bind(email)
@@ -218,8 +239,8 @@ pub async fn change_email(
         .execute(&mut **tx)
         .await;
     match changed {
-        Ok(_) => get(&mut **tx, id).await?.map(Created::User).ok_or(sqlx::Error::RowNotFound),
-        Err(e) if is_unique_violation(&e) => Ok(Created::EmailTaken),
+        Ok(_) => get(&mut **tx, id).await?.map(AddressClaim::Claimed).ok_or(sqlx::Error::RowNotFound),
+        Err(e) if is_unique_violation(&e) => Ok(AddressClaim::Taken),
         Err(e) => Err(e),
     }
 }

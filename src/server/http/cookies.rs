@@ -2,13 +2,13 @@
 //! with the `__Host-` prefix, which makes browsers refuse it from any other host or path (so a sibling
 //! subdomain cannot plant one).
 
-use crate::server::platform::secrets::{hash_token, is_well_formed, new_token};
+use crate::server::platform::secrets::{hash_token, is_well_formed};
 use crate::server::platform::settings::Settings;
 use std::time::Duration;
 use tower_cookies::cookie::{time::Duration as CookieDuration, Cookie, SameSite};
 use tower_cookies::Cookies;
 
-/// One of the app's cookies: its name over http, and how long it lives.
+/// One of the app's cookies, by its names over http and under https.
 struct Kind {
     /// Under https the name gets the `__Host-` prefix.
     name: &'static str,
@@ -104,26 +104,25 @@ pub mod sign_up {
 
     const KIND: Kind = Kind { name: "sign_up", https_name: "__Host-sign_up" };
 
-    /// Gives the browser a new secret and returns what the account keeps of it.
-    pub fn start(cookies: &Cookies, settings: &Settings) -> String {
-        let secret = new_token();
-        let proof = hash_token(&secret);
-        KIND.set(cookies, settings, secret, settings.tokens.verify_email_ttl);
-        proof
+    /// The browser's secret, if it has a well-formed one.
+    pub fn read(cookies: &Cookies, settings: &Settings) -> Option<String> {
+        KIND.read(cookies, settings).filter(|s| is_well_formed(s))
     }
 
-    /// What the account would keep of this browser's secret, if it has one.
-    pub fn proof(cookies: &Cookies, settings: &Settings) -> Option<String> {
-        KIND.read(cookies, settings).filter(|s| is_well_formed(s)).map(|s| hash_token(&s))
+    /// Gives the browser `secret` (again), for as long as a verification link lives. One secret serves
+    /// every sign-up made in the browser.
+    pub fn set(cookies: &Cookies, settings: &Settings, secret: &str) {
+        KIND.set(cookies, settings, secret.to_owned(), settings.tokens.verify_email_ttl);
     }
 
-    pub fn clear(cookies: &Cookies, settings: &Settings) {
-        KIND.clear(cookies, settings);
+    /// What an account keeps of `secret`.
+    pub fn proof_of(secret: &str) -> String {
+        hash_token(secret)
     }
 }
 
 /// A browser that has signed in before (OWASP's device cookie): a random token, kept for a year, whose
-/// hash each account it signed in to remembers (`devices`). Failures and mail requests from strangers
+/// hash each account it signed in to remembers (`known_devices`). Failures and mail requests from strangers
 /// are counted apart from the account's own devices, so nobody can lock an owner out of their account
 /// from somewhere else.
 pub mod device {

@@ -1,7 +1,6 @@
 //! The HTTP side: the router, the layers every request passes through, the cookies, and the context a
 //! server function reads its request from.
 
-pub mod assets;
 pub mod cookies;
 pub mod guards;
 pub mod headers;

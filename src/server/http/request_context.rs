@@ -10,7 +10,7 @@ use crate::routes::Notice;
 use crate::server::accounts::known_devices;
 use crate::server::accounts::sign_in::Browser;
 use crate::server::http::cookies;
-use crate::server::platform::rate_limits::Verdict;
+use crate::server::platform::rate_limits::{Refused, Verdict};
 use crate::server::platform::secrets;
 use crate::server::sessions::{ClientInfo, CurrentSession, Lookup};
 use crate::server::AppState;
@@ -20,7 +20,6 @@ use leptos::server_fn::error::ServerFnUrlError;
 use std::future::Future;
 use std::net::IpAddr;
 use std::sync::Arc;
-use std::time::Duration;
 use tower_cookies::Cookies;
 
 pub struct RequestContext {
@@ -34,7 +33,10 @@ pub struct RequestContext {
     device_cookie: Option<String>,
     /// The device token a sign-in here remembers: the one brought, or a new one.
     device: String,
-    /// What an account would keep of the browser's sign-up secret (`cookies::sign_up`).
+    /// The sign-up secret a sign-up here gives the browser (`cookies::sign_up`): the one it has, or a new
+    /// one.
+    sign_up_secret: String,
+    /// What an account keeps of the secret the browser brought, if it brought one.
     sign_up_proof: Option<String>,
 }
 
@@ -56,7 +58,9 @@ impl RequestContext {
             .is_some_and(|accept| accept.contains("text/html"));
         let app = expect_context::<AppState>();
         let device_cookie = cookies.as_ref().and_then(|c| cookies::device::read(c, &app.settings));
-        let sign_up_proof = cookies.as_ref().and_then(|c| cookies::sign_up::proof(c, &app.settings));
+        let brought = cookies.as_ref().and_then(|c| cookies::sign_up::read(c, &app.settings));
+        let sign_up_proof = brought.as_deref().map(cookies::sign_up::proof_of);
+        let sign_up_secret = brought.unwrap_or_else(secrets::new_token);
         Self {
             client: client.unwrap_or_default(),
             lookup: lookup.unwrap_or(Lookup::Guest),
@@ -65,6 +69,7 @@ impl RequestContext {
             device: device_cookie.clone().unwrap_or_else(secrets::new_token),
             device_cookie,
             sign_up_proof,
+            sign_up_secret,
             app,
         }
     }
@@ -114,9 +119,12 @@ impl RequestContext {
     }
 
     /// Over a limit: 429 with `Retry-After` for the hydrated page, the message on the form without
-    /// JavaScript.
-    fn refused(&self, wait: Duration) -> AppError {
-        AppError::RateLimited { retry_after_secs: wait.as_secs().max(1) }
+    /// JavaScript (`http::headers::error_statuses` sets both).
+    fn refused(refused: Refused) -> AppError {
+        match refused {
+            Refused::Wait(wait) => AppError::RateLimited { retry_after_secs: wait.as_secs().max(1) },
+            Refused::Unavailable => AppError::Unavailable,
+        }
     }
 
     /// The device token's hash, if the account of `address` knows this browser (`known_devices`).
@@ -137,12 +145,12 @@ impl RequestContext {
             None => None,
         };
         let address = address.as_ref().map(Email::as_str);
-        self.app.limits.sign_in(self.ip(), address, device.as_deref()).await.map_err(|wait| self.refused(wait))
+        self.app.limits.sign_in(self.ip(), address, device.as_deref()).await.map_err(Self::refused)
     }
 
     /// Counts a check of the signed-in account's current password against the session's own limit.
     pub async fn limit_reauthentication(&self, session: &CurrentSession) -> Result<(), AppError> {
-        self.app.limits.reauthenticate(&session.session_id).await.map_err(|wait| self.refused(wait))
+        self.app.limits.reauthenticate(&session.session_id).await.map_err(Self::refused)
     }
 
     /// Counts a sign-up. `Ok(false)`: answer as usual and do nothing (`Verdict::Quietly`).
@@ -157,20 +165,21 @@ impl RequestContext {
     }
 
     /// Counts mail to the address a signed-in account asks to move to.
-    pub async fn limit_mail_to_new_address(&self, address: &Email) -> Result<(), AppError> {
-        self.app.limits.mail_to_new_address(address.as_str()).await.map_err(|wait| self.refused(wait))
+    pub async fn limit_mail_to_new_address(&self, session: &CurrentSession, address: &Email) -> Result<(), AppError> {
+        self.app.limits.mail_to_new_address(&session.user_id, address.as_str()).await.map_err(Self::refused)
     }
 
     /// Counts a check of a new password's strength.
     pub async fn limit_password_check(&self) -> Result<(), AppError> {
-        self.app.limits.password_check(self.ip()).await.map_err(|wait| self.refused(wait))
+        self.app.limits.password_check(self.ip()).await.map_err(Self::refused)
     }
 
     fn go_or_quietly(&self, verdict: Verdict) -> Result<bool, AppError> {
         match verdict {
             Verdict::Go => Ok(true),
             Verdict::Quietly => Ok(false),
-            Verdict::Wait(wait) => Err(self.refused(wait)),
+            Verdict::Wait(wait) => Err(Self::refused(Refused::Wait(wait))),
+            Verdict::Unavailable => Err(AppError::Unavailable),
         }
     }
 
@@ -192,19 +201,15 @@ impl RequestContext {
         }
     }
 
-    /// Gives this browser a new sign-up secret (`cookies::sign_up`) and returns what the account keeps.
-    pub fn start_sign_up(&self) -> String {
-        match &self.cookies {
-            Some(cookies) => cookies::sign_up::start(cookies, &self.app.settings),
-            // Without cookies (never in practice) the proof matches no browser: nothing typed is kept.
-            None => secrets::hash_token(&secrets::new_token()),
-        }
+    /// What an account signed up here keeps of the browser's sign-up secret (`cookies::sign_up`).
+    pub fn sign_up_proof_to_keep(&self) -> String {
+        cookies::sign_up::proof_of(&self.sign_up_secret)
     }
 
-    /// The sign-up secret has served its purpose once the address is confirmed.
-    pub fn clear_sign_up(&self) {
+    /// Gives the browser its sign-up secret, once a sign-up here was taken: a refused one changes nothing.
+    pub fn keep_sign_up_secret(&self) {
         if let Some(cookies) = &self.cookies {
-            cookies::sign_up::clear(cookies, &self.app.settings);
+            cookies::sign_up::set(cookies, &self.app.settings, &self.sign_up_secret);
         }
     }
 

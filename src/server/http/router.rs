@@ -1,7 +1,6 @@
 //! The axum router: Leptos pages and server functions, static files, and the layers around them.
 
 use crate::app::{shell, App};
-use crate::server::http::assets;
 use crate::server::http::guards::{plain_paths_only, refuse_cross_site, resolve_session};
 use crate::server::http::headers::{error_statuses, security_headers};
 use crate::server::http::redirects::only_our_redirects_and_errors;
@@ -58,11 +57,11 @@ pub fn router(state: AppState) -> Router {
         pages = pages.route("/dev/mailbox", get(dev_mailbox::page));
     }
     let avatar_limit =
-        usize::try_from(state.settings.storage.avatar_max_bytes + avatars::MULTIPART_OVERHEAD).unwrap_or(usize::MAX);
+        usize::try_from(state.settings.storage.avatar_max_bytes() + avatars::MULTIPART_OVERHEAD).unwrap_or(usize::MAX);
     let api = Router::new()
         .route("/api/session", get(session_status))
         .route("/api/health", get(health))
-        .route("/pkg/{file}", get(assets::serve));
+        .nest_service("/pkg", site_files(&state));
     let uploads = Router::new()
         .route("/api/avatar", post(avatars::upload))
         .route("/avatars/{name}", get(avatars::serve))
@@ -79,8 +78,8 @@ pub fn router(state: AppState) -> Router {
         .layer(from_fn_with_state(state.clone(), resolve_session))
         .layer(from_fn_with_state(state.clone(), refuse_cross_site))
         .layer(CookieManagerLayer::new())
-        .layer(from_fn_with_state(state.clone(), security_headers))
         .layer(from_fn(plain_paths_only))
+        .layer(from_fn_with_state(state.clone(), security_headers))
         .layer(
             TraceLayer::new_for_http()
                 // The path only: query strings can carry tokens (`/auth-redirect?access_token=…`).
@@ -90,6 +89,25 @@ pub fn router(state: AppState) -> Router {
                 .on_response(DefaultOnResponse::new().level(Level::INFO)),
         )
         .with_state(state)
+}
+
+/// `/pkg/*`, the compiled site (WASM, JS, CSS), from the folder `cargo leptos build` wrote, in the
+/// brotli or gzip file it wrote beside each one (`--precompress`) when the browser takes it. Names that
+/// change with their content (`hash-files`) may be kept for a year; others are checked again each time
+/// (`Last-Modified`), since a new build writes the same names.
+fn site_files(state: &AppState) -> Router {
+    use axum::http::{header, HeaderValue};
+    use tower_http::set_header::SetResponseHeaderLayer;
+    let cache = if state.leptos_options.hash_files { "public, max-age=31536000, immutable" } else { "no-cache" };
+    Router::new()
+        .fallback_service(
+            tower_http::services::ServeDir::new(state.settings.site.root.join(&*state.leptos_options.site_pkg_dir))
+                .precompressed_br()
+                .precompressed_gzip(),
+        )
+        .layer(SetResponseHeaderLayer::overriding(header::CACHE_CONTROL, HeaderValue::from_static(cache)))
+        // The same address answers in brotli, gzip or neither: caches must keep them apart.
+        .layer(SetResponseHeaderLayer::overriding(header::VARY, HeaderValue::from_static("accept-encoding")))
 }
 
 /// `GET /api/session`: 204 when the request carries a live session, 401 when not. The cheapest way for a

@@ -61,7 +61,7 @@ impl Mailer {
             Some(url) => Transport::Smtp(Arc::new(SmtpQueue {
                 // The URL carries the TLS choice: smtps:// is TLS from the first byte, smtp://…?tls=required
                 // is STARTTLS, plain smtp:// is for a relay on the same machine or network.
-                transport: AsyncSmtpTransport::<Tokio1Executor>::from_url(url.expose())
+                transport: AsyncSmtpTransport::<Tokio1Executor>::from_url(secrecy::ExposeSecret::expose_secret(url))
                     .map_err(|e| format!("invalid setting `mail.smtp_url` (environment variable SMTP_URL): {e}"))?
                     .timeout(Some(settings.mail.smtp_timeout))
                     .build(),

@@ -41,7 +41,7 @@ impl Admission {
 ///
 /// Threads of their own rather than the async runtime's blocking pool behind a semaphore: under a storm a
 /// thread that finishes a job takes the next one at once, where the pool put it to sleep and woke another
-/// only after the next request had been woken for its permit (sign-ins per second, BENCHMARKS.md (e)).
+/// only after the next request had been woken for its permit (bench/NOTES.md).
 /// The threads end when the last clone goes.
 #[derive(Clone)]
 pub struct CpuWork {

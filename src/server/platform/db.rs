@@ -13,11 +13,9 @@ use std::time::Duration;
 ///
 /// With SQLite, every write goes through one connection of its own, and reads through a pool of
 /// connections that refuse to write (`query_only`). SQLite lets one writer in at a time; a second one
-/// is refused and left to sleep and retry, 1, 2, 5 … 25 ms at a time (its busy handler), long after the
-/// lock came free: under a burst of sign-ins, 2.3 s of sleep in every 10 (strace). Queued here instead,
-/// for the one writing connection, each write starts as soon as the previous one ends: the benchmark's
-/// sign-ins went from about 85 to 100 a second, their p99 from about 255 to 205 ms. With PostgreSQL,
-/// both sides are the same pool.
+/// is refused and left to sleep and retry in growing steps (its busy handler), long after the lock came
+/// free. Queued here instead, for the one writing connection, each write starts as soon as the previous
+/// one ends (bench/NOTES.md has what it gained). With PostgreSQL, both sides are the same pool.
 #[derive(Clone, Debug)]
 pub struct Db {
     reads: AnyPool,
@@ -47,7 +45,7 @@ pub static MIGRATOR: sqlx::migrate::Migrator = sqlx::migrate!("./migrations");
 /// Opens the pools and brings the schema up to date.
 pub async fn connect(settings: &Settings) -> Result<Db, sqlx::Error> {
     install_default_drivers();
-    let url = settings.database.url.expose();
+    let url = settings.database.url();
     let max_connections = settings.database.max_connections.get();
     if !is_sqlite(url) {
         let pool = pool_options(max_connections).connect(url).await?;

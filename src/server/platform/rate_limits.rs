@@ -1,29 +1,28 @@
 //! Throttling of everything one request can make the server or someone's inbox pay for: guessing
 //! passwords, sending mail, checking password strength, decoding pictures.
 //!
-//! Two rules keep the limits from becoming a weapon against the people they protect:
-//! - Counts that strangers share with an account's owner (the failures and mail for one address) never
-//!   refuse the owner's own devices: a browser that has signed in to the account (`cookies::device`)
-//!   has an allowance of its own.
-//! - When strangers have used up the mail allowance of an address, the next request gets the usual
-//!   answer and no mail is sent ("quietly"), rather than a refusal that would also meet its owner.
+//! Counts that strangers share with an account's owner must not become a way to lock the owner out:
+//! - A browser that has signed in to the account before (`http::cookies::device`, `known_devices`) has
+//!   its own allowance of sign-ins and mail, and is not held to its network's.
+//! - Mail to an address is counted per (address, client network): one network using up its share stops
+//!   only itself. Past a larger allowance for the address from everywhere together, requests get the
+//!   usual answer and no mail is sent ("quietly"): a refusal would meet the owner too.
+//! - Password guessing from browsers the account does not know is limited per account (NIST's ≤ 100 an
+//!   hour), as it must be: an owner on a brand-new device can be held back by strangers' failures until
+//!   the hour is up, and signs in meanwhile from a known browser or with a mailed link.
 //!
-//! Where the counts live: with PostgreSQL, in the database every app server shares, so a fleet of any
-//! size enforces each limit exactly; with the embedded SQLite default (one server), in memory with
-//! `governor`. Both implement the same generic cell rate algorithm, in the app's clock, so tests move
-//! time instead of sleeping.
+//! Every count is the generic cell rate algorithm (GCRA): a key's "theoretical arrival time" moves one
+//! emission interval (an hour ÷ the allowance) on per hit, and a hit is refused when that would put it
+//! more than an hour ahead. With PostgreSQL the counts live in the database every app server shares, so
+//! a fleet of any size enforces each limit exactly; with the embedded SQLite default (one server) they
+//! live in this process's memory, in a bounded cache. Both read the app's clock, so tests move time
+//! instead of sleeping.
 
-use crate::server::platform::clock::Clock;
-use crate::server::platform::db::Db;
-use crate::server::platform::settings::LimitSettings;
-use governor::clock::Clock as GovernorClock;
-use governor::middleware::NoOpMiddleware;
-use governor::nanos::Nanos;
-use governor::state::keyed::DashMapStateStore;
-use governor::{Quota, RateLimiter};
+use super::clock::{Clock, UnixTime};
+use super::db::Db;
+use super::settings::LimitSettings;
 use sha2::{Digest, Sha256};
 use std::net::IpAddr;
-use std::num::NonZeroU32;
 use std::sync::Arc;
 use std::time::Duration;
 
@@ -31,60 +30,66 @@ use std::time::Duration;
 #[derive(Debug, PartialEq, Eq)]
 pub enum Verdict {
     Go,
-    /// Answer as if it were done, and do nothing: the shared allowance of an address is used up.
+    /// Answer as if it were done, and do nothing: the address's allowance from everywhere is used up.
     Quietly,
-    /// Refuse with 429; one more is allowed after this long.
+    /// Refused: 429, one more is allowed after this long.
     Wait(Duration),
+    /// The counts could not be read (the database is away): refused as the rest of the request would be.
+    Unavailable,
 }
 
-/// One count and its allowance per hour. Each is kept per key (an address, a client, an account…).
+/// Why a request was refused.
+#[derive(Debug, PartialEq, Eq)]
+pub enum Refused {
+    Wait(Duration),
+    Unavailable,
+}
+
+/// Mail to one address from everywhere together may reach this many times the allowance of one network.
+const ADDRESS_ALLOWANCE_FROM_EVERYWHERE: u32 = 10;
+
+/// One count and its allowance per hour. Each is kept per key (an address, a client network, …).
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
 enum Bucket {
-    SignInPerIp,
-    /// Password sign-ins for an address from anywhere but the account's own devices.
+    /// Password sign-ins from one client network, from browsers the account does not know.
+    SignInPerNetwork,
+    /// Password sign-ins for an address, from browsers the account does not know.
     SignInPerAccount,
-    /// Password sign-ins from one of the account's own devices, counted per device.
+    /// Password sign-ins from one of the account's own browsers, per browser.
     SignInPerDevice,
     /// Checks of the current password by a signed-in session (changing the password or address).
     ReauthPerSession,
-    SignUpPerIp,
-    MailPerIp,
-    /// Mail to one address asked for from anywhere but its account's own devices.
+    SignUpPerNetwork,
+    /// Requests for mail from one client network, whatever the address.
+    MailPerNetwork,
+    /// Mail to one address asked for from one client network, or by one account (an address change).
+    MailPerAddressAndAsker,
+    /// Mail to one address from everywhere together.
     MailPerAddress,
-    /// Mail to an account's address asked for from one of its own devices, per device.
+    /// Mail to an account's address asked for from one of its own browsers, per browser.
     MailPerDevice,
-    PasswordChecksPerIp,
+    PasswordChecksPerNetwork,
     AvatarUploadsPerAccount,
 }
 
 impl Bucket {
-    const ALL: [Bucket; 10] = [
-        Bucket::SignInPerIp,
-        Bucket::SignInPerAccount,
-        Bucket::SignInPerDevice,
-        Bucket::ReauthPerSession,
-        Bucket::SignUpPerIp,
-        Bucket::MailPerIp,
-        Bucket::MailPerAddress,
-        Bucket::MailPerDevice,
-        Bucket::PasswordChecksPerIp,
-        Bucket::AvatarUploadsPerAccount,
-    ];
-
-    fn per_hour(self, limits: &LimitSettings) -> NonZeroU32 {
+    fn per_hour(self, limits: &LimitSettings) -> u32 {
         match self {
-            Bucket::SignInPerIp => limits.sign_in_per_ip,
-            Bucket::SignInPerAccount | Bucket::SignInPerDevice | Bucket::ReauthPerSession => limits.sign_in_per_account,
-            Bucket::SignUpPerIp => limits.sign_up_per_ip,
-            Bucket::MailPerIp => limits.mail_per_ip,
-            Bucket::MailPerAddress | Bucket::MailPerDevice => limits.mail_per_account,
-            Bucket::PasswordChecksPerIp => limits.password_checks_per_ip,
-            Bucket::AvatarUploadsPerAccount => limits.avatar_uploads_per_account,
+            Bucket::SignInPerNetwork => limits.sign_in_per_ip.get(),
+            Bucket::SignInPerAccount | Bucket::SignInPerDevice | Bucket::ReauthPerSession => {
+                limits.sign_in_per_account.get()
+            }
+            Bucket::SignUpPerNetwork => limits.sign_up_per_ip.get(),
+            Bucket::MailPerNetwork => limits.mail_per_ip.get(),
+            Bucket::MailPerAddressAndAsker | Bucket::MailPerDevice => limits.mail_per_account.get(),
+            Bucket::MailPerAddress => limits.mail_per_account.get().saturating_mul(ADDRESS_ALLOWANCE_FROM_EVERYWHERE),
+            Bucket::PasswordChecksPerNetwork => limits.password_checks_per_ip.get(),
+            Bucket::AvatarUploadsPerAccount => limits.avatar_uploads_per_account.get(),
         }
     }
 
     /// A fixed-size key for this bucket and `parts`, whatever their length: a client cannot grow the
-    /// counters' memory by sending long values (a 64 KB "email").
+    /// counts' memory by sending long values (a 64 KB "email").
     fn key(self, parts: &[&[u8]]) -> [u8; 16] {
         let mut hash = Sha256::new();
         hash.update([self as u8]);
@@ -109,165 +114,232 @@ fn client_key(ip: IpAddr) -> Vec<u8> {
     }
 }
 
+/// The window every allowance is counted over.
+const HOUR_MS: i64 = 3_600_000;
+
+/// The time one hit adds to a key, in ms: at least 1, so even an allowance beyond one per millisecond
+/// (3.6 million an hour) still counts.
+fn emission_interval(per_hour: u32) -> i64 {
+    (HOUR_MS / i64::from(per_hour.max(1))).max(1)
+}
+
+/// One hit by GCRA: the key's new theoretical arrival time, or how long until a hit is allowed.
+/// `tat` is the key's (none for a new key); all times in ms.
+fn gcra(tat: Option<i64>, now_ms: i64, per_hour: u32) -> Result<i64, Duration> {
+    let interval = emission_interval(per_hour);
+    let next = tat.unwrap_or(now_ms).max(now_ms) + interval;
+    if next - now_ms <= HOUR_MS {
+        Ok(next)
+    } else {
+        Err(Duration::from_millis(u64::try_from(next - now_ms - HOUR_MS).unwrap_or(0).max(1000)))
+    }
+}
+
 pub struct RateLimits {
     limits: LimitSettings,
+    clock: Arc<dyn Clock>,
     store: Store,
 }
 
 enum Store {
-    Memory(MemoryCounts),
-    Database { db: Db, clock: Arc<dyn Clock> },
+    /// Keys and their theoretical arrival times. Bounded: past `MEMORY_KEYS`, the least used are
+    /// forgotten first (a key being hammered stays), and a key unused for an hour has fully recovered.
+    Memory(moka::sync::Cache<[u8; 16], i64>),
+    Database(Db),
 }
+
+/// Keys the in-memory counts hold at most (about 100 bytes each).
+const MEMORY_KEYS: u64 = 500_000;
 
 impl RateLimits {
     /// Counts in the database when it is shared by app servers (PostgreSQL), in memory otherwise.
     pub fn new(limits: &LimitSettings, clock: Arc<dyn Clock>, db: &Db, shared_database: bool) -> Self {
         let store = if shared_database {
-            Store::Database { db: db.clone(), clock }
+            Store::Database(db.clone())
         } else {
-            Store::Memory(MemoryCounts::new(limits, clock))
+            Store::Memory(
+                moka::sync::Cache::builder()
+                    .max_capacity(MEMORY_KEYS)
+                    .time_to_idle(Duration::from_millis(HOUR_MS as u64))
+                    .build(),
+            )
         };
-        Self { limits: limits.clone(), store }
+        Self { limits: limits.clone(), clock, store }
     }
 
-    /// A password sign-in for `address` (as typed, if it parses as an address). `known_device`: the
-    /// browser's device token hash, when the account of `address` knows it.
+    /// A password sign-in for `address` (as typed, if it parses as an address). `known_device`: the hash
+    /// that the account of `address` keeps of this browser's device token, if it knows the browser.
     pub async fn sign_in(
         &self,
         ip: Option<IpAddr>,
         address: Option<&str>,
         known_device: Option<&str>,
-    ) -> Result<(), Duration> {
-        self.per_ip(Bucket::SignInPerIp, ip).await?;
-        match (address, known_device) {
-            (Some(address), Some(device)) => {
-                self.hit(Bucket::SignInPerDevice, &[address.as_bytes(), device.as_bytes()]).await
-            }
-            (Some(address), None) => self.hit(Bucket::SignInPerAccount, &[address.as_bytes()]).await,
-            (None, _) => Ok(()),
+    ) -> Result<(), Refused> {
+        if let (Some(address), Some(device)) = (address, known_device) {
+            return self.hit(Bucket::SignInPerDevice, &[address.as_bytes(), device.as_bytes()]).await;
+        }
+        self.per_network(Bucket::SignInPerNetwork, ip).await?;
+        match address {
+            Some(address) => self.hit(Bucket::SignInPerAccount, &[address.as_bytes()]).await,
+            None => Ok(()),
         }
     }
 
     /// A signed-in session checking its account's current password (to change the password or address):
     /// counted per session, so a stranger's failed sign-ins never stop the owner doing this.
-    pub async fn reauthenticate(&self, session_id: &str) -> Result<(), Duration> {
+    pub async fn reauthenticate(&self, session_id: &str) -> Result<(), Refused> {
         self.hit(Bucket::ReauthPerSession, &[session_id.as_bytes()]).await
     }
 
-    /// A sign-up: it mails the address, so the address's mail allowance counts it too.
+    /// A sign-up: it mails the address, so the address's mail allowances count it too.
     pub async fn sign_up(&self, ip: Option<IpAddr>, address: &str) -> Verdict {
-        if let Err(wait) = self.per_ip(Bucket::SignUpPerIp, ip).await {
-            return Verdict::Wait(wait);
+        match self.per_network(Bucket::SignUpPerNetwork, ip).await {
+            Ok(()) => self.mail_to_address(ip, address, None).await,
+            Err(refused) => refused.into(),
         }
-        self.mail_to_address(address, None).await
     }
 
-    /// A request that mails a link to `address` (magic link, reset, resend).
+    /// A request that mails a link to `address` (magic link, reset, resend). `known_device` as for
+    /// `sign_in`.
     pub async fn mail(&self, ip: Option<IpAddr>, address: &str, known_device: Option<&str>) -> Verdict {
-        if let Err(wait) = self.per_ip(Bucket::MailPerIp, ip).await {
-            return Verdict::Wait(wait);
+        if known_device.is_none() {
+            if let Err(refused) = self.per_network(Bucket::MailPerNetwork, ip).await {
+                return refused.into();
+            }
         }
-        self.mail_to_address(address, known_device).await
+        self.mail_to_address(ip, address, known_device).await
     }
 
-    /// A signed-in account asking to move to `address`, which then gets mail: counted against that
-    /// address's allowance, and refused outright (the one asking is the one sending too much).
-    pub async fn mail_to_new_address(&self, address: &str) -> Result<(), Duration> {
+    /// A signed-in account asking to move to `address`, which then gets mail: counted per (address,
+    /// account) and against the address's allowance from everywhere, and refused outright (the one asking
+    /// is the one sending too much).
+    pub async fn mail_to_new_address(&self, account_id: &str, address: &str) -> Result<(), Refused> {
+        self.hit(Bucket::MailPerAddressAndAsker, &[address.as_bytes(), account_id.as_bytes()]).await?;
         self.hit(Bucket::MailPerAddress, &[address.as_bytes()]).await
     }
 
     /// The live strength hint of a new-password field.
-    pub async fn password_check(&self, ip: Option<IpAddr>) -> Result<(), Duration> {
-        self.per_ip(Bucket::PasswordChecksPerIp, ip).await
+    pub async fn password_check(&self, ip: Option<IpAddr>) -> Result<(), Refused> {
+        self.per_network(Bucket::PasswordChecksPerNetwork, ip).await
     }
 
-    pub async fn avatar_upload(&self, user_id: &str) -> Result<(), Duration> {
+    pub async fn avatar_upload(&self, user_id: &str) -> Result<(), Refused> {
         self.hit(Bucket::AvatarUploadsPerAccount, &[user_id.as_bytes()]).await
     }
 
-    async fn mail_to_address(&self, address: &str, known_device: Option<&str>) -> Verdict {
-        let counted = match known_device {
-            Some(device) => self.hit(Bucket::MailPerDevice, &[address.as_bytes(), device.as_bytes()]).await,
-            None => self.hit(Bucket::MailPerAddress, &[address.as_bytes()]).await,
-        };
-        match (counted, known_device) {
-            (Ok(()), _) => Verdict::Go,
+    async fn mail_to_address(&self, ip: Option<IpAddr>, address: &str, known_device: Option<&str>) -> Verdict {
+        if let Some(device) = known_device {
             // The device's own allowance: telling its owner to wait denies nobody else anything.
-            (Err(wait), Some(_)) => Verdict::Wait(wait),
-            (Err(_), None) => {
+            return match self.hit(Bucket::MailPerDevice, &[address.as_bytes(), device.as_bytes()]).await {
+                Ok(()) => Verdict::Go,
+                Err(refused) => refused.into(),
+            };
+        }
+        let network = ip.map(client_key).unwrap_or_default();
+        let counted = match self.hit(Bucket::MailPerAddressAndAsker, &[address.as_bytes(), &network]).await {
+            Ok(()) => self.hit(Bucket::MailPerAddress, &[address.as_bytes()]).await,
+            refused => refused,
+        };
+        match counted {
+            Ok(()) => Verdict::Go,
+            Err(Refused::Unavailable) => Verdict::Unavailable,
+            Err(Refused::Wait(_)) => {
                 tracing::warn!(target: "audit", event = "mail_dropped", "an address's mail allowance is used up");
                 Verdict::Quietly
             }
         }
     }
 
-    async fn per_ip(&self, bucket: Bucket, ip: Option<IpAddr>) -> Result<(), Duration> {
+    async fn per_network(&self, bucket: Bucket, ip: Option<IpAddr>) -> Result<(), Refused> {
         match ip {
             Some(ip) => self.hit(bucket, &[&client_key(ip)]).await,
             None => Ok(()),
         }
     }
 
-    async fn hit(&self, bucket: Bucket, parts: &[&[u8]]) -> Result<(), Duration> {
+    async fn hit(&self, bucket: Bucket, parts: &[&[u8]]) -> Result<(), Refused> {
         let key = bucket.key(parts);
+        let (now_ms, per_hour) = (self.clock.now().saturating_mul(1000), bucket.per_hour(&self.limits));
         let result = match &self.store {
-            Store::Memory(counts) => counts.hit(bucket, key),
-            Store::Database { db, clock } => {
-                database_hit(db, clock.now(), bucket.per_hour(&self.limits), &key).await.unwrap_or_else(|e| {
-                    // Failing open for one request is better than refusing everyone while the database
-                    // hiccups; the request itself will most likely fail on the same database anyway.
+            Store::Memory(counts) => memory_hit(counts, key, now_ms, per_hour).map_err(Refused::Wait),
+            Store::Database(db) => match database_hit(db, key, now_ms, per_hour).await {
+                Ok(counted) => counted.map_err(Refused::Wait),
+                // Refused, not let through: a database too busy to count must not open the door to guessing.
+                Err(e) => {
                     tracing::error!(error = %e, "could not count an attempt");
-                    Ok(())
-                })
-            }
+                    Err(Refused::Unavailable)
+                }
+            },
         };
-        if let Err(wait) = result {
+        if let Err(Refused::Wait(wait)) = &result {
             tracing::warn!(target: "audit", event = "rate_limited", bucket = ?bucket, retry_after = ?wait, "account event");
         }
         result
     }
 
     /// How many keys are counted now (memory entries or table rows): for tests and operators watching
-    /// the counters' size.
-    pub async fn keys_held(&self) -> usize {
+    /// the counts' size.
+    pub async fn keys_held(&self) -> u64 {
         match &self.store {
-            Store::Memory(counts) => counts.buckets.iter().map(|(_, limiter)| limiter.len()).sum(),
-            Store::Database { db, .. } => {
+            Store::Memory(counts) => {
+                counts.run_pending_tasks();
+                counts.entry_count()
+            }
+            Store::Database(db) => {
                 let rows: Result<i64, _> =
                     sqlx::query_scalar("SELECT COUNT(*) FROM rate_limits").fetch_one(db.reads()).await;
-                rows.map_or(0, |n| usize::try_from(n).unwrap_or(0))
+                rows.map_or(0, |n| u64::try_from(n).unwrap_or(0))
             }
         }
     }
 
-    /// Forgets counts that have fully recovered, so memory and the table do not grow with every key seen.
-    pub async fn forget_recovered(&self) {
-        match &self.store {
-            Store::Memory(counts) => counts.forget_recovered(),
-            Store::Database { db, clock } => {
-                let now_ms = clock.now().saturating_mul(1000);
-                if let Err(e) =
-                    sqlx::query("DELETE FROM rate_limits WHERE tat < $1").bind(now_ms).execute(db.writes()).await
-                {
-                    tracing::warn!(error = %e, "could not forget recovered rate limits");
-                }
+    /// Forgets counts that have fully recovered, so the table does not grow with every key seen (the
+    /// memory store forgets them by itself).
+    pub async fn forget_recovered(&self, now: UnixTime) {
+        if let Store::Database(db) = &self.store {
+            let now_ms = now.saturating_mul(1000);
+            if let Err(e) =
+                sqlx::query("DELETE FROM rate_limits WHERE tat < $1").bind(now_ms).execute(db.writes()).await
+            {
+                tracing::warn!(error = %e, "could not forget recovered rate limits");
             }
         }
     }
 }
 
-/// One hit on a key in the database, by the generic cell rate algorithm in one statement, so that app
-/// servers hitting the same key at once are counted one after the other. `tat` (the theoretical arrival
-/// time, in ms) moves one emission interval on per hit and is refused past one hour ahead of now.
-async fn database_hit(
-    db: &Db,
-    now: crate::server::platform::clock::UnixTime,
-    per_hour: NonZeroU32,
-    key: &[u8; 16],
-) -> Result<Result<(), Duration>, sqlx::Error> {
-    const WINDOW_MS: i64 = 3_600_000;
-    let now_ms = now.saturating_mul(1000);
-    let interval_ms = WINDOW_MS / i64::from(per_hour.get());
+impl From<Refused> for Verdict {
+    fn from(refused: Refused) -> Self {
+        match refused {
+            Refused::Wait(wait) => Verdict::Wait(wait),
+            Refused::Unavailable => Verdict::Unavailable,
+        }
+    }
+}
+
+/// One hit on a key in memory: the key's lock is held while it is read and written, so hits on one key
+/// from many requests are counted one after the other.
+fn memory_hit(
+    counts: &moka::sync::Cache<[u8; 16], i64>,
+    key: [u8; 16],
+    now_ms: i64,
+    per_hour: u32,
+) -> Result<(), Duration> {
+    use moka::ops::compute::Op;
+    let mut refused = None;
+    counts.entry(key).and_compute_with(|entry| match gcra(entry.map(|e| e.into_value()), now_ms, per_hour) {
+        Ok(next) => Op::Put(next),
+        Err(wait) => {
+            refused = Some(wait);
+            Op::Nop
+        }
+    });
+    refused.map_or(Ok(()), Err)
+}
+
+/// One hit on a key in the database: GCRA in one statement, so app servers hitting the same key at once
+/// are counted one after the other.
+async fn database_hit(db: &Db, key: [u8; 16], now_ms: i64, per_hour: u32) -> Result<Result<(), Duration>, sqlx::Error> {
+    let interval = emission_interval(per_hour);
     let key = hex::encode(key);
     let counted: Option<(i64,)> = sqlx::query_as(
         "INSERT INTO rate_limits (key, tat) VALUES ($1, $2 + $3) \
@@ -278,75 +350,16 @@ async fn database_hit(
     )
     .bind(&key)
     .bind(now_ms)
-    .bind(interval_ms)
-    .bind(WINDOW_MS.max(interval_ms))
+    .bind(interval)
+    .bind(HOUR_MS)
     .fetch_optional(db.writes())
     .await?;
     if counted.is_some() {
         return Ok(Ok(()));
     }
-    let tat: Option<(i64,)> =
-        sqlx::query_as("SELECT tat FROM rate_limits WHERE key = $1").bind(&key).fetch_optional(db.writes()).await?;
-    let wait_ms = tat.map_or(0, |(tat,)| tat + interval_ms - WINDOW_MS.max(interval_ms) - now_ms);
-    Ok(Err(Duration::from_millis(u64::try_from(wait_ms).unwrap_or(0).max(1000))))
-}
-
-#[derive(Clone)]
-struct AppClock(Arc<dyn Clock>);
-
-impl GovernorClock for AppClock {
-    type Instant = Nanos;
-
-    fn now(&self) -> Nanos {
-        Nanos::from(Duration::from_secs(u64::try_from(self.0.now()).unwrap_or(0)))
-    }
-}
-
-type Keyed = RateLimiter<[u8; 16], DashMapStateStore<[u8; 16]>, AppClock, NoOpMiddleware<Nanos>>;
-
-/// Keys one bucket may hold in memory (about 100 bytes each). Reached only when a flood of distinct keys
-/// comes within an hour: then recovered keys are forgotten at once, and if that is not enough, new keys
-/// are refused until some recover, rather than the server's memory growing without end.
-const MAX_KEYS_PER_BUCKET: usize = 200_000;
-
-struct MemoryCounts {
-    clock: AppClock,
-    buckets: Vec<(Bucket, Keyed)>,
-}
-
-impl MemoryCounts {
-    fn new(limits: &LimitSettings, clock: Arc<dyn Clock>) -> Self {
-        let clock = AppClock(clock);
-        let buckets = Bucket::ALL
-            .into_iter()
-            .map(|bucket| {
-                let quota = Quota::per_hour(bucket.per_hour(limits));
-                (bucket, RateLimiter::dashmap_with_clock(quota, clock.clone()))
-            })
-            .collect();
-        Self { clock, buckets }
-    }
-
-    fn hit(&self, bucket: Bucket, key: [u8; 16]) -> Result<(), Duration> {
-        let Some((_, limiter)) = self.buckets.iter().find(|(b, _)| *b == bucket) else { return Ok(()) };
-        if limiter.len() >= MAX_KEYS_PER_BUCKET {
-            limiter.retain_recent();
-            limiter.shrink_to_fit();
-            if limiter.len() >= MAX_KEYS_PER_BUCKET {
-                tracing::error!(bucket = ?bucket, "too many distinct keys within the hour; refusing until some recover");
-                return Err(Duration::from_secs(60));
-            }
-        }
-        let now = self.clock.now();
-        limiter.check_key(&key).map_err(|not_until| not_until.wait_time_from(now))
-    }
-
-    fn forget_recovered(&self) {
-        for (_, limiter) in &self.buckets {
-            limiter.retain_recent();
-            limiter.shrink_to_fit();
-        }
-    }
+    let tat: Option<i64> =
+        sqlx::query_scalar("SELECT tat FROM rate_limits WHERE key = $1").bind(&key).fetch_optional(db.writes()).await?;
+    Ok(gcra(tat, now_ms, per_hour).map(|_| ()))
 }
 
 #[cfg(test)]
@@ -373,5 +386,31 @@ mod tests {
         assert_ne!(k2, Bucket::MailPerAddress.key(&[b"ada@example.com"]));
         // Parts are length-prefixed: ("ab", "c") and ("a", "bc") are different keys.
         assert_ne!(Bucket::SignInPerDevice.key(&[b"ab", b"c"]), Bucket::SignInPerDevice.key(&[b"a", b"bc"]));
+    }
+
+    #[test]
+    fn gcra_allows_the_allowance_at_once_then_one_per_interval() {
+        let mut tat = None;
+        for _ in 0..4 {
+            tat = Some(gcra(tat, 0, 4).expect("within the allowance"));
+        }
+        let wait = gcra(tat, 0, 4).expect_err("the fifth at once");
+        assert_eq!(wait, Duration::from_secs(900));
+        assert!(gcra(tat, 900_000, 4).is_ok(), "a quarter of an hour later, one more");
+    }
+
+    #[test]
+    fn the_memory_counts_are_bounded_and_keep_counting_a_key_being_hammered() {
+        let counts = moka::sync::Cache::builder().max_capacity(100).build();
+        let hammered = [7u8; 16];
+        for n in 0..10_000u32 {
+            let mut key = [0u8; 16];
+            key[..4].copy_from_slice(&n.to_le_bytes());
+            let _ = memory_hit(&counts, key, 0, 5);
+            let _ = memory_hit(&counts, hammered, 0, 5);
+        }
+        counts.run_pending_tasks();
+        assert!(counts.entry_count() <= 100, "{}", counts.entry_count());
+        assert!(memory_hit(&counts, hammered, 0, 5).is_err(), "the hammered key is still counted");
     }
 }

@@ -1,8 +1,15 @@
-//! Runtime settings: read from `Leptos.toml` (or the file named by `APP_CONFIG`), every key overridable by
-//! an environment variable. Anything invalid stops the server at start with a message naming the key.
+//! Runtime settings: `Leptos.toml` (or the file named by `APP_CONFIG`), every key overridable by the
+//! environment variable named beside it in `KEYS`, layered and typed with figment. Unknown keys are
+//! refused, and anything invalid stops the server at start with a message naming the key, its variable
+//! and where the value came from.
 
+use figment::providers::{Format, Toml};
+use figment::value::{Dict, Map, Value};
+use figment::{Figment, Metadata, Profile, Provider};
 use lettre::message::Mailbox;
-use std::{collections::BTreeMap, fmt, net::SocketAddr, num::NonZeroU32, path::PathBuf, str::FromStr, time::Duration};
+use secrecy::{ExposeSecret, SecretString};
+use serde::{Deserialize, Deserializer};
+use std::{net::SocketAddr, num::NonZeroU32, path::PathBuf, str::FromStr, time::Duration};
 use url::Url;
 
 #[derive(Clone, Debug)]
@@ -17,8 +24,111 @@ pub struct Settings {
     pub limits: LimitSettings,
 }
 
-/// Attempts allowed per hour, by kind and key.
-#[derive(Clone, Debug)]
+#[derive(Clone, Debug, Deserialize)]
+#[serde(default, deny_unknown_fields)]
+pub struct SiteSettings {
+    pub addr: SocketAddr,
+    /// Where `cargo leptos build` put the compiled site (`pkg/`, CSS, public assets).
+    pub root: PathBuf,
+    #[serde(rename = "env")]
+    pub environment: Environment,
+}
+
+#[derive(Clone, Debug, Deserialize)]
+#[serde(default, deny_unknown_fields)]
+pub struct AppSettings {
+    /// The only source of absolute links (emails); never the request's Host header.
+    pub base_url: Url,
+    pub data_dir: PathBuf,
+    /// On: sign-up sends a verification link and sign-in waits for it. Off: sign-up signs in at once.
+    #[serde(deserialize_with = "flag")]
+    pub email_verification: bool,
+    /// How many reverse proxies stand in front of the server. With 0 the client address is the socket's;
+    /// with N it is the Nth address from the right of `X-Forwarded-For`, the one the outermost trusted
+    /// proxy saw. Anything further left was written by the client and can be forged.
+    pub trusted_proxy_hops: usize,
+    /// `APP_SECRET_KEY`; None: the embedded default's key in the data folder (`secrets::SecretKey`).
+    pub secret_key: Option<SecretString>,
+    /// `/dev/mailbox`, the outbox as a web page: only when asked for, in development, with mail going to
+    /// the outbox, and then only for a browser on this machine that came through no proxy.
+    #[serde(deserialize_with = "flag")]
+    pub dev_mailbox: bool,
+}
+
+#[derive(Clone, Debug, Deserialize)]
+#[serde(default, deny_unknown_fields)]
+pub struct DatabaseSettings {
+    /// None: `app.db` in the data folder.
+    pub url: Option<SecretString>,
+    /// Connections this app server keeps open at most. With PostgreSQL, all app servers together must stay
+    /// under the database's own limit (`max_connections`, 100 by default). With SQLite these serve reads,
+    /// and one more connection makes every write (see `db::Db`).
+    pub max_connections: NonZeroU32,
+}
+
+#[derive(Clone, Debug, Deserialize)]
+#[serde(default, deny_unknown_fields)]
+pub struct MailSettings {
+    #[serde(deserialize_with = "mailbox")]
+    pub from: Mailbox,
+    /// None: mail is written to the outbox folder `$APP_DATA_DIR/mail/`.
+    pub smtp_url: Option<SecretString>,
+    /// How long one SMTP conversation may take before it counts as failed.
+    #[serde(with = "humantime_serde")]
+    pub smtp_timeout: Duration,
+    /// Tries per message before it is given up (and logged as lost); the first retry waits `retry_delay`,
+    /// each later one twice as long as the one before.
+    pub attempts: NonZeroU32,
+    #[serde(with = "humantime_serde")]
+    pub retry_delay: Duration,
+    /// Messages waiting for SMTP at once. Beyond this a request that mails gets a clear "try again later"
+    /// instead of piling up memory while the mail server is down.
+    pub queue_limit: NonZeroU32,
+}
+
+#[derive(Clone, Debug, Deserialize)]
+#[serde(default, deny_unknown_fields)]
+pub struct SessionSettings {
+    /// A session unused for this long ends. At least `MIN_IDLE_TIMEOUT`.
+    #[serde(with = "humantime_serde")]
+    pub idle_timeout: Duration,
+    /// A session ends this long after sign-in, however active.
+    #[serde(with = "humantime_serde")]
+    pub absolute_timeout: Duration,
+}
+
+#[derive(Clone, Debug, Deserialize)]
+#[serde(default, deny_unknown_fields)]
+pub struct TokenSettings {
+    #[serde(with = "humantime_serde")]
+    pub verify_email_ttl: Duration,
+    #[serde(with = "humantime_serde")]
+    pub magic_link_ttl: Duration,
+    #[serde(with = "humantime_serde")]
+    pub reset_password_ttl: Duration,
+    #[serde(with = "humantime_serde")]
+    pub change_email_ttl: Duration,
+}
+
+#[derive(Clone, Debug, Deserialize)]
+#[serde(default, deny_unknown_fields)]
+pub struct StorageSettings {
+    /// Uploads bigger than this are refused (413) before they are read.
+    pub avatar_max_bytes: bytesize::ByteSize,
+    /// Unset: files under `$APP_DATA_DIR/uploads/`. Set: an S3-compatible bucket.
+    pub s3_bucket: Option<String>,
+    /// For S3-compatible services (MinIO, R2, moto…); unset for AWS itself.
+    pub s3_endpoint: Option<Url>,
+    pub s3_region: String,
+    /// From the standard `AWS_ACCESS_KEY_ID` / `AWS_SECRET_ACCESS_KEY`; when absent, `object_store` looks
+    /// further (web identity, instance metadata) as the AWS tools do.
+    pub s3_access_key_id: Option<String>,
+    pub s3_secret_access_key: Option<SecretString>,
+}
+
+/// Attempts allowed per hour, by kind and key (`rate_limits`).
+#[derive(Clone, Debug, Deserialize)]
+#[serde(default, deny_unknown_fields)]
 pub struct LimitSettings {
     pub sign_in_per_account: NonZeroU32,
     pub sign_in_per_ip: NonZeroU32,
@@ -30,97 +140,212 @@ pub struct LimitSettings {
     pub avatar_uploads_per_account: NonZeroU32,
 }
 
-#[derive(Clone, Debug)]
-pub struct StorageSettings {
-    /// Uploads bigger than this are refused (413) before they are read.
-    pub avatar_max_bytes: u64,
-    /// None: files under `$APP_DATA_DIR/uploads/`. Some: an S3-compatible bucket.
-    pub s3: Option<S3Settings>,
-}
-
-#[derive(Clone, Debug)]
-pub struct S3Settings {
-    pub bucket: String,
-    /// For S3-compatible services (MinIO, R2, moto…); empty for AWS itself.
-    pub endpoint: Option<String>,
-    pub region: String,
-    /// From the standard `AWS_ACCESS_KEY_ID` / `AWS_SECRET_ACCESS_KEY`; when absent, `object_store` looks
-    /// further (web identity, instance metadata) as the AWS tools do.
-    pub access_key_id: Option<String>,
-    pub secret_access_key: Option<Secret>,
-}
-
-#[derive(Clone, Debug)]
-pub struct SiteSettings {
-    pub addr: SocketAddr,
-    /// Where `cargo leptos build` put the compiled site (`pkg/`, CSS, public assets).
-    pub root: PathBuf,
-    pub environment: Environment,
-}
-
-#[derive(Clone, Debug)]
-pub struct AppSettings {
-    /// The only source of absolute links (emails); never the request's Host header.
-    pub base_url: Url,
-    pub data_dir: PathBuf,
-    /// On: sign-up sends a verification link and sign-in waits for it. Off: sign-up signs in at once.
-    pub email_verification: bool,
-    /// How many reverse proxies stand in front of the server. With 0 the client address is the socket's;
-    /// with N it is the Nth address from the right of `X-Forwarded-For`, the one the outermost trusted
-    /// proxy saw. Anything further left was written by the client and can be forged.
-    pub trusted_proxy_hops: usize,
-    /// `APP_SECRET_KEY`; None: the embedded default's key in the data folder (`secrets::SecretKey`).
-    pub secret_key: Option<Secret>,
-    /// `/dev/mailbox`, the outbox as a web page: only when asked for, in development, with mail going to
-    /// the outbox, and then only for a browser on this machine that came through no proxy.
-    pub dev_mailbox: bool,
-}
-
-#[derive(Clone, Debug)]
-pub struct DatabaseSettings {
-    pub url: Secret,
-    /// Connections this app server keeps open at most. With PostgreSQL, all app servers together must stay
-    /// under the database's own limit (`max_connections`, 100 by default). With SQLite these serve reads,
-    /// and one more connection makes every write (see `db::Db`).
-    pub max_connections: NonZeroU32,
-}
-
-#[derive(Clone, Debug)]
-pub struct MailSettings {
-    pub from: Mailbox,
-    /// None: mail is written to the outbox folder `$APP_DATA_DIR/mail/`.
-    pub smtp_url: Option<Secret>,
-    /// How long one SMTP conversation may take before it counts as failed.
-    pub smtp_timeout: Duration,
-    /// Tries per message before it is given up (and logged as lost); the first retry waits `retry_delay`,
-    /// each later one twice as long as the one before.
-    pub attempts: NonZeroU32,
-    pub retry_delay: Duration,
-    /// Messages waiting for SMTP at once. Beyond this a request that mails gets a clear "try again later"
-    /// instead of piling up memory while the mail server is down.
-    pub queue_limit: NonZeroU32,
-}
-
-#[derive(Clone, Debug)]
-pub struct SessionSettings {
-    /// A session unused for this long ends. At least `MIN_IDLE_TIMEOUT`.
-    pub idle_timeout: Duration,
-    /// A session ends this long after sign-in, however active.
-    pub absolute_timeout: Duration,
-}
-
-#[derive(Clone, Debug)]
-pub struct TokenSettings {
-    pub verify_email_ttl: Duration,
-    pub magic_link_ttl: Duration,
-    pub reset_password_ttl: Duration,
-    pub change_email_ttl: Duration,
-}
-
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub enum Environment {
     Dev,
     Prod,
+}
+
+impl<'de> Deserialize<'de> for Environment {
+    fn deserialize<D: Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
+        match String::deserialize(d)?.to_ascii_lowercase().as_str() {
+            "dev" | "development" => Ok(Environment::Dev),
+            "prod" | "production" => Ok(Environment::Prod),
+            other => Err(serde::de::Error::custom(format!("'{other}' is not an environment; use DEV or PROD"))),
+        }
+    }
+}
+
+/// A switch: `true`/`false`, or as environment variables are often written, `on`/`off`, `yes`/`no`, `1`/`0`.
+fn flag<'de, D: Deserializer<'de>>(d: D) -> Result<bool, D::Error> {
+    #[derive(Deserialize)]
+    #[serde(untagged)]
+    enum Written {
+        Bool(bool),
+        Number(i64),
+        Text(String),
+    }
+    match Written::deserialize(d)? {
+        Written::Bool(b) => Ok(b),
+        Written::Number(1) => Ok(true),
+        Written::Number(0) => Ok(false),
+        Written::Text(t) if matches!(t.to_ascii_lowercase().as_str(), "true" | "on" | "yes") => Ok(true),
+        Written::Text(t) if matches!(t.to_ascii_lowercase().as_str(), "false" | "off" | "no") => Ok(false),
+        _ => Err(serde::de::Error::custom("expected true or false")),
+    }
+}
+
+/// A sender as people write it: `Name <no-reply@example.com>`.
+fn mailbox<'de, D: Deserializer<'de>>(d: D) -> Result<Mailbox, D::Error> {
+    String::deserialize(d)?.parse().map_err(|e| serde::de::Error::custom(format!("not a sender ({e})")))
+}
+
+/// The shortest idle timeout. A session's `last_seen_at` moves at most once per
+/// `sessions::LAST_SEEN_RESOLUTION_SECS` (60 s), so it can lag the last request by almost that much and a
+/// session in use ends up to a minute before its idle timeout is up. With a timeout near that resolution
+/// people would be signed out while they work; from 5 minutes on the slack is at most a fifth.
+pub const MIN_IDLE_TIMEOUT: Duration = Duration::from_secs(5 * 60);
+const _: () =
+    assert!(MIN_IDLE_TIMEOUT.as_secs() >= 2 * crate::server::sessions::store::LAST_SEEN_RESOLUTION_SECS as u64);
+
+impl Default for SiteSettings {
+    fn default() -> Self {
+        Self {
+            addr: SocketAddr::from(([127, 0, 0, 1], 3000)),
+            root: "target/site".into(),
+            // Production unless told otherwise: development conveniences (links in the log, the mailbox
+            // page) must never switch on by accident. The project's Leptos.toml says DEV for `make run`.
+            environment: Environment::Prod,
+        }
+    }
+}
+
+impl Default for AppSettings {
+    fn default() -> Self {
+        Self {
+            base_url: Url::parse("http://127.0.0.1:3000").expect("a valid URL"),
+            data_dir: "./data".into(),
+            email_verification: true,
+            trusted_proxy_hops: 0,
+            secret_key: None,
+            dev_mailbox: false,
+        }
+    }
+}
+
+impl Default for DatabaseSettings {
+    fn default() -> Self {
+        Self { url: None, max_connections: NonZeroU32::new(8).expect("not zero") }
+    }
+}
+
+impl Default for MailSettings {
+    fn default() -> Self {
+        Self {
+            from: "Authkit <no-reply@authkit.localhost>".parse().expect("a valid mailbox"),
+            smtp_url: None,
+            smtp_timeout: Duration::from_secs(10),
+            attempts: NonZeroU32::new(8).expect("not zero"),
+            retry_delay: Duration::from_secs(5),
+            queue_limit: NonZeroU32::new(10_000).expect("not zero"),
+        }
+    }
+}
+
+impl Default for SessionSettings {
+    fn default() -> Self {
+        Self { idle_timeout: Duration::from_secs(7 * 86_400), absolute_timeout: Duration::from_secs(30 * 86_400) }
+    }
+}
+
+impl Default for TokenSettings {
+    fn default() -> Self {
+        Self {
+            verify_email_ttl: Duration::from_secs(24 * 3600),
+            magic_link_ttl: Duration::from_secs(15 * 60),
+            reset_password_ttl: Duration::from_secs(3600),
+            change_email_ttl: Duration::from_secs(24 * 3600),
+        }
+    }
+}
+
+impl Default for StorageSettings {
+    fn default() -> Self {
+        Self {
+            avatar_max_bytes: bytesize::ByteSize::mib(5),
+            s3_bucket: None,
+            s3_endpoint: None,
+            s3_region: "us-east-1".into(),
+            s3_access_key_id: None,
+            s3_secret_access_key: None,
+        }
+    }
+}
+
+impl Default for LimitSettings {
+    fn default() -> Self {
+        let per_hour = |n| NonZeroU32::new(n).expect("not zero");
+        Self {
+            sign_in_per_account: per_hour(100),
+            sign_in_per_ip: per_hour(300),
+            sign_up_per_ip: per_hour(30),
+            mail_per_account: per_hour(5),
+            mail_per_ip: per_hour(50),
+            password_checks_per_ip: per_hour(600),
+            avatar_uploads_per_account: per_hour(30),
+        }
+    }
+}
+
+/// A setting: its key in the settings file (`section.name`), the environment variable that overrides it,
+/// and how to write it, for the message when it is written wrong.
+pub struct Key {
+    pub file: &'static str,
+    pub env: &'static str,
+    hint: &'static str,
+}
+
+const DURATION: &str = "write a number and a unit, like 500ms, 90s, 15m, 24h or 7d";
+const SIZE: &str = "write a number and a unit, like 512KiB or 5MiB (KB and MB are 1000 and 1000000 bytes)";
+const PER_HOUR: &str = "write a number of attempts per hour, 1 or more";
+
+/// Every setting, in the order docs/settings.md lists them.
+pub const KEYS: &[Key] = &[
+    Key { file: "site.addr", env: "LEPTOS_SITE_ADDR", hint: "write an address and port like 127.0.0.1:3000" },
+    Key { file: "site.root", env: "LEPTOS_SITE_ROOT", hint: "write a folder" },
+    Key { file: "site.env", env: "LEPTOS_ENV", hint: "use DEV or PROD" },
+    Key { file: "app.base_url", env: "APP_BASE_URL", hint: "write it like https://example.com" },
+    Key { file: "app.data_dir", env: "APP_DATA_DIR", hint: "write a folder" },
+    Key { file: "app.email_verification", env: "APP_EMAIL_VERIFICATION", hint: "write true or false" },
+    Key { file: "app.trusted_proxy_hops", env: "APP_TRUSTED_PROXY_HOPS", hint: "write a number from 0 to 10" },
+    Key { file: "app.secret_key", env: "APP_SECRET_KEY", hint: "make one with `openssl rand -hex 32`" },
+    Key { file: "app.dev_mailbox", env: "APP_DEV_MAILBOX", hint: "write true or false" },
+    Key { file: "database.url", env: "DATABASE_URL", hint: "write a sqlite: or postgres:// URL" },
+    Key {
+        file: "database.max_connections",
+        env: "APP_DATABASE_MAX_CONNECTIONS",
+        hint: "write a number of connections, 1 or more",
+    },
+    Key { file: "mail.from", env: "APP_MAIL_FROM", hint: "write a sender like Name <no-reply@example.com>" },
+    Key { file: "mail.smtp_url", env: "SMTP_URL", hint: "write it like smtp://user:password@host:587" },
+    Key { file: "mail.smtp_timeout", env: "APP_SMTP_TIMEOUT", hint: DURATION },
+    Key { file: "mail.attempts", env: "APP_MAIL_ATTEMPTS", hint: "write a number of attempts, 1 or more" },
+    Key { file: "mail.retry_delay", env: "APP_MAIL_RETRY_DELAY", hint: DURATION },
+    Key { file: "mail.queue_limit", env: "APP_MAIL_QUEUE_LIMIT", hint: "write a number of messages, 1 or more" },
+    Key { file: "sessions.idle_timeout", env: "APP_SESSION_IDLE_TIMEOUT", hint: DURATION },
+    Key { file: "sessions.absolute_timeout", env: "APP_SESSION_ABSOLUTE_TIMEOUT", hint: DURATION },
+    Key { file: "tokens.verify_email_ttl", env: "APP_VERIFY_EMAIL_TTL", hint: DURATION },
+    Key { file: "tokens.magic_link_ttl", env: "APP_MAGIC_LINK_TTL", hint: DURATION },
+    Key { file: "tokens.reset_password_ttl", env: "APP_RESET_PASSWORD_TTL", hint: DURATION },
+    Key { file: "tokens.change_email_ttl", env: "APP_CHANGE_EMAIL_TTL", hint: DURATION },
+    Key { file: "storage.avatar_max_bytes", env: "APP_AVATAR_MAX_BYTES", hint: SIZE },
+    Key { file: "storage.s3_bucket", env: "APP_S3_BUCKET", hint: "write a bucket name" },
+    Key { file: "storage.s3_endpoint", env: "APP_S3_ENDPOINT", hint: "write an http:// or https:// address" },
+    Key { file: "storage.s3_region", env: "APP_S3_REGION", hint: "write a region like us-east-1" },
+    Key { file: "storage.s3_access_key_id", env: "AWS_ACCESS_KEY_ID", hint: "write the key's id" },
+    Key { file: "storage.s3_secret_access_key", env: "AWS_SECRET_ACCESS_KEY", hint: "write the secret" },
+    Key { file: "limits.sign_in_per_account", env: "APP_LIMIT_SIGN_IN_PER_ACCOUNT", hint: PER_HOUR },
+    Key { file: "limits.sign_in_per_ip", env: "APP_LIMIT_SIGN_IN_PER_IP", hint: PER_HOUR },
+    Key { file: "limits.sign_up_per_ip", env: "APP_LIMIT_SIGN_UP_PER_IP", hint: PER_HOUR },
+    Key { file: "limits.mail_per_account", env: "APP_LIMIT_MAIL_PER_ACCOUNT", hint: PER_HOUR },
+    Key { file: "limits.mail_per_ip", env: "APP_LIMIT_MAIL_PER_IP", hint: PER_HOUR },
+    Key { file: "limits.password_checks_per_ip", env: "APP_LIMIT_PASSWORD_CHECKS_PER_IP", hint: PER_HOUR },
+    Key { file: "limits.avatar_uploads_per_account", env: "APP_LIMIT_AVATAR_UPLOADS_PER_ACCOUNT", hint: PER_HOUR },
+];
+
+/// Settings that older versions read and this one does not: a settings file that still has one starts,
+/// with a warning that says why it no longer matters.
+const REMOVED: &[(&str, &str)] = &[
+    ("limits.app_servers", "rate limits are counted in the shared database when several app servers run"),
+    ("app.page_cache_size", "pages are rendered on every view"),
+];
+
+#[derive(Debug, thiserror::Error)]
+pub enum SettingsError {
+    #[error("{0}")]
+    File(String),
+    #[error("invalid setting `{key}` (environment variable {env}) {origin}: {message}")]
+    Invalid { key: &'static str, env: &'static str, origin: &'static str, message: String },
 }
 
 impl Settings {
@@ -147,368 +372,197 @@ impl Settings {
     /// Builds settings from the text of a settings file and an environment lookup. Tests use this
     /// directly, so they exercise the same parsing as the server.
     pub fn from_sources(file_text: &str, env: impl Fn(&str) -> Option<String>) -> Result<Self, SettingsError> {
-        let src = Sources::new(file_text, &env)?;
-        let data_dir: PathBuf = src.get(&DATA_DIR, "./data", |s| Ok(PathBuf::from(s)))?;
-        let default_db = format!("sqlite://{}?mode=rwc", data_dir.join("app.db").display());
-        Ok(Settings {
-            site: SiteSettings {
-                addr: src.get(&SITE_ADDR, "127.0.0.1:3000", |s| {
-                    s.parse().map_err(|_| "expected an address and port like 127.0.0.1:3000".into())
-                })?,
-                root: src.get(&SITE_ROOT, "target/site", |s| Ok(PathBuf::from(s)))?,
-                // Production unless told otherwise: development conveniences (the mailbox page, links in the log)
-                // must never switch on by accident. The project's Leptos.toml says DEV for `make run`.
-                environment: src.get(&ENVIRONMENT, "PROD", parse_environment)?,
-            },
-            app: AppSettings {
-                base_url: src.get(&BASE_URL, "http://127.0.0.1:3000", parse_base_url)?,
-                data_dir,
-                email_verification: src.get(&EMAIL_VERIFICATION, "true", parse_bool)?,
-                trusted_proxy_hops: src.get(&TRUSTED_PROXY_HOPS, "0", |s| {
-                    s.parse::<usize>()
-                        .ok()
-                        .filter(|n| *n <= 10)
-                        .ok_or_else(|| format!("'{s}' is not a number of proxies from 0 to 10"))
-                })?,
-                secret_key: src.get(&SECRET_KEY, "", |s| match s {
-                    "" => Ok(None),
-                    s if s.chars().count() >= 32 => Ok(Some(Secret(s.to_owned()))),
-                    _ => Err("must be at least 32 characters; make one with `openssl rand -hex 32`".into()),
-                })?,
-                dev_mailbox: src.get(&DEV_MAILBOX, "false", parse_bool)?,
-            },
-            database: DatabaseSettings {
-                url: src.get(&DATABASE_URL, &default_db, parse_database_url)?,
-                max_connections: src.get(&DATABASE_MAX_CONNECTIONS, "8", |s| parse_count(s, "connections"))?,
-            },
-            mail: MailSettings {
-                from: src.get(&MAIL_FROM, "Authkit <no-reply@authkit.localhost>", |s| {
-                    Mailbox::from_str(s).map_err(|_| "expected a sender like Name <no-reply@example.com>".into())
-                })?,
-                smtp_url: src.get(&SMTP_URL, "", parse_smtp_url)?,
-                smtp_timeout: src.get(&SMTP_TIMEOUT, "10s", parse_duration)?,
-                attempts: src.get(&MAIL_ATTEMPTS, "8", |s| parse_count(s, "attempts"))?,
-                retry_delay: src.get(&MAIL_RETRY_DELAY, "5s", parse_duration)?,
-                queue_limit: src.get(&MAIL_QUEUE_LIMIT, "10000", |s| parse_count(s, "messages"))?,
-            },
-            sessions: SessionSettings {
-                idle_timeout: src.get(&SESSION_IDLE, "7d", parse_idle_timeout)?,
-                absolute_timeout: src.get(&SESSION_ABSOLUTE, "30d", parse_duration)?,
-            },
-            tokens: TokenSettings {
-                verify_email_ttl: src.get(&VERIFY_EMAIL_TTL, "24h", parse_duration)?,
-                magic_link_ttl: src.get(&MAGIC_LINK_TTL, "15m", parse_duration)?,
-                reset_password_ttl: src.get(&RESET_PASSWORD_TTL, "1h", parse_duration)?,
-                change_email_ttl: src.get(&CHANGE_EMAIL_TTL, "24h", parse_duration)?,
-            },
-            limits: LimitSettings {
-                sign_in_per_account: src.get(&LIMIT_SIGN_IN_PER_ACCOUNT, "100", parse_per_hour)?,
-                sign_in_per_ip: src.get(&LIMIT_SIGN_IN_PER_IP, "300", parse_per_hour)?,
-                sign_up_per_ip: src.get(&LIMIT_SIGN_UP_PER_IP, "30", parse_per_hour)?,
-                mail_per_account: src.get(&LIMIT_MAIL_PER_ACCOUNT, "5", parse_per_hour)?,
-                mail_per_ip: src.get(&LIMIT_MAIL_PER_IP, "50", parse_per_hour)?,
-                password_checks_per_ip: src.get(&LIMIT_PASSWORD_CHECKS_PER_IP, "600", parse_per_hour)?,
-                avatar_uploads_per_account: src.get(&LIMIT_AVATAR_UPLOADS_PER_ACCOUNT, "30", parse_per_hour)?,
-            },
-            storage: StorageSettings {
-                avatar_max_bytes: src.get(&AVATAR_MAX_BYTES, "5MB", parse_size)?,
-                s3: match src.get(&S3_BUCKET, "", |s| Ok(s.to_owned()))? {
-                    bucket if bucket.is_empty() => None,
-                    bucket => Some(S3Settings {
-                        bucket,
-                        endpoint: src.get(&S3_ENDPOINT, "", |s| {
-                            if s.is_empty() {
-                                return Ok(None);
-                            }
-                            Url::parse(s)
-                                .ok()
-                                .filter(|u| matches!(u.scheme(), "http" | "https"))
-                                .map(|_| Some(s.to_owned()))
-                                .ok_or_else(|| format!("'{s}' is not an http:// or https:// address"))
-                        })?,
-                        region: src.get(&S3_REGION, "us-east-1", |s| Ok(s.to_owned()))?,
-                        access_key_id: src
-                            .get(&S3_ACCESS_KEY_ID, "", |s| Ok(Some(s.to_owned()).filter(|s| !s.is_empty())))?,
-                        secret_access_key: src.get(&S3_SECRET_ACCESS_KEY, "", |s| {
-                            Ok(Some(Secret(s.to_owned())).filter(|s| !s.0.is_empty()))
-                        })?,
-                    }),
-                },
-            },
-        })
-    }
-}
-
-/// A setting: its key in the settings file (`section.name`) and the environment variable that overrides it.
-pub struct Key {
-    pub file: &'static str,
-    pub env: &'static str,
-}
-
-const SITE_ADDR: Key = Key { file: "site.addr", env: "LEPTOS_SITE_ADDR" };
-const SITE_ROOT: Key = Key { file: "site.root", env: "LEPTOS_SITE_ROOT" };
-const ENVIRONMENT: Key = Key { file: "site.env", env: "LEPTOS_ENV" };
-const BASE_URL: Key = Key { file: "app.base_url", env: "APP_BASE_URL" };
-const DATA_DIR: Key = Key { file: "app.data_dir", env: "APP_DATA_DIR" };
-const EMAIL_VERIFICATION: Key = Key { file: "app.email_verification", env: "APP_EMAIL_VERIFICATION" };
-const TRUSTED_PROXY_HOPS: Key = Key { file: "app.trusted_proxy_hops", env: "APP_TRUSTED_PROXY_HOPS" };
-const SECRET_KEY: Key = Key { file: "app.secret_key", env: "APP_SECRET_KEY" };
-const DEV_MAILBOX: Key = Key { file: "app.dev_mailbox", env: "APP_DEV_MAILBOX" };
-const DATABASE_URL: Key = Key { file: "database.url", env: "DATABASE_URL" };
-const DATABASE_MAX_CONNECTIONS: Key = Key { file: "database.max_connections", env: "APP_DATABASE_MAX_CONNECTIONS" };
-const MAIL_FROM: Key = Key { file: "mail.from", env: "APP_MAIL_FROM" };
-const SMTP_URL: Key = Key { file: "mail.smtp_url", env: "SMTP_URL" };
-const SMTP_TIMEOUT: Key = Key { file: "mail.smtp_timeout", env: "APP_SMTP_TIMEOUT" };
-const MAIL_ATTEMPTS: Key = Key { file: "mail.attempts", env: "APP_MAIL_ATTEMPTS" };
-const MAIL_RETRY_DELAY: Key = Key { file: "mail.retry_delay", env: "APP_MAIL_RETRY_DELAY" };
-const MAIL_QUEUE_LIMIT: Key = Key { file: "mail.queue_limit", env: "APP_MAIL_QUEUE_LIMIT" };
-const SESSION_IDLE: Key = Key { file: "sessions.idle_timeout", env: "APP_SESSION_IDLE_TIMEOUT" };
-const SESSION_ABSOLUTE: Key = Key { file: "sessions.absolute_timeout", env: "APP_SESSION_ABSOLUTE_TIMEOUT" };
-const VERIFY_EMAIL_TTL: Key = Key { file: "tokens.verify_email_ttl", env: "APP_VERIFY_EMAIL_TTL" };
-const MAGIC_LINK_TTL: Key = Key { file: "tokens.magic_link_ttl", env: "APP_MAGIC_LINK_TTL" };
-const RESET_PASSWORD_TTL: Key = Key { file: "tokens.reset_password_ttl", env: "APP_RESET_PASSWORD_TTL" };
-const CHANGE_EMAIL_TTL: Key = Key { file: "tokens.change_email_ttl", env: "APP_CHANGE_EMAIL_TTL" };
-
-const AVATAR_MAX_BYTES: Key = Key { file: "storage.avatar_max_bytes", env: "APP_AVATAR_MAX_BYTES" };
-const S3_BUCKET: Key = Key { file: "storage.s3_bucket", env: "APP_S3_BUCKET" };
-const S3_ENDPOINT: Key = Key { file: "storage.s3_endpoint", env: "APP_S3_ENDPOINT" };
-const S3_REGION: Key = Key { file: "storage.s3_region", env: "APP_S3_REGION" };
-const S3_ACCESS_KEY_ID: Key = Key { file: "storage.s3_access_key_id", env: "AWS_ACCESS_KEY_ID" };
-const S3_SECRET_ACCESS_KEY: Key = Key { file: "storage.s3_secret_access_key", env: "AWS_SECRET_ACCESS_KEY" };
-
-const LIMIT_SIGN_IN_PER_ACCOUNT: Key = Key { file: "limits.sign_in_per_account", env: "APP_LIMIT_SIGN_IN_PER_ACCOUNT" };
-const LIMIT_SIGN_IN_PER_IP: Key = Key { file: "limits.sign_in_per_ip", env: "APP_LIMIT_SIGN_IN_PER_IP" };
-const LIMIT_SIGN_UP_PER_IP: Key = Key { file: "limits.sign_up_per_ip", env: "APP_LIMIT_SIGN_UP_PER_IP" };
-const LIMIT_MAIL_PER_ACCOUNT: Key = Key { file: "limits.mail_per_account", env: "APP_LIMIT_MAIL_PER_ACCOUNT" };
-const LIMIT_MAIL_PER_IP: Key = Key { file: "limits.mail_per_ip", env: "APP_LIMIT_MAIL_PER_IP" };
-const LIMIT_PASSWORD_CHECKS_PER_IP: Key =
-    Key { file: "limits.password_checks_per_ip", env: "APP_LIMIT_PASSWORD_CHECKS_PER_IP" };
-const LIMIT_AVATAR_UPLOADS_PER_ACCOUNT: Key =
-    Key { file: "limits.avatar_uploads_per_account", env: "APP_LIMIT_AVATAR_UPLOADS_PER_ACCOUNT" };
-
-/// Every setting, in the order the README documents them.
-pub const KEYS: &[&Key] = &[
-    &SITE_ADDR,
-    &SITE_ROOT,
-    &ENVIRONMENT,
-    &BASE_URL,
-    &DATA_DIR,
-    &EMAIL_VERIFICATION,
-    &TRUSTED_PROXY_HOPS,
-    &SECRET_KEY,
-    &DEV_MAILBOX,
-    &DATABASE_URL,
-    &DATABASE_MAX_CONNECTIONS,
-    &MAIL_FROM,
-    &SMTP_URL,
-    &SMTP_TIMEOUT,
-    &MAIL_ATTEMPTS,
-    &MAIL_RETRY_DELAY,
-    &MAIL_QUEUE_LIMIT,
-    &SESSION_IDLE,
-    &SESSION_ABSOLUTE,
-    &VERIFY_EMAIL_TTL,
-    &MAGIC_LINK_TTL,
-    &RESET_PASSWORD_TTL,
-    &CHANGE_EMAIL_TTL,
-    &AVATAR_MAX_BYTES,
-    &S3_BUCKET,
-    &S3_ENDPOINT,
-    &S3_REGION,
-    &S3_ACCESS_KEY_ID,
-    &S3_SECRET_ACCESS_KEY,
-    &LIMIT_SIGN_IN_PER_ACCOUNT,
-    &LIMIT_SIGN_IN_PER_IP,
-    &LIMIT_SIGN_UP_PER_IP,
-    &LIMIT_MAIL_PER_ACCOUNT,
-    &LIMIT_MAIL_PER_IP,
-    &LIMIT_PASSWORD_CHECKS_PER_IP,
-    &LIMIT_AVATAR_UPLOADS_PER_ACCOUNT,
-];
-
-#[derive(Debug, thiserror::Error)]
-pub enum SettingsError {
-    #[error("{0}")]
-    File(String),
-    #[error("invalid setting `{key}` (environment variable {env}) {origin}: {message}")]
-    Invalid { key: &'static str, env: &'static str, origin: &'static str, message: String },
-}
-
-/// The settings file flattened to `section.name` → text, plus the environment lookup.
-struct Sources<'a> {
-    file: BTreeMap<String, String>,
-    env: &'a dyn Fn(&str) -> Option<String>,
-}
-
-impl<'a> Sources<'a> {
-    fn new(file_text: &str, env: &'a dyn Fn(&str) -> Option<String>) -> Result<Self, SettingsError> {
-        let table: toml::Table = toml::from_str(file_text)
+        let mut file: toml::Table = toml::from_str(file_text)
             .map_err(|e| SettingsError::File(format!("the settings file is not valid TOML: {e}")))?;
-        let mut file = BTreeMap::new();
-        for (section, value) in table {
-            let toml::Value::Table(entries) = value else {
-                return Err(SettingsError::File(format!("`{section}` in the settings file must be a [section]")));
-            };
-            for (name, value) in entries {
-                let key = format!("{section}.{name}");
-                // A misspelt key would otherwise be ignored silently and the default used instead.
-                if !KEYS.iter().any(|k| k.file == key) {
-                    return Err(SettingsError::File(format!("unknown setting `{key}` in the settings file")));
+        for (removed, why) in REMOVED {
+            let (section, name) = removed.split_once('.').expect("section.name");
+            if let Some(toml::Value::Table(entries)) = file.get_mut(section) {
+                if entries.remove(name).is_some() {
+                    tracing::warn!("the setting `{removed}` in the settings file is no longer used: {why}");
                 }
-                let text = match value {
-                    toml::Value::String(s) => s,
-                    toml::Value::Integer(i) => i.to_string(),
-                    toml::Value::Boolean(b) => b.to_string(),
-                    other => {
-                        return Err(SettingsError::File(format!(
-                            "setting `{key}` must be a string, number or boolean, not {}",
-                            other.type_str()
-                        )))
-                    }
-                };
-                file.insert(key, text);
             }
         }
-        Ok(Self { file, env })
-    }
-
-    fn get<T>(&self, key: &Key, default: &str, parse: impl Fn(&str) -> Result<T, String>) -> Result<T, SettingsError> {
-        let (text, origin) = match (self.env)(key.env).filter(|v| !v.trim().is_empty()) {
-            Some(v) => (v, "from the environment"),
-            None => match self.file.get(key.file) {
-                Some(v) => (v.clone(), "from the settings file"),
-                None => (default.to_owned(), "by default"),
-            },
+        let overrides =
+            EnvOverrides(KEYS.iter().filter_map(|k| Some((k, env(k.env).filter(|v| !v.trim().is_empty())?))).collect());
+        let from_env: Vec<&str> = overrides.0.iter().map(|(k, _)| k.file).collect();
+        let origin = |key: &str| -> &'static str {
+            if from_env.contains(&key) {
+                "from the environment"
+            } else if file_has(&file, key) {
+                "from the settings file"
+            } else {
+                "by default"
+            }
         };
-        parse(text.trim()).map_err(|message| SettingsError::Invalid { key: key.file, env: key.env, origin, message })
+        let invalid = |key: &'static str, message: String| {
+            let env = KEYS.iter().find(|k| k.file == key).map_or("", |k| k.env);
+            SettingsError::Invalid { key, env, origin: origin(key), message }
+        };
+        let file_text = toml::to_string(&file).map_err(|e| SettingsError::File(e.to_string()))?;
+        let figment = Figment::from(Toml::string(&file_text)).merge(overrides);
+        let section = |name: &'static str| figment.focus(name);
+        macro_rules! extract {
+            ($section:literal) => {
+                section($section).extract().map_err(|e| figment_error($section, e, &invalid))?
+            };
+        }
+        if let Some(unknown) = file.keys().find(|s| !KEYS.iter().any(|k| k.file.starts_with(&format!("{s}.")))) {
+            return Err(SettingsError::File(format!("unknown section `[{unknown}]` in the settings file")));
+        }
+        let site: SiteSettings = extract!("site");
+        let app: AppSettings = extract!("app");
+        let mut database: DatabaseSettings = extract!("database");
+        let mail: MailSettings = extract!("mail");
+        let sessions: SessionSettings = extract!("sessions");
+        let tokens: TokenSettings = extract!("tokens");
+        let storage: StorageSettings = extract!("storage");
+        let limits: LimitSettings = extract!("limits");
+
+        // What a type cannot say by itself.
+        check_base_url(&app.base_url).map_err(|m| invalid("app.base_url", m))?;
+        if app.trusted_proxy_hops > 10 {
+            return Err(invalid("app.trusted_proxy_hops", "use a number of proxies from 0 to 10".into()));
+        }
+        if app.secret_key.as_ref().is_some_and(|k| k.expose_secret().chars().count() < 32) {
+            return Err(invalid(
+                "app.secret_key",
+                "must be at least 32 characters; make one with `openssl rand -hex 32`".into(),
+            ));
+        }
+        let default_db = format!("sqlite://{}?mode=rwc", app.data_dir.join("app.db").display());
+        let url = database.url.get_or_insert_with(|| default_db.into());
+        if !["sqlite:", "postgres://", "postgresql://"].iter().any(|s| url.expose_secret().starts_with(s)) {
+            return Err(invalid("database.url", "expected a sqlite: or postgres:// URL".into()));
+        }
+        if let Some(smtp) = &mail.smtp_url {
+            check_smtp_url(smtp.expose_secret()).map_err(|m| invalid("mail.smtp_url", m))?;
+        }
+        if sessions.idle_timeout < MIN_IDLE_TIMEOUT {
+            return Err(invalid(
+                "sessions.idle_timeout",
+                format!(
+                    "'{}' is too short; use at least 5m, because activity is recorded only once a minute and \
+                     shorter timeouts sign out people who are using the app",
+                    humantime::format_duration(sessions.idle_timeout)
+                ),
+            ));
+        }
+        for (key, duration) in [
+            ("mail.smtp_timeout", mail.smtp_timeout),
+            ("mail.retry_delay", mail.retry_delay),
+            ("sessions.absolute_timeout", sessions.absolute_timeout),
+            ("tokens.verify_email_ttl", tokens.verify_email_ttl),
+            ("tokens.magic_link_ttl", tokens.magic_link_ttl),
+            ("tokens.reset_password_ttl", tokens.reset_password_ttl),
+            ("tokens.change_email_ttl", tokens.change_email_ttl),
+        ] {
+            if duration.is_zero() {
+                return Err(invalid(key, "must be longer than zero".into()));
+            }
+        }
+        if storage.avatar_max_bytes.as_u64() == 0 {
+            return Err(invalid("storage.avatar_max_bytes", "must be more than zero".into()));
+        }
+        if storage.s3_endpoint.as_ref().is_some_and(|u| !matches!(u.scheme(), "http" | "https")) {
+            return Err(invalid("storage.s3_endpoint", "must be an http:// or https:// address".into()));
+        }
+        Ok(Settings { site, app, database, mail, sessions, tokens, storage, limits })
     }
 }
 
-fn parse_environment(s: &str) -> Result<Environment, String> {
-    match s.to_ascii_lowercase().as_str() {
-        "dev" | "development" => Ok(Environment::Dev),
-        "prod" | "production" => Ok(Environment::Prod),
-        _ => Err(format!("'{s}' is not an environment; use DEV or PROD")),
+impl DatabaseSettings {
+    /// The database's URL (with its password: never log it).
+    pub fn url(&self) -> &str {
+        self.url.as_ref().map_or("", |u| u.expose_secret())
     }
 }
 
-fn parse_bool(s: &str) -> Result<bool, String> {
-    match s.to_ascii_lowercase().as_str() {
-        "true" | "on" | "yes" | "1" => Ok(true),
-        "false" | "off" | "no" | "0" => Ok(false),
-        _ => Err(format!("'{s}' is not true or false")),
+impl StorageSettings {
+    pub fn avatar_max_bytes(&self) -> u64 {
+        self.avatar_max_bytes.as_u64()
     }
 }
 
-fn parse_base_url(s: &str) -> Result<Url, String> {
-    let url = Url::parse(s).map_err(|_| format!("'{s}' is not a URL; write it like https://example.com"))?;
+fn file_has(file: &toml::Table, key: &str) -> bool {
+    let (section, name) = key.split_once('.').unwrap_or((key, ""));
+    file.get(section).and_then(|s| s.as_table()).is_some_and(|s| s.contains_key(name))
+}
+
+/// A figment error about `section` as the settings error that names its key and variable.
+fn figment_error(
+    section: &'static str,
+    e: figment::Error,
+    invalid: &impl Fn(&'static str, String) -> SettingsError,
+) -> SettingsError {
+    use figment::error::Kind;
+    let name = match &e.kind {
+        Kind::UnknownField(field, _) => {
+            return SettingsError::File(format!("unknown setting `{section}.{field}` in the settings file"))
+        }
+        Kind::MissingField(field) => field.to_string(),
+        _ => e.path.last().cloned().unwrap_or_default(),
+    };
+    let Some(key) = KEYS.iter().find(|k| k.file == format!("{section}.{name}")) else {
+        return SettingsError::File(format!("invalid section `[{section}]`: {e}"));
+    };
+    invalid(key.file, format!("{}; {}", e.kind, key.hint))
+}
+
+/// The environment's values for the keys it sets, as a figment provider: each goes to its place in the
+/// settings, a number or a switch as such, anything else as text.
+struct EnvOverrides<'a>(Vec<(&'a Key, String)>);
+
+impl Provider for EnvOverrides<'_> {
+    fn metadata(&self) -> Metadata {
+        Metadata::named("the environment")
+    }
+
+    fn data(&self) -> Result<Map<Profile, Dict>, figment::Error> {
+        let mut settings = Dict::new();
+        for (key, text) in &self.0 {
+            let (section, name) = key.file.split_once('.').expect("section.name");
+            let text = text.trim();
+            let value = match (text.parse::<i64>(), text) {
+                (Ok(n), _) => Value::from(n),
+                (_, "true") => Value::from(true),
+                (_, "false") => Value::from(false),
+                _ => Value::from(text.to_owned()),
+            };
+            let Value::Dict(_, entries) =
+                settings.entry(section.to_owned()).or_insert_with(|| Value::from(Dict::new()))
+            else {
+                unreachable!("sections are dictionaries")
+            };
+            entries.insert(name.to_owned(), value);
+        }
+        Ok(Profile::Default.collect(settings))
+    }
+}
+
+fn check_base_url(url: &Url) -> Result<(), String> {
     if !matches!(url.scheme(), "http" | "https") || url.host().is_none() {
-        return Err(format!("'{s}' must be an http:// or https:// address with a host"));
+        return Err(format!("'{url}' must be an http:// or https:// address with a host"));
     }
     if url.query().is_some() || url.fragment().is_some() || url.path() != "/" {
-        return Err(format!("'{s}' must be just the scheme, host and port, with no path or query"));
+        return Err(format!("'{url}' must be just the scheme, host and port, with no path or query"));
     }
-    Ok(url)
+    Ok(())
 }
 
-fn parse_database_url(s: &str) -> Result<Secret, String> {
-    if ["sqlite:", "postgres://", "postgresql://"].iter().any(|scheme| s.starts_with(scheme)) {
-        Ok(Secret(s.to_owned()))
-    } else {
-        Err("expected a sqlite: or postgres:// URL".into())
-    }
-}
-
-fn parse_smtp_url(s: &str) -> Result<Option<Secret>, String> {
-    if s.is_empty() {
-        return Ok(None);
-    }
+fn check_smtp_url(s: &str) -> Result<(), String> {
     let url = Url::parse(s).map_err(|_| "not a URL; write it like smtp://user:password@host:587".to_string())?;
     if !matches!(url.scheme(), "smtp" | "smtps") || url.host().is_none() {
         return Err("must be an smtp:// or smtps:// address with a host, like smtp://user:password@host:587".into());
     }
-    Ok(Some(Secret(s.to_owned())))
+    Ok(())
 }
 
-/// Durations are written as a whole number and a unit: `500ms`, `90s`, `15m`, `24h`, `7d`.
-pub fn parse_duration(s: &str) -> Result<Duration, String> {
-    let problem = || format!("'{s}' is not a duration; write a whole number and a unit, like 90s, 15m, 24h or 7d");
-    let split = s.find(|c: char| !c.is_ascii_digit()).ok_or_else(problem)?;
-    let (number, unit) = s.split_at(split);
-    let n: u64 = number.parse().map_err(|_| problem())?;
-    let millis = match unit.trim() {
-        "ms" => 1,
-        "s" => 1000,
-        "m" => 60_000,
-        "h" => 3_600_000,
-        "d" => 86_400_000,
-        _ => return Err(problem()),
-    };
-    if n == 0 {
-        return Err(format!("'{s}' must be longer than zero"));
-    }
-    n.checked_mul(millis).map(Duration::from_millis).ok_or_else(problem)
-}
+impl FromStr for Environment {
+    type Err = String;
 
-/// The shortest idle timeout. A session's `last_seen_at` moves at most once per
-/// `sessions::LAST_SEEN_RESOLUTION_SECS` (60 s), so it can lag the last request by almost that much and a
-/// session in use ends up to a minute before its idle timeout is up. With a timeout near that resolution
-/// people would be signed out while they work; from 5 minutes on the slack is at most a fifth.
-pub const MIN_IDLE_TIMEOUT: Duration = Duration::from_secs(5 * 60);
-const _: () =
-    assert!(MIN_IDLE_TIMEOUT.as_secs() >= 2 * crate::server::sessions::store::LAST_SEEN_RESOLUTION_SECS as u64);
-
-fn parse_idle_timeout(s: &str) -> Result<Duration, String> {
-    let timeout = parse_duration(s)?;
-    if timeout < MIN_IDLE_TIMEOUT {
-        return Err(format!(
-            "'{s}' is too short; use at least 5m, because activity is recorded only once a minute and shorter \
-             timeouts sign out people who are using the app"
-        ));
-    }
-    Ok(timeout)
-}
-
-fn parse_count(s: &str, what: &str) -> Result<NonZeroU32, String> {
-    s.parse::<NonZeroU32>().map_err(|_| format!("'{s}' is not a number of {what} (1 or more)"))
-}
-
-fn parse_per_hour(s: &str) -> Result<NonZeroU32, String> {
-    s.parse::<NonZeroU32>().map_err(|_| format!("'{s}' is not a number of attempts per hour (1 or more)"))
-}
-
-/// Sizes are a whole number of bytes, or with a unit: `512KB`, `5MB` (binary: 1 MB = 1024 × 1024 bytes).
-pub fn parse_size(s: &str) -> Result<u64, String> {
-    let problem = || format!("'{s}' is not a size; write a whole number and a unit, like 512KB or 5MB");
-    let split = s.find(|c: char| !c.is_ascii_digit()).unwrap_or(s.len());
-    let (number, unit) = s.split_at(split);
-    let n: u64 = number.parse().map_err(|_| problem())?;
-    let factor = match unit.trim().to_ascii_uppercase().as_str() {
-        "" | "B" => 1,
-        "KB" | "K" | "KIB" => 1024,
-        "MB" | "M" | "MIB" => 1024 * 1024,
-        _ => return Err(problem()),
-    };
-    match n.checked_mul(factor) {
-        Some(0) => Err(format!("'{s}' must be more than zero")),
-        Some(bytes) => Ok(bytes),
-        None => Err(problem()),
-    }
-}
-
-/// A value that must never reach a log: database and SMTP URLs carry passwords.
-#[derive(Clone)]
-pub struct Secret(String);
-
-impl Secret {
-    pub fn expose(&self) -> &str {
-        &self.0
-    }
-}
-
-impl fmt::Debug for Secret {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.write_str("Secret(..)")
+    fn from_str(s: &str) -> Result<Self, String> {
+        Environment::deserialize(serde::de::value::StrDeserializer::<serde::de::value::Error>::new(s))
+            .map_err(|e| e.to_string())
     }
 }
 
@@ -530,8 +584,9 @@ mod tests {
         assert!(s.app.email_verification);
         assert_eq!(s.sessions.idle_timeout, Duration::from_secs(7 * 86400));
         assert_eq!(s.tokens.magic_link_ttl, Duration::from_secs(15 * 60));
-        assert!(s.database.url.expose().starts_with("sqlite://./data/app.db"));
+        assert!(s.database.url().starts_with("sqlite://./data/app.db"));
         assert_eq!(s.database.max_connections.get(), 8);
+        assert_eq!(s.storage.avatar_max_bytes(), 5 * 1024 * 1024);
         assert!(!s.is_https());
         assert_eq!(s.site.environment, Environment::Prod, "development features are opt-in");
     }
@@ -539,28 +594,42 @@ mod tests {
     #[test]
     fn the_environment_overrides_the_file() {
         let file = "[app]\nemail_verification = false\n[sessions]\nidle_timeout = \"2h\"\n";
-        let s = load(file, &[("APP_SESSION_IDLE_TIMEOUT", "30m")]).unwrap();
+        let s = load(file, &[("APP_SESSION_IDLE_TIMEOUT", "30m"), ("APP_DEV_MAILBOX", "on")]).unwrap();
         assert!(!s.app.email_verification);
+        assert!(s.app.dev_mailbox);
         assert_eq!(s.sessions.idle_timeout, Duration::from_secs(1800));
+        let s = load("", &[("APP_LIMIT_MAIL_PER_IP", "7"), ("APP_AVATAR_MAX_BYTES", "100KiB")]).unwrap();
+        assert_eq!((s.limits.mail_per_ip.get(), s.storage.avatar_max_bytes()), (7, 100 * 1024));
     }
 
     #[test]
     fn errors_name_the_key_and_its_variable() {
         let e = load("", &[("APP_SESSION_IDLE_TIMEOUT", "soon")]).unwrap_err().to_string();
         assert!(e.contains("sessions.idle_timeout") && e.contains("APP_SESSION_IDLE_TIMEOUT"), "{e}");
+        assert!(e.contains("from the environment") && e.contains("like 500ms, 90s"), "{e}");
         let e = load("[app]\nbase_url = \"ftp://x\"\n", &[]).unwrap_err().to_string();
         assert!(e.contains("app.base_url") && e.contains("settings file"), "{e}");
         let e = load("", &[("APP_DATABASE_MAX_CONNECTIONS", "0")]).unwrap_err().to_string();
-        assert!(e.contains("database.max_connections") && e.contains("not a number of connections"), "{e}");
+        assert!(e.contains("database.max_connections") && e.contains("number of connections"), "{e}");
         let e = load("[app]\nbase_ulr = \"http://x\"\n", &[]).unwrap_err().to_string();
         assert!(e.contains("unknown setting `app.base_ulr`"), "{e}");
+        let e = load("[apps]\nbase_url = \"http://x\"\n", &[]).unwrap_err().to_string();
+        assert!(e.contains("unknown section `[apps]`"), "{e}");
+        let e = load("", &[("APP_SECRET_KEY", "short")]).unwrap_err().to_string();
+        assert!(e.contains("app.secret_key") && e.contains("at least 32 characters"), "{e}");
+    }
+
+    #[test]
+    fn settings_older_versions_read_are_ignored_with_a_warning() {
+        let s = load("[limits]\napp_servers = 2\nmail_per_ip = 9\n[app]\npage_cache_size = \"32MB\"\n", &[]).unwrap();
+        assert_eq!(s.limits.mail_per_ip.get(), 9);
     }
 
     #[test]
     fn the_idle_timeout_is_at_least_five_minutes() {
         let e = load("", &[("APP_SESSION_IDLE_TIMEOUT", "90s")]).unwrap_err().to_string();
         assert!(e.contains("sessions.idle_timeout") && e.contains("APP_SESSION_IDLE_TIMEOUT"), "{e}");
-        assert!(e.contains("'90s' is too short; use at least 5m"), "{e}");
+        assert!(e.contains("'1m 30s' is too short; use at least 5m"), "{e}");
         let e = load("[sessions]\nidle_timeout = \"4m\"\n", &[]).unwrap_err().to_string();
         assert!(e.contains("sessions.idle_timeout") && e.contains("from the settings file"), "{e}");
         assert!(load("", &[("APP_SESSION_IDLE_TIMEOUT", "299s")]).is_err());
@@ -569,23 +638,19 @@ mod tests {
     }
 
     #[test]
-    fn sizes_take_binary_units() {
-        assert_eq!(parse_size("5MB").unwrap(), 5 * 1024 * 1024);
-        assert_eq!(parse_size("512KB").unwrap(), 512 * 1024);
-        assert_eq!(parse_size("1000").unwrap(), 1000);
-        for bad in ["", "MB", "0MB", "5 GB", "-1KB", "1.5MB"] {
-            assert!(parse_size(bad).is_err(), "{bad}");
+    fn sizes_and_durations_need_a_unit_and_more_than_zero() {
+        for (size, bytes) in [("5MiB", 5 * 1024 * 1024), ("512KiB", 512 * 1024), ("5MB", 5_000_000), ("1000", 1000)] {
+            let s = load(&format!("[storage]\navatar_max_bytes = \"{size}\"\n"), &[]).unwrap();
+            assert_eq!(s.storage.avatar_max_bytes(), bytes, "{size}");
         }
-    }
-
-    #[test]
-    fn durations_need_a_unit() {
-        assert_eq!(parse_duration("90s").unwrap(), Duration::from_secs(90));
-        assert_eq!(parse_duration("7d").unwrap(), Duration::from_secs(604800));
-        assert_eq!(parse_duration("250ms").unwrap(), Duration::from_millis(250));
-        for bad in ["", "7", "d", "7 weeks", "-1h", "0m", "1.5h"] {
-            assert!(parse_duration(bad).is_err(), "{bad}");
+        for bad in ["MB", "0MB", "5 parsecs", "-1KB"] {
+            assert!(load(&format!("[storage]\navatar_max_bytes = \"{bad}\"\n"), &[]).is_err(), "{bad}");
         }
+        for bad in ["7", "d", "-1h", "0m"] {
+            assert!(load("", &[("APP_MAGIC_LINK_TTL", bad)]).is_err(), "{bad}");
+        }
+        let s = load("", &[("APP_MAGIC_LINK_TTL", "250ms")]).unwrap();
+        assert_eq!(s.tokens.magic_link_ttl, Duration::from_millis(250));
     }
 
     #[test]

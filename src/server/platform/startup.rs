@@ -50,7 +50,7 @@ impl Application {
             .await
             .map_err(|e| format!("cannot open the database (database.url / DATABASE_URL): {e}"))?;
         let secret_key = match &settings.app.secret_key {
-            Some(key) => SecretKey::from_text(key.expose()),
+            Some(key) => SecretKey::from_text(secrecy::ExposeSecret::expose_secret(key)),
             // Several app servers must share one key, and each has its own data folder.
             None if !db.is_sqlite() => {
                 return Err("set `app.secret_key` (environment variable APP_SECRET_KEY) when the database is \
@@ -85,7 +85,7 @@ impl Application {
             cpu,
             decode_memory: Default::default(),
             secret_key,
-            assets: Default::default(),
+            background: Default::default(),
         });
         Ok(Self { listener, state })
     }
@@ -102,11 +102,14 @@ impl Application {
     pub async fn run(self, shutdown: impl Future<Output = ()> + Send + 'static) -> std::io::Result<()> {
         tokio::spawn(purge_periodically(self.state.clone()));
         tokio::task::spawn_blocking(user_agents::warm_up);
-        let mailer = self.state.mailer.clone();
+        let (mailer, background) = (self.state.mailer.clone(), self.state.background.clone());
         let app = router::router(self.state);
         axum::serve(self.listener, app.into_make_service_with_connect_info::<SocketAddr>())
             .with_graceful_shutdown(shutdown)
             .await?;
+        // What the last requests left running (their mail) gets the grace period too.
+        background.close();
+        let _ = tokio::time::timeout(MAIL_GRACE, background.wait()).await;
         mailer.finish_sending(MAIL_GRACE).await;
         Ok(())
     }
@@ -140,7 +143,7 @@ async fn purge_periodically(app: AppState) {
             Ok(_) => {}
             Err(e) => tracing::warn!(error = %e, "could not purge expired sessions"),
         }
-        app.limits.forget_recovered().await;
+        app.limits.forget_recovered(now).await;
         if let Err(e) = email_tokens::purge_expired(&app.db, now).await {
             tracing::warn!(error = %e, "could not purge expired email tokens");
         }
@@ -195,7 +198,6 @@ pub async fn run_from_env() -> ExitCode {
         }
     };
     tracing::info!("listening on http://{}", app.local_addr());
-    tokio::spawn(crate::server::http::assets::warm_up(app.state().clone()));
     match app.run(shutdown_signal()).await {
         Ok(()) => ExitCode::SUCCESS,
         Err(e) => {

@@ -32,7 +32,8 @@ pub struct AppStateInner {
     pub decode_memory: crate::server::storage::images::DecodeMemory,
     /// Signs what the server hands a browser to bring back unchanged (`secrets::SecretKey`).
     pub secret_key: crate::server::platform::secrets::SecretKey,
-    pub assets: crate::server::http::assets::Assets,
+    /// Work a request leaves running after its answer (`AppState::in_background`), waited for at shutdown.
+    pub background: tokio_util::task::TaskTracker,
 }
 
 impl std::ops::Deref for AppState {
@@ -57,6 +58,21 @@ impl AppState {
 
     pub fn now(&self) -> UnixTime {
         self.clock.now()
+    }
+
+    /// Runs `work` after the answer: requests that reveal nothing about who has an account (magic link,
+    /// reset, resend) answer at once, the same for every address, and mail from here; and a change that is
+    /// done is not undone by a mail server that is down. Failures are logged.
+    pub fn in_background(
+        &self,
+        what: &'static str,
+        work: impl std::future::Future<Output = Result<(), super::error::Error>> + Send + 'static,
+    ) {
+        self.background.spawn(async move {
+            if let Err(e) = work.await {
+                tracing::error!(task = what, error = %e, "background task failed");
+            }
+        });
     }
 
     /// An absolute link for an email, always on `APP_BASE_URL`, never on the request's Host header.

@@ -62,7 +62,7 @@ impl Lookup {
 pub async fn start(
     tx: &mut Transaction<'_, Any>,
     now: UnixTime,
-    limits: &SessionSettings,
+    lifetimes: &SessionSettings,
     user_id: &str,
     client: &ClientInfo,
 ) -> Result<String, sqlx::Error> {
@@ -75,7 +75,7 @@ pub async fn start(
     .bind(user_id)
     .bind(hash_token(&token))
     .bind(now)
-    .bind(now.saturating_add(secs(limits.absolute_timeout)))
+    .bind(now.saturating_add(secs(lifetimes.absolute_timeout)))
     .bind(client.ip.as_deref())
     .bind(client.user_agent.as_deref().map(|ua| truncate(ua, 512)))
     .execute(&mut **tx)
@@ -84,7 +84,7 @@ pub async fn start(
 }
 
 /// Finds the session for a cookie value, ending it if it has run out, and notes activity.
-pub async fn lookup(db: &Db, now: UnixTime, limits: &SessionSettings, token: &str) -> Result<Lookup, sqlx::Error> {
+pub async fn lookup(db: &Db, now: UnixTime, lifetimes: &SessionSettings, token: &str) -> Result<Lookup, sqlx::Error> {
     if !is_well_formed(token) {
         return Ok(Lookup::Guest);
     }
@@ -100,7 +100,7 @@ pub async fn lookup(db: &Db, now: UnixTime, limits: &SessionSettings, token: &st
         // Signed out or purged: the cookie was ours once, so tell the user their session ended.
         return Ok(Lookup::Ended);
     };
-    let idle_deadline = session.last_seen_at.saturating_add(secs(limits.idle_timeout));
+    let idle_deadline = session.last_seen_at.saturating_add(secs(lifetimes.idle_timeout));
     if now >= session.expires_at || now >= idle_deadline {
         end(db, &session.session_id).await?;
         return Ok(Lookup::Ended);
@@ -134,10 +134,10 @@ pub struct SessionRecord {
 pub async fn list_for_user(
     db: &Db,
     now: UnixTime,
-    limits: &SessionSettings,
+    lifetimes: &SessionSettings,
     user_id: &str,
 ) -> Result<Vec<SessionRecord>, sqlx::Error> {
-    let idle_since = now.saturating_sub(secs(limits.idle_timeout));
+    let idle_since = now.saturating_sub(secs(lifetimes.idle_timeout));
     sqlx::query_as(
         "SELECT id, created_at, last_seen_at, expires_at, ip, user_agent FROM sessions \
          WHERE user_id = $1 AND expires_at > $2 AND last_seen_at > $3 \
@@ -185,16 +185,23 @@ pub async fn end_all_for_user<'e>(
     Ok(done.rows_affected())
 }
 
+/// Whether the session is still there (not signed out, not ended by a password reset).
+pub async fn exists<'e>(db: impl sqlx::Executor<'e, Database = Any>, session_id: &str) -> Result<bool, sqlx::Error> {
+    let found: Option<(String,)> =
+        sqlx::query_as("SELECT id FROM sessions WHERE id = $1").bind(session_id).fetch_optional(db).await?;
+    Ok(found.is_some())
+}
+
 pub async fn end(db: &Db, session_id: &str) -> Result<(), sqlx::Error> {
     sqlx::query("DELETE FROM sessions WHERE id = $1").bind(session_id).execute(db.writes()).await?;
     Ok(())
 }
 
 /// Deletes sessions past either limit; run periodically in the background.
-pub async fn purge_expired(db: &Db, now: UnixTime, limits: &SessionSettings) -> Result<u64, sqlx::Error> {
+pub async fn purge_expired(db: &Db, now: UnixTime, lifetimes: &SessionSettings) -> Result<u64, sqlx::Error> {
     let done = sqlx::query("DELETE FROM sessions WHERE expires_at <= $1 OR last_seen_at <= $2")
         .bind(now)
-        .bind(now.saturating_sub(secs(limits.idle_timeout)))
+        .bind(now.saturating_sub(secs(lifetimes.idle_timeout)))
         .execute(db.writes())
         .await?;
     Ok(done.rows_affected())

@@ -36,7 +36,7 @@ pub async fn upload(State(app): State<AppState>, Extension(lookup): Extension<Lo
     };
     let result = async {
         let session = lookup.active().ok_or(AvatarProblem::SignInRequired)?.clone();
-        let max = app.settings.storage.avatar_max_bytes;
+        let max = app.settings.storage.avatar_max_bytes();
         // Refused from the declared length, before anything of the body is kept.
         if let Some(len) = declared.filter(|len| *len > max + MULTIPART_OVERHEAD) {
             if len <= DRAIN_AT_MOST {

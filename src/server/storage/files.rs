@@ -28,14 +28,17 @@ fn avatar_path(name: &str) -> Path {
 
 impl Storage {
     pub fn from_settings(settings: &Settings) -> Result<Self, String> {
-        let store: Arc<dyn ObjectStore> = match &settings.storage.s3 {
-            Some(s3) => {
-                let mut builder = AmazonS3Builder::from_env().with_bucket_name(&s3.bucket).with_region(&s3.region);
-                if let Some(endpoint) = &s3.endpoint {
+        let s3 = &settings.storage;
+        let store: Arc<dyn ObjectStore> = match &s3.s3_bucket {
+            Some(bucket) => {
+                let mut builder = AmazonS3Builder::from_env().with_bucket_name(bucket).with_region(&s3.s3_region);
+                if let Some(endpoint) = &s3.s3_endpoint {
+                    let endpoint = endpoint.as_str().trim_end_matches('/');
                     builder = builder.with_endpoint(endpoint).with_allow_http(endpoint.starts_with("http://"));
                 }
-                if let (Some(id), Some(secret)) = (&s3.access_key_id, &s3.secret_access_key) {
-                    builder = builder.with_access_key_id(id).with_secret_access_key(secret.expose());
+                if let (Some(id), Some(secret)) = (&s3.s3_access_key_id, &s3.s3_secret_access_key) {
+                    let secret = secrecy::ExposeSecret::expose_secret(secret);
+                    builder = builder.with_access_key_id(id).with_secret_access_key(secret);
                 }
                 Arc::new(builder.build().map_err(|e| format!("invalid S3 settings (storage.s3_*): {e}"))?)
             }

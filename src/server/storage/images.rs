@@ -49,9 +49,13 @@ pub fn inspect(bytes: &[u8]) -> Result<Inspected, ImageError> {
         return Err(ImageError::TooManyPixels { width, height });
     }
     // The decoded pixels, plus what resizing them takes: a working copy of a strip (the first pass of a
-    // two-pass resize: 256 columns of 4 floats, as tall as the picture) and the small results.
+    // two-pass resize: 256 columns of 4 floats, as tall as the picture) and the small results. A
+    // progressive JPEG is decoded from all its coefficients at once: 2 bytes for each of 3 components'
+    // values per pixel, beside the pixels.
     let strip = u64::from(AVATAR_SIZE) * u64::from(width.max(height)) * 16;
-    let memory_needed = decoder.total_bytes().saturating_add(strip).saturating_add(8 * 1024 * 1024);
+    let coefficients = if format == ImageFormat::Jpeg { u64::from(width) * u64::from(height) * 6 } else { 0 };
+    let memory_needed =
+        decoder.total_bytes().saturating_add(strip).saturating_add(coefficients).saturating_add(8 * 1024 * 1024);
     Ok(Inspected { format, width, height, memory_needed })
 }
 
