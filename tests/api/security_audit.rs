@@ -356,7 +356,7 @@ async fn item_45_links_issued_at_once_leave_exactly_one_that_works() {
         .map(|_| {
             let (db, user_id, now) = (app.state.db.clone(), user_id.clone(), app.state.now());
             tokio::spawn(async move {
-                email_tokens::issue(&db, now, &user_id, Purpose::MagicLink, ADA, Duration::from_secs(900)).await
+                email_tokens::issue(db.writes(), now, &user_id, Purpose::MagicLink, ADA, Duration::from_secs(900)).await
             })
         })
         .collect();

@@ -128,8 +128,7 @@ pub async fn request_email_change(
         let mut tx = app.db.writes().begin().await?;
         still_as_checked(&mut tx, &user, session).await?;
         let token =
-            email_tokens::issue_in(&mut *tx, app.now(), &user.id, Purpose::ChangeEmail, new_email.as_str(), ttl)
-                .await?;
+            email_tokens::issue(&mut *tx, app.now(), &user.id, Purpose::ChangeEmail, new_email.as_str(), ttl).await?;
         tx.commit().await?;
         let link = app.link(paths::CONFIRM_EMAIL_CHANGE, &[("token", &token)]);
         app.mailer.send(messages::confirm_email_change(new_email.as_str(), &link, ttl)).await?;

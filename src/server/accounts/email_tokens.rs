@@ -45,19 +45,7 @@ pub struct Redeemed {
 /// Creates a token and returns the raw value to put in the link. An older unused token of the same purpose
 /// for this user is replaced in the same statement (the database keeps one live token per purpose), so
 /// requests racing on several app servers leave exactly one link that works: the last one written.
-pub async fn issue(
-    db: &Db,
-    now: UnixTime,
-    user_id: &str,
-    purpose: Purpose,
-    sent_to: &str,
-    ttl: Duration,
-) -> Result<String, sqlx::Error> {
-    issue_in(db.writes(), now, user_id, purpose, sent_to, ttl).await
-}
-
-/// `issue`, in the caller's transaction.
-pub async fn issue_in<'e>(
+pub async fn issue<'e>(
     db: impl sqlx::Executor<'e, Database = sqlx::Any>,
     now: UnixTime,
     user_id: &str,

@@ -31,7 +31,7 @@ pub fn mail_link(app: &AppState, email: Email, link: MailedLink) {
                 (Purpose::ResetPassword, tokens.reset_password_ttl, paths::RESET_PASSWORD, "token")
             }
         };
-        let token = email_tokens::issue(&app.db, app.now(), &user.id, purpose, &user.email, ttl).await?;
+        let token = email_tokens::issue(app.db.writes(), app.now(), &user.id, purpose, &user.email, ttl).await?;
         let url = app.link(page, &[(param, &token)]);
         let name = user.name_for_mail();
         let mail = match link {

@@ -99,8 +99,7 @@ pub async fn sign_in_with_link(
         audit::event(if in_sign_up_browser { "email_verified" } else { "email_verified_elsewhere" }, &user.id);
         if !in_sign_up_browser {
             let ttl = app.settings.tokens.reset_password_ttl;
-            let token =
-                email_tokens::issue_in(&mut *tx, now, &user.id, Purpose::ResetPassword, &user.email, ttl).await?;
+            let token = email_tokens::issue(&mut *tx, now, &user.id, Purpose::ResetPassword, &user.email, ttl).await?;
             tx.commit().await?;
             let reset_path = format!("{}?token={token}&welcome=1", paths::RESET_PASSWORD);
             return Ok(SignedInWithLink::ChoosePassword { reset_path });
