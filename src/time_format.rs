@@ -16,33 +16,20 @@ pub fn relative(now: i64, then: i64) -> String {
     }
 }
 
+/// The moment `unix` (seconds) in UTC; out of range, the epoch.
+fn utc(unix: i64) -> time::OffsetDateTime {
+    time::OffsetDateTime::from_unix_timestamp(unix).unwrap_or(time::OffsetDateTime::UNIX_EPOCH)
+}
+
 /// "25 Nov 2026, 11:48 UTC".
 pub fn exact_utc(unix: i64) -> String {
-    let (year, month, day, hour, minute, _) = civil(unix);
-    const MONTHS: [&str; 12] = ["Jan", "Feb", "Mar", "Apr", "May", "Jun", "Jul", "Aug", "Sep", "Oct", "Nov", "Dec"];
-    format!("{day} {} {year}, {hour:02}:{minute:02} UTC", MONTHS[(month - 1) as usize])
+    let format = time::macros::format_description!("[day padding:none] [month repr:short] [year], [hour]:[minute] UTC");
+    utc(unix).format(format).unwrap_or_default()
 }
 
 /// "2026-11-25T11:48:32Z", for `<time datetime>`.
 pub fn iso_utc(unix: i64) -> String {
-    let (year, month, day, hour, minute, second) = civil(unix);
-    format!("{year:04}-{month:02}-{day:02}T{hour:02}:{minute:02}:{second:02}Z")
-}
-
-/// Unix seconds to (year, month, day, hour, minute, second) in UTC, by Howard Hinnant's `civil_from_days`.
-fn civil(unix: i64) -> (i64, u32, u32, u32, u32, u32) {
-    let days = unix.div_euclid(86400);
-    let secs = unix.rem_euclid(86400) as u32;
-    let z = days + 719_468;
-    let era = z.div_euclid(146_097);
-    let doe = z.rem_euclid(146_097);
-    let yoe = (doe - doe / 1460 + doe / 36524 - doe / 146_096) / 365;
-    let doy = doe - (365 * yoe + yoe / 4 - yoe / 100);
-    let mp = (5 * doy + 2) / 153;
-    let day = (doy - (153 * mp + 2) / 5 + 1) as u32;
-    let month = if mp < 10 { mp + 3 } else { mp - 9 } as u32;
-    let year = yoe + era * 400 + i64::from(month <= 2);
-    (year, month, day, secs / 3600, secs / 60 % 60, secs % 60)
+    utc(unix).format(&time::format_description::well_known::Rfc3339).unwrap_or_default()
 }
 
 #[cfg(test)]

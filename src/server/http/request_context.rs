@@ -19,7 +19,7 @@ use leptos::prelude::{expect_context, use_context};
 use leptos::server_fn::error::ServerFnUrlError;
 use std::future::Future;
 use std::net::IpAddr;
-use std::sync::Arc;
+use std::sync::{Arc, OnceLock};
 use tower_cookies::Cookies;
 
 pub struct RequestContext {
@@ -31,13 +31,15 @@ pub struct RequestContext {
     from_html_form: bool,
     /// The device token the browser brought (`cookies::device`), if any.
     device_cookie: Option<String>,
-    /// The device token a sign-in here remembers: the one brought, or a new one.
-    device: String,
-    /// The sign-up secret a sign-up here gives the browser (`cookies::sign_up`): the one it has, or a new
-    /// one.
-    sign_up_secret: String,
-    /// What an account keeps of the secret the browser brought, if it brought one.
-    sign_up_proof: Option<String>,
+    /// The device token a sign-in here remembers: the one brought, or a new one. Made when first needed
+    /// (most requests sign nobody in), as are the two below.
+    device: OnceLock<String>,
+    /// The sign-up secret the browser brought (`cookies::sign_up`), if any.
+    sign_up_cookie: Option<String>,
+    /// What an account keeps of it.
+    sign_up_proof: OnceLock<Option<String>>,
+    /// The sign-up secret a sign-up here gives the browser: the one it has, or a new one.
+    sign_up_secret: OnceLock<String>,
 }
 
 impl RequestContext {
@@ -58,25 +60,34 @@ impl RequestContext {
             .is_some_and(|accept| accept.contains("text/html"));
         let app = expect_context::<AppState>();
         let device_cookie = cookies.as_ref().and_then(|c| cookies::device::read(c, &app.settings));
-        let brought = cookies.as_ref().and_then(|c| cookies::sign_up::read(c, &app.settings));
-        let sign_up_proof = brought.as_deref().map(cookies::sign_up::proof_of);
-        let sign_up_secret = brought.unwrap_or_else(secrets::new_token);
+        let sign_up_cookie = cookies.as_ref().and_then(|c| cookies::sign_up::read(c, &app.settings));
         Self {
             client: client.unwrap_or_default(),
             lookup: lookup.unwrap_or(Lookup::Guest),
             cookies,
             from_html_form,
-            device: device_cookie.clone().unwrap_or_else(secrets::new_token),
             device_cookie,
-            sign_up_proof,
-            sign_up_secret,
+            device: OnceLock::new(),
+            sign_up_cookie,
+            sign_up_proof: OnceLock::new(),
+            sign_up_secret: OnceLock::new(),
             app,
         }
     }
 
     /// The browser, as signing in sees it.
     pub fn browser(&self) -> Browser<'_> {
-        Browser { client: &self.client, device: &self.device, sign_up_proof: self.sign_up_proof.as_deref() }
+        let sign_up_proof =
+            self.sign_up_proof.get_or_init(|| self.sign_up_cookie.as_deref().map(cookies::sign_up::proof_of));
+        Browser { client: &self.client, device: self.device(), sign_up_proof: sign_up_proof.as_deref() }
+    }
+
+    fn device(&self) -> &str {
+        self.device.get_or_init(|| self.device_cookie.clone().unwrap_or_else(secrets::new_token))
+    }
+
+    fn sign_up_secret(&self) -> &str {
+        self.sign_up_secret.get_or_init(|| self.sign_up_cookie.clone().unwrap_or_else(secrets::new_token))
     }
 
     fn ip(&self) -> Option<IpAddr> {
@@ -114,7 +125,7 @@ impl RequestContext {
         }
         if let Some(cookies) = &self.cookies {
             cookies::session::set(cookies, &self.app.settings, token);
-            cookies::device::set(cookies, &self.app.settings, &self.device);
+            cookies::device::set(cookies, &self.app.settings, self.device());
         }
     }
 
@@ -203,13 +214,13 @@ impl RequestContext {
 
     /// What an account signed up here keeps of the browser's sign-up secret (`cookies::sign_up`).
     pub fn sign_up_proof_to_keep(&self) -> String {
-        cookies::sign_up::proof_of(&self.sign_up_secret)
+        cookies::sign_up::proof_of(self.sign_up_secret())
     }
 
     /// Gives the browser its sign-up secret, once a sign-up here was taken: a refused one changes nothing.
     pub fn keep_sign_up_secret(&self) {
         if let Some(cookies) = &self.cookies {
-            cookies::sign_up::set(cookies, &self.app.settings, &self.sign_up_secret);
+            cookies::sign_up::set(cookies, &self.app.settings, self.sign_up_secret());
         }
     }
 
