@@ -6,17 +6,15 @@
 # binaryen's wasm-opt from npm: Debian's is too old and silently breaks hydration.
 export PATH := $(CURDIR)/end2end/node_modules/.bin:$(PATH)
 
-# Each island's code as a WASM piece of its own (the `lazy-islands` feature), fetched by the pages that
-# show it: `--split` makes the pieces. Plain `cargo leptos watch` / `serve` put every island in one file.
-# `--precompress` writes a brotli and a gzip file beside each site file, which the server sends instead.
-SITE := --split --precompress --lib-features hydrate,lazy-islands
 # The deploy build: whole-program LTO and one codegen unit (minutes more linking; BENCHMARKS.md has the gain).
 SHIPPED := CARGO_PROFILE_RELEASE_LTO=fat CARGO_PROFILE_RELEASE_CODEGEN_UNITS=1
 
 .PHONY: run dev test setup build test-rust test-e2e clean-data
 
+# The release build (scripts/build-site.sh says how it is made), made again only when a source changed.
 run: setup
-	LEPTOS_ENV=DEV APP_DEV_MAILBOX=true cargo leptos serve --release $(SITE)
+	scripts/build-site.sh --if-stale
+	LEPTOS_ENV=DEV APP_DEV_MAILBOX=true target/release/authkit
 
 dev: setup
 	APP_DEV_MAILBOX=true cargo leptos watch
@@ -25,7 +23,7 @@ setup:
 	@scripts/setup.sh
 
 build: setup
-	$(SHIPPED) cargo leptos build --release $(SITE)
+	$(SHIPPED) scripts/build-site.sh
 
 test:
 	@scripts/test.sh

@@ -9,7 +9,7 @@ if ! command -v wrk >/dev/null; then
   sudo=""; [[ $(id -u) -ne 0 ]] && sudo="sudo"
   $sudo apt-get install -y -qq wrk >/dev/null
 fi
-[[ "${1:-}" == "--no-build" ]] || { scripts/setup.sh; cargo leptos build --release --split --precompress --lib-features hydrate,lazy-islands; }
+[[ "${1:-}" == "--no-build" ]] || { scripts/setup.sh; scripts/build-site.sh; }
 
 work=$(mktemp -d)
 app=127.0.0.1:3912

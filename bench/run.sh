@@ -18,7 +18,7 @@ python3 -c 'import brotli' 2>/dev/null || python3 -m pip install --quiet brotli
 
 # The server as it ships: whole-program LTO, one codegen unit (the baselines are built the same way).
 export CARGO_PROFILE_RELEASE_LTO=fat CARGO_PROFILE_RELEASE_CODEGEN_UNITS=1
-cargo leptos build --release --split --precompress --lib-features hydrate,lazy-islands
+scripts/build-site.sh
 (source scripts/leptos-env.sh && cargo build --release --no-default-features --features ssr --bin bench-baseline)
 
 work=$(mktemp -d)

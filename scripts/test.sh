@@ -22,7 +22,7 @@ timed() {
 
 timed "set-up" scripts/setup.sh --for-tests
 timed "formatting" cargo fmt --check
-timed "release build (server + wasm, split per island)" cargo leptos build --release --split --precompress --lib-features hydrate,lazy-islands
+timed "release build (server + wasm, split per island)" scripts/build-site.sh
 # Lints as errors, on both sides; after the build, so the server's dependencies are already checked.
 timed "clippy (server and tests)" scripts/clippy.sh server
 timed "clippy (browser)" scripts/clippy.sh browser
