@@ -27,8 +27,7 @@ pub async fn register(name: String, email: String, password: String) -> Result<(
         let check_email = check_email_url(email.as_str(), MailSent::Verification, false);
         // When the address's mail is used up, the answer is the usual one and nothing happens.
         if go {
-            let proof = req.sign_up_proof_to_keep();
-            let signed_up = accounts::sign_up(&req.app, name, email.clone(), password, &req.browser(), &proof).await?;
+            let signed_up = accounts::sign_up(&req.app, name, email.clone(), password, &req.browser()).await?;
             if let SignUpOutcome::SignedIn { session_token } = signed_up {
                 req.start_session(session_token).await;
                 leptos_axum::redirect(paths::PROFILE);

@@ -15,28 +15,28 @@ use leptos_router::hooks::use_query_map;
 /// was opened to ask for a new verification link (`typed`: what a refused request had in the field).
 #[component]
 pub fn CheckEmailPage() -> impl IntoView {
-    let query = use_query_map();
-    let named = move || query.read().get("email").filter(|e| !e.is_empty());
+    // An islands page renders once, on the server: the query is read once, not tracked.
+    let query = use_query_map().get_untracked();
+    let named = query.get("email").filter(|e| !e.is_empty());
     // The address is shown only if this browser asked for mail to it: text that a link from someone else
     // put in the address ("We sent a message to Your account is locked, call …") is never shown as ours.
-    let email = move || named().filter(|e| crate::api::mail_was_requested_for(e));
-    let purpose = move || MailSent::from_query(&query.read().get("purpose").unwrap_or_default());
-    let resent = move || query.read().get("resent").is_some();
+    let email = named.clone().filter(|e| crate::api::mail_was_requested_for(e));
+    let purpose = MailSent::from_query(&query.get("purpose").unwrap_or_default());
+    let resent = query.get("resent").is_some();
     // What a refused request had in the field, or an address this browser did not ask mail for: only
     // ever put back into the field, for the reader to check before sending.
-    let typed =
-        move || query.read().get("typed").filter(|e| !e.is_empty()).or_else(|| named().filter(|_| email().is_none()));
-    let what = move || match purpose() {
+    let typed = query.get("typed").filter(|e| !e.is_empty()).or_else(|| named.clone().filter(|_| email.is_none()));
+    let what = match purpose {
         MailSent::Verification => "Open the link in it to verify your address and sign in.",
         MailSent::MagicLink => "If an account uses this address, the message has a link that signs you in.",
         MailSent::PasswordReset => "If an account uses this address, the message has a link to choose a new password.",
     };
     view! {
         <AuthCard title="Check your email…">
-            {move || resent().then(|| view! {
+            {resent.then(|| view! {
                 <Alert kind=AlertKind::Success>"If that address has an account waiting for verification, a new link is on its way."</Alert>
             })}
-            {move || match (email(), named(), purpose()) {
+            {match (email.clone(), named, purpose) {
                 (Some(address), _, _) => view! {
                     <p class="lead">"We sent a message to " <strong>{address}</strong> ". " {what}</p>
                     <p>"It can take a minute to arrive; check your spam folder too. The link works once, for a limited time."</p>
@@ -49,8 +49,8 @@ pub fn CheckEmailPage() -> impl IntoView {
                     <p>"It can take a minute to arrive; check your spam folder too. The link works once, for a limited time."</p>
                 }.into_any(),
             }}
-            {move || match purpose() {
-                MailSent::Verification => view! { <ResendVerificationForm email=email() typed=typed()/> }.into_any(),
+            {match purpose {
+                MailSent::Verification => view! { <ResendVerificationForm email typed/> }.into_any(),
                 MailSent::MagicLink => view! {
                     <p><a href=paths::MAGIC_LINK>"Send another link"</a> " · " <a href=paths::LOGIN>"Log in with a password"</a></p>
                 }.into_any(),

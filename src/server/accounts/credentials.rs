@@ -22,12 +22,12 @@ pub async fn reset_link_is_usable(app: &AppState, token: &str) -> Result<bool, E
 /// Sets a new password from a reset link. Every session of the account ends (whoever had the old password
 /// may have signed in with it) and every other mailed link dies; the user then logs in with the new
 /// password. All of it happens in one transaction: a failure halfway leaves the link usable.
-/// `sign_up_proof`: the reset page's browser's (`cookies::sign_up`), for an address not yet confirmed.
+/// `sign_up_proof`: the reset page's browser's (`sign_in::Browser`), for an address not yet confirmed.
 pub async fn reset_password(
     app: &AppState,
     token: &str,
     password: &Password,
-    sign_up_proof: Option<&str>,
+    sign_up_proof: &str,
 ) -> Result<(), Error> {
     let link =
         email_tokens::peek(&app.db, app.now(), token, &[Purpose::ResetPassword]).await?.ok_or(AppError::InvalidLink)?;
@@ -39,13 +39,9 @@ pub async fn reset_password(
     let password_hash = app.passwords.hash(password).await?;
     let now = app.now();
     let mut tx = app.db.writes().begin().await?;
-    // The account's row first, then its link, sessions and links (see `users::hold`).
-    if !users::hold(&mut *tx, &link.user_id, None).await? {
-        return Err(AppError::InvalidLink.into());
-    }
-    let redeemed =
-        email_tokens::redeem(&mut *tx, now, token, &[Purpose::ResetPassword]).await?.ok_or(AppError::InvalidLink)?;
-    let user = users::get(&mut *tx, &redeemed.user_id).await?.ok_or(AppError::InvalidLink)?;
+    let (redeemed, user) = email_tokens::redeem_for_account(&app.db, &mut tx, now, token, &[Purpose::ResetPassword])
+        .await?
+        .ok_or(AppError::InvalidLink)?;
     if user.email != redeemed.sent_to {
         return Err(AppError::InvalidLink.into());
     }
@@ -171,15 +167,10 @@ pub async fn preview_email_change(app: &AppState, token: &str) -> Result<Option<
 /// is told. Returns the id of the account that changed.
 pub async fn confirm_email_change(app: &AppState, token: &str) -> Result<String, Error> {
     let now = app.now();
-    let link = email_tokens::peek(&app.db, now, token, &[Purpose::ChangeEmail]).await?.ok_or(AppError::InvalidLink)?;
     let mut tx = app.db.writes().begin().await?;
-    // The account's row first, then its link (see `users::hold`).
-    if !users::hold(&mut *tx, &link.user_id, None).await? {
-        return Err(AppError::InvalidLink.into());
-    }
-    let redeemed =
-        email_tokens::redeem(&mut *tx, now, token, &[Purpose::ChangeEmail]).await?.ok_or(AppError::InvalidLink)?;
-    let before = users::get(&mut *tx, &redeemed.user_id).await?.ok_or(AppError::InvalidLink)?;
+    let (redeemed, before) = email_tokens::redeem_for_account(&app.db, &mut tx, now, token, &[Purpose::ChangeEmail])
+        .await?
+        .ok_or(AppError::InvalidLink)?;
     let user = match users::change_email(&mut tx, &redeemed.user_id, now, &redeemed.sent_to).await? {
         AddressClaim::Claimed(user) => user,
         // Someone registered the address between the request and the click. The transaction is spent;

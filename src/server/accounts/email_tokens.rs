@@ -100,6 +100,26 @@ pub async fn redeem<'e>(
     }))
 }
 
+/// Uses a mailed link for the account it names, in the caller's transaction: the account's row first
+/// (`users::hold`), then the link, so that using a link and any other change to the same account (a reset,
+/// a password change) wait for each other in one order, on any number of app servers. Returns the link
+/// and the account as they are now, or `None` when the link does not work (any more).
+pub async fn redeem_for_account(
+    db: &Db,
+    tx: &mut sqlx::Transaction<'_, sqlx::Any>,
+    now: UnixTime,
+    token: &str,
+    accepted: &[Purpose],
+) -> Result<Option<(Redeemed, super::users::User)>, sqlx::Error> {
+    let Some(link) = peek(db, now, token, accepted).await? else { return Ok(None) };
+    if !super::users::hold(&mut **tx, &link.user_id, None).await? {
+        return Ok(None);
+    }
+    let Some(redeemed) = redeem(&mut **tx, now, token, accepted).await? else { return Ok(None) };
+    let user = super::users::get(&mut **tx, &redeemed.user_id).await?;
+    Ok(user.filter(|u| u.id == link.user_id).map(|user| (redeemed, user)))
+}
+
 /// Who a token would sign in or act for, without using it: lets a page say "this link has expired" or
 /// "this signs in as a•••@example.com" before anyone acts on it. Only tokens still bound to the
 /// account's current address count (an email change voids links sent to the old one).

@@ -17,7 +17,7 @@ use std::time::Duration;
 pub const REMEMBERED_FOR: Duration = crate::server::http::cookies::device::LIFETIME;
 
 /// What account `user_id` keeps of the browser with `device_token`.
-pub fn kept_of(user_id: &str, device_token: &str) -> String {
+fn kept_of(user_id: &str, device_token: &str) -> String {
     hash_token(&format!("{user_id}\n{device_token}"))
 }
 

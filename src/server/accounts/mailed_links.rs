@@ -7,6 +7,7 @@ use super::{audit, users};
 use crate::domain::Email;
 use crate::routes::paths;
 use crate::server::mail::messages;
+use crate::server::mail::transport::OutgoingMail;
 use crate::server::AppState;
 
 /// Which link to mail.
@@ -19,30 +20,36 @@ pub enum MailedLink {
     PasswordReset,
 }
 
+/// The mail that carries a link: to, name, link, how long it works.
+type ComposeLink = fn(&str, &str, &str, std::time::Duration) -> OutgoingMail;
+
 /// Mails the link if the address has an account; nothing otherwise. Either way it returns at once.
 pub fn mail_link(app: &AppState, email: Email, link: MailedLink) {
-    let app = app.clone();
-    app.clone().in_background("mailed link", async move {
-        let Some(user) = users::find_by_email(&app.db, &email).await? else { return Ok(()) };
-        let tokens = &app.settings.tokens;
-        let (purpose, ttl, page, param) = match link {
-            MailedLink::MagicLink => (Purpose::MagicLink, tokens.magic_link_ttl, paths::AUTH_REDIRECT, "access_token"),
-            MailedLink::PasswordReset => {
-                (Purpose::ResetPassword, tokens.reset_password_ttl, paths::RESET_PASSWORD, "token")
-            }
-        };
-        let token = email_tokens::issue(app.db.writes(), app.now(), &user.id, purpose, &user.email, ttl).await?;
-        let url = app.link(page, &[(param, &token)]);
-        let name = user.name_for_mail();
-        let mail = match link {
-            MailedLink::MagicLink => messages::magic_link(&user.email, name, &url, ttl),
-            MailedLink::PasswordReset => messages::reset_password(&user.email, name, &url, ttl),
-        };
-        app.mailer.send(mail).await?;
-        let event = match link {
-            MailedLink::MagicLink => "magic_link_sent",
-            MailedLink::PasswordReset => "password_reset_requested",
-        };
+    let tokens = &app.settings.tokens;
+    let (purpose, ttl, page, param, compose, event) = match link {
+        MailedLink::MagicLink => (
+            Purpose::MagicLink,
+            tokens.magic_link_ttl,
+            paths::AUTH_REDIRECT,
+            "access_token",
+            messages::magic_link as ComposeLink,
+            "magic_link_sent",
+        ),
+        MailedLink::PasswordReset => (
+            Purpose::ResetPassword,
+            tokens.reset_password_ttl,
+            paths::RESET_PASSWORD,
+            "token",
+            messages::reset_password as ComposeLink,
+            "password_reset_requested",
+        ),
+    };
+    let task = app.clone();
+    app.in_background("mailed link", async move {
+        let Some(user) = users::find_by_email(&task.db, &email).await? else { return Ok(()) };
+        let token = email_tokens::issue(task.db.writes(), task.now(), &user.id, purpose, &user.email, ttl).await?;
+        let url = task.link(page, &[(param, &token)]);
+        task.mailer.send(compose(&user.email, user.name_for_mail(), &url, ttl)).await?;
         audit::event(event, &user.id);
         Ok(())
     });

@@ -14,8 +14,9 @@ pub struct Browser<'a> {
     pub client: &'a ClientInfo,
     /// Its device token (`cookies::device`): the one it has, or the one it gets if this signs it in.
     pub device: &'a str,
-    /// What an account would keep of its sign-up secret (`cookies::sign_up`), if it has one.
-    pub sign_up_proof: Option<&'a str>,
+    /// What an account signed up here keeps of the browser's sign-up secret (`cookies::sign_up`): the one it
+    /// brought, or the one a sign-up here gives it (which no account keeps yet).
+    pub sign_up_proof: &'a str,
 }
 
 /// Signs in with email and password and returns the new session token. Every failure looks the same.
@@ -79,16 +80,12 @@ pub async fn sign_in_with_link(
 ) -> Result<SignedInWithLink, Error> {
     let now = app.now();
     const PURPOSES: [Purpose; 2] = [Purpose::VerifyEmail, Purpose::MagicLink];
-    let link = email_tokens::peek(&app.db, now, access_token, &PURPOSES).await?.ok_or(AppError::InvalidLink)?;
     let mut tx = app.db.writes().begin().await?;
-    // The account's row first, then its link (see `sessions::start`).
-    if !users::record_sign_in(&mut *tx, &link.user_id, now, None).await? {
-        return Err(AppError::InvalidLink.into());
-    }
-    let redeemed = email_tokens::redeem(&mut *tx, now, access_token, &PURPOSES).await?.ok_or(AppError::InvalidLink)?;
-    let user = users::get(&mut *tx, &redeemed.user_id).await?.ok_or(AppError::InvalidLink)?;
+    let (redeemed, user) = email_tokens::redeem_for_account(&app.db, &mut tx, now, access_token, &PURPOSES)
+        .await?
+        .ok_or(AppError::InvalidLink)?;
     // A link only vouches for the address it was sent to.
-    if user.email != redeemed.sent_to || user.id != link.user_id {
+    if user.email != redeemed.sent_to {
         return Err(AppError::InvalidLink.into());
     }
     if !user.is_verified() {
@@ -105,6 +102,7 @@ pub async fn sign_in_with_link(
             return Ok(SignedInWithLink::ChoosePassword { reset_path });
         }
     }
+    users::record_sign_in(&mut *tx, &user.id, now, None).await?;
     let session_token = start_session(app, &mut tx, &user.id, browser).await?;
     tx.commit().await?;
     audit::event("sign_in", &user.id);

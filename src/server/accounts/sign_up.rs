@@ -19,15 +19,14 @@ pub enum SignUpOutcome {
     SignedIn { session_token: String },
 }
 
-/// Signs up. `new_proof` is what the account keeps of the secret this browser is being given
-/// (`cookies::sign_up::start`); `browser.sign_up_proof` is the one it had before, if any.
+/// Signs up. The account keeps `browser.sign_up_proof`, so that what was typed here takes effect only if
+/// the address is confirmed in this browser (`users::confirm_address`).
 pub async fn sign_up(
     app: &AppState,
     name: DisplayName,
     email: Email,
     password: Password,
     browser: &Browser<'_>,
-    new_proof: &str,
 ) -> Result<SignUpOutcome, Error> {
     app.passwords.check_strength(Admission::Hash, &password, &[name.as_str(), email.as_str()]).await??;
     // Hash first, whatever happens next, so a taken address answers as slowly as a new one.
@@ -35,7 +34,7 @@ pub async fn sign_up(
     let now = app.now();
     let verification = app.settings.app.email_verification;
     let mut tx = app.db.writes().begin().await?;
-    let proof = verification.then_some(new_proof);
+    let proof = verification.then_some(browser.sign_up_proof);
     match users::create(&mut tx, now, &email, &name, &password_hash, proof).await? {
         AddressClaim::Claimed(user) if verification => {
             // The mail is built before the account is kept: an address it cannot be sent to leaves nothing.
@@ -71,13 +70,9 @@ pub async fn sign_up(
             // new link mailed, and nothing of theirs is kept: what a sign-up typed only ever takes effect
             // when the address is confirmed in the browser that typed it (`users::confirm_address`), so
             // whichever sign-up is a stranger's, the owner's click cannot hand the account to them.
-            let same_browser = match browser.sign_up_proof {
-                Some(previous) if existing.signed_up_in(Some(previous)) => {
-                    users::update_sign_up(&app.db, &existing.id, now, previous, new_proof, &name, &password_hash)
-                        .await?
-                }
-                _ => false,
-            };
+            let proof = browser.sign_up_proof;
+            let same_browser = existing.signed_up_in(proof)
+                && users::update_sign_up(&app.db, &existing.id, now, proof, &name, &password_hash).await?;
             let mut tx = app.db.writes().begin().await?;
             let mail = verification_mail(app, &mut tx, &existing).await?;
             tx.commit().await?;
@@ -94,14 +89,14 @@ pub fn resend_verification(app: &AppState, email: Email) {
     if !app.settings.app.email_verification {
         return;
     }
-    let app = app.clone();
-    app.clone().in_background("resend verification", async move {
-        if let Some(user) = users::find_by_email(&app.db, &email).await? {
+    let task = app.clone();
+    app.in_background("resend verification", async move {
+        if let Some(user) = users::find_by_email(&task.db, &email).await? {
             if !user.is_verified() {
-                let mut tx = app.db.writes().begin().await?;
-                let mail = verification_mail(&app, &mut tx, &user).await?;
+                let mut tx = task.db.writes().begin().await?;
+                let mail = verification_mail(&task, &mut tx, &user).await?;
                 tx.commit().await?;
-                app.mailer.deliver(mail).await?;
+                task.mailer.deliver(mail).await?;
                 audit::event("verification_resent", &user.id);
             }
         }

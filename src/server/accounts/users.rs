@@ -38,9 +38,9 @@ impl User {
         }
     }
 
-    /// Whether the browser with this `proof` (`cookies::sign_up::proof`) is the one that signed up.
-    pub fn signed_up_in(&self, proof: Option<&str>) -> bool {
-        matches!((self.sign_up_proof.as_deref(), proof), (Some(kept), Some(given)) if kept == given)
+    /// Whether the browser with this `proof` (`cookies::sign_up::proof_of`) is the one that signed up.
+    pub fn signed_up_in(&self, proof: &str) -> bool {
+        self.sign_up_proof.as_deref() == Some(proof)
     }
 }
 
@@ -115,21 +115,19 @@ pub async fn update_sign_up(
     db: &Db,
     id: &str,
     now: UnixTime,
-    previous_proof: &str,
-    new_proof: &str,
+    proof: &str,
     name: &DisplayName,
     password_hash: &str,
 ) -> Result<bool, sqlx::Error> {
     let done = sqlx::query(
-        "UPDATE users SET name = $2, password_hash = $3, updated_at = $4, sign_up_proof = $6 \
+        "UPDATE users SET name = $2, password_hash = $3, updated_at = $4 \
          WHERE id = $1 AND email_verified_at IS NULL AND sign_up_proof = $5",
     )
     .bind(id)
     .bind(name.as_str())
     .bind(password_hash)
     .bind(now)
-    .bind(previous_proof)
-    .bind(new_proof)
+    .bind(proof)
     .execute(db.writes())
     .await?;
     Ok(done.rows_affected() == 1)

@@ -52,10 +52,6 @@ pub mod session {
 
     const KIND: Kind = Kind { name: "session", https_name: "__Host-session" };
 
-    pub fn name(settings: &Settings) -> &'static str {
-        KIND.name(settings)
-    }
-
     pub fn read(cookies: &Cookies, settings: &Settings) -> Option<String> {
         KIND.read(cookies, settings)
     }

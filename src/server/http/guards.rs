@@ -136,13 +136,10 @@ pub async fn refuse_cross_site(State(app): State<AppState>, req: Request, next: 
 /// a static file to `resolve_session`, yet the router serves the profile).
 pub async fn plain_paths_only(req: Request, next: Next) -> Response {
     let path = req.uri().path();
+    let encoded_dot = |s: &str| s.as_bytes().windows(3).any(|w| w[0] == b'%' && w[1] == b'2' && w[2] | 0x20 == b'e');
     let suspicious = path.contains("//")
-        || path.contains("/./")
-        || path.contains("/../")
-        || path.ends_with("/.")
-        || path.ends_with("/..")
         || path.contains('\\')
-        || path.to_ascii_lowercase().contains("%2e");
+        || path.split('/').any(|segment| segment == "." || segment == ".." || encoded_dot(segment));
     if !suspicious {
         return next.run(req).await;
     }

@@ -36,10 +36,9 @@ pub struct RequestContext {
     device: OnceLock<String>,
     /// The sign-up secret the browser brought (`cookies::sign_up`), if any.
     sign_up_cookie: Option<String>,
-    /// What an account keeps of it.
-    sign_up_proof: OnceLock<Option<String>>,
-    /// The sign-up secret a sign-up here gives the browser: the one it has, or a new one.
-    sign_up_secret: OnceLock<String>,
+    /// The sign-up secret a sign-up here gives the browser (the one it brought, or a new one), and what an
+    /// account keeps of it.
+    sign_up_secret: OnceLock<(String, String)>,
 }
 
 impl RequestContext {
@@ -69,7 +68,6 @@ impl RequestContext {
             device_cookie,
             device: OnceLock::new(),
             sign_up_cookie,
-            sign_up_proof: OnceLock::new(),
             sign_up_secret: OnceLock::new(),
             app,
         }
@@ -77,17 +75,19 @@ impl RequestContext {
 
     /// The browser, as signing in sees it.
     pub fn browser(&self) -> Browser<'_> {
-        let sign_up_proof =
-            self.sign_up_proof.get_or_init(|| self.sign_up_cookie.as_deref().map(cookies::sign_up::proof_of));
-        Browser { client: &self.client, device: self.device(), sign_up_proof: sign_up_proof.as_deref() }
+        Browser { client: &self.client, device: self.device(), sign_up_proof: &self.sign_up_secret().1 }
     }
 
     fn device(&self) -> &str {
         self.device.get_or_init(|| self.device_cookie.clone().unwrap_or_else(secrets::new_token))
     }
 
-    fn sign_up_secret(&self) -> &str {
-        self.sign_up_secret.get_or_init(|| self.sign_up_cookie.clone().unwrap_or_else(secrets::new_token))
+    fn sign_up_secret(&self) -> &(String, String) {
+        self.sign_up_secret.get_or_init(|| {
+            let secret = self.sign_up_cookie.clone().unwrap_or_else(secrets::new_token);
+            let proof = cookies::sign_up::proof_of(&secret);
+            (secret, proof)
+        })
     }
 
     fn ip(&self) -> Option<IpAddr> {
@@ -212,15 +212,10 @@ impl RequestContext {
         }
     }
 
-    /// What an account signed up here keeps of the browser's sign-up secret (`cookies::sign_up`).
-    pub fn sign_up_proof_to_keep(&self) -> String {
-        cookies::sign_up::proof_of(self.sign_up_secret())
-    }
-
     /// Gives the browser its sign-up secret, once a sign-up here was taken: a refused one changes nothing.
     pub fn keep_sign_up_secret(&self) {
         if let Some(cookies) = &self.cookies {
-            cookies::sign_up::set(cookies, &self.app.settings, self.sign_up_secret());
+            cookies::sign_up::set(cookies, &self.app.settings, &self.sign_up_secret().0);
         }
     }
 

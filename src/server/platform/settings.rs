@@ -9,7 +9,7 @@ use figment::{Figment, Metadata, Profile, Provider};
 use lettre::message::Mailbox;
 use secrecy::{ExposeSecret, SecretString};
 use serde::{Deserialize, Deserializer};
-use std::{net::SocketAddr, num::NonZeroU32, path::PathBuf, str::FromStr, time::Duration};
+use std::{net::SocketAddr, num::NonZeroU32, path::PathBuf, time::Duration};
 use url::Url;
 
 #[derive(Clone, Debug)]
@@ -555,15 +555,6 @@ fn check_smtp_url(s: &str) -> Result<(), String> {
         return Err("must be an smtp:// or smtps:// address with a host, like smtp://user:password@host:587".into());
     }
     Ok(())
-}
-
-impl FromStr for Environment {
-    type Err = String;
-
-    fn from_str(s: &str) -> Result<Self, String> {
-        Environment::deserialize(serde::de::value::StrDeserializer::<serde::de::value::Error>::new(s))
-            .map_err(|e| e.to_string())
-    }
 }
 
 #[cfg(test)]

@@ -28,8 +28,6 @@ pub enum ImageError {
 #[derive(Clone, Copy, Debug)]
 pub struct Inspected {
     format: ImageFormat,
-    pub width: u32,
-    pub height: u32,
     /// The most memory its decoding and resizing may take: `avatar_from_upload` is refused more.
     pub memory_needed: u64,
 }
@@ -56,7 +54,7 @@ pub fn inspect(bytes: &[u8]) -> Result<Inspected, ImageError> {
     let coefficients = if format == ImageFormat::Jpeg { u64::from(width) * u64::from(height) * 6 } else { 0 };
     let memory_needed =
         decoder.total_bytes().saturating_add(strip).saturating_add(coefficients).saturating_add(8 * 1024 * 1024);
-    Ok(Inspected { format, width, height, memory_needed })
+    Ok(Inspected { format, memory_needed })
 }
 
 /// Decodes an upload `inspect` accepted and returns a 256×256 JPEG.
