@@ -18,6 +18,8 @@ pub enum Field {
     NewPassword,
     NewPasswordConfirm,
     NewEmail,
+    /// A one-time code: from a mail, an authenticator app, or a recovery code.
+    Code,
 }
 
 impl Field {
@@ -31,6 +33,7 @@ impl Field {
             Field::NewPassword => "new_password",
             Field::NewPasswordConfirm => "new_password_confirm",
             Field::NewEmail => "new_email",
+            Field::Code => "code",
         }
     }
 }

@@ -21,6 +21,9 @@ pub enum AppError {
     EmailTaken,
     #[error("This link is invalid, was already used, or has expired. Ask for a new one.")]
     InvalidLink,
+    /// Any one-time code that did not work: wrong, used, expired, or too many tries. Never says which.
+    #[error("That code did not work. Check that it is the newest one we sent, or use the link in the message.")]
+    InvalidCode,
     #[error("Please log in to continue.")]
     SignInRequired,
     #[error("Your session has ended. Please log in again.")]
@@ -48,6 +51,7 @@ impl AppError {
     pub fn field(&self) -> Option<Field> {
         match self {
             AppError::Invalid { field, .. } => Some(*field),
+            AppError::InvalidCode => Some(Field::Code),
             _ => None,
         }
     }
@@ -59,7 +63,9 @@ impl AppError {
     pub fn status(&self) -> http::StatusCode {
         use http::StatusCode;
         match self {
-            AppError::Invalid { .. } | AppError::InvalidLink | AppError::Transport(_) => StatusCode::BAD_REQUEST,
+            AppError::Invalid { .. } | AppError::InvalidLink | AppError::InvalidCode | AppError::Transport(_) => {
+                StatusCode::BAD_REQUEST
+            }
             AppError::InvalidCredentials | AppError::SignInRequired | AppError::SessionEnded => {
                 StatusCode::UNAUTHORIZED
             }

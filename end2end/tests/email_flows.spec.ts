@@ -1,7 +1,7 @@
 // Magic link, password reset and email change in a real browser.
 import { expect, test } from "@playwright/test";
-import { changePassword, expectHydrated, login, PASSWORD, signUpAndVerify } from "./actions";
-import { latestLinkTo, uniqueEmail } from "./outbox";
+import { changePassword, expectHydrated, login, PASSWORD, register, signUpAndVerify } from "./actions";
+import { latestCodeTo, latestLinkTo, uniqueEmail } from "./outbox";
 
 for (const js of [true, false]) {
   test.describe(js ? "with JavaScript" : "without JavaScript", () => {
@@ -28,6 +28,28 @@ for (const js of [true, false]) {
       await expect(otherPage).toHaveURL(/\/profile$/);
       await expect(otherPage.getByRole("heading", { name: "Hello, Magic" })).toBeVisible();
       await other.close();
+    });
+
+    test("the code from the mail signs in on the page that asked for it", async ({ page }) => {
+      const email = uniqueEmail(js ? "code-js" : "code-nojs");
+      await page.goto("/register");
+      await expectHydrated(page, js);
+      await register(page, "Coded", email);
+      await expect(page.getByRole("heading", { name: "Check your email…" })).toBeVisible();
+      await expectHydrated(page, js);
+      const code = await latestCodeTo(email, "Verify your email address");
+
+      // A wrong code says so, and changes nothing.
+      const wrong = code.slice(0, 5) + ((Number(code[5]) + 1) % 10);
+      await page.getByLabel("Code").fill(wrong);
+      await page.getByRole("button", { name: "Continue" }).click();
+      await expect(page.getByRole("alert")).toContainText("That code did not work");
+      await expect(page.getByLabel("Code")).toBeFocused();
+
+      await page.getByLabel("Code").fill(`${code.slice(0, 3)} ${code.slice(3)}`);
+      await page.getByRole("button", { name: "Continue" }).click();
+      await expect(page).toHaveURL(/\/profile$/);
+      await expect(page.getByRole("heading", { name: "Hello, Coded" })).toBeVisible();
     });
 
     test("forgot password, reset it, and only the new one works", async ({ page }) => {

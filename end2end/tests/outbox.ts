@@ -69,6 +69,20 @@ export async function latestLinkTo(address: string, subject?: string): Promise<s
   throw new Error(`no mail with a link to ${address} in ${outbox}`);
 }
 
+/** The 6-digit code in the newest mail to `address` about `subject` (waiting a little for it to arrive). */
+export async function latestCodeTo(address: string, subject: string): Promise<string> {
+  const deadline = Date.now() + 10_000;
+  while (Date.now() < deadline) {
+    const mail = mails()
+      .filter((m) => m.to.includes(address) && m.subject === subject)
+      .pop();
+    const code = mail?.text.match(/Or type this code[^\n]*: (\d{6})/)?.[1];
+    if (code) return code;
+    await new Promise((r) => setTimeout(r, 100));
+  }
+  throw new Error(`no mail with a code to ${address} in ${outbox}`);
+}
+
 export function uniqueEmail(prefix: string): string {
   return `${prefix}-${Date.now()}-${Math.floor(Math.random() * 1e6)}@example.com`;
 }

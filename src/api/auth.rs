@@ -101,21 +101,14 @@ pub async fn preview_link(access_token: String) -> Result<LinkPreview, AppError>
 #[server(endpoint = "sign_in_with_link")]
 pub async fn sign_in_with_link(access_token: String) -> Result<(), AppError> {
     use crate::routes::{link_error_url, paths};
-    use crate::server::accounts::{self, SignedInWithLink};
+    use crate::server::accounts::{self, FromMail};
     use crate::server::http::request_context::RequestContext;
 
     let req = RequestContext::get();
-    let signed_in = accounts::sign_in_with_link(&req.app, &access_token, &req.browser()).await;
+    let signed_in = accounts::sign_in_with_link(&req.app, FromMail::Link(&access_token), &req.browser()).await;
     match signed_in.map_err(AppError::from) {
-        Ok(SignedInWithLink::SignedIn { session_token }) => {
-            req.start_session(session_token).await;
-            req.clear_mail_requested();
-            leptos_axum::redirect(paths::PROFILE);
-            Ok(())
-        }
-        Ok(SignedInWithLink::ChoosePassword { reset_path }) => {
-            req.clear_mail_requested();
-            leptos_axum::redirect(&reset_path);
+        Ok(signed_in) => {
+            continue_from_mail(&req, signed_in).await;
             Ok(())
         }
         Err(e) => {
@@ -123,6 +116,51 @@ pub async fn sign_in_with_link(access_token: String) -> Result<(), AppError> {
             leptos_axum::redirect(&link_error_url(paths::AUTH_REDIRECT, &e));
             Err(e)
         }
+    }
+}
+
+/// Does what the link does, with the 6-digit code from the same mail, on the "Check your email…" page
+/// that asked for it (`sent`: which mail it waits for).
+#[server(endpoint = "sign_in_with_code")]
+pub async fn sign_in_with_code(email: String, code: String, sent: String) -> Result<(), AppError> {
+    use crate::domain::Email;
+    use crate::routes::{check_email_url, MailSent};
+    use crate::server::accounts::{self, FromMail};
+    use crate::server::http::request_context::RequestContext;
+    use crate::server::platform::secrets::typed_code;
+
+    let req = RequestContext::get();
+    let back = check_email_url(email.trim(), MailSent::from_query(&sent), false);
+    req.form(&back, SignInWithCode::PATH, async {
+        let email = Email::parse(&email)?;
+        // Counted by address before anything is looked up, so an address without an account is
+        // counted, and answered, the same.
+        req.limit_code_attempt(email.as_str()).await?;
+        let code = typed_code(&code).ok_or(AppError::InvalidCode)?;
+        let from_mail = FromMail::Code { email: &email, code: &code };
+        let signed_in = accounts::sign_in_with_link(&req.app, from_mail, &req.browser()).await?;
+        continue_from_mail(&req, signed_in).await;
+        Ok(())
+    })
+    .await
+}
+
+/// Where a link or code from a mail leads: the profile, with a new session, or choosing a password.
+#[cfg(feature = "ssr")]
+async fn continue_from_mail(
+    req: &crate::server::http::request_context::RequestContext,
+    signed_in: crate::server::accounts::SignedInWithLink,
+) {
+    use crate::routes::paths;
+    use crate::server::accounts::SignedInWithLink;
+
+    req.clear_mail_requested();
+    match signed_in {
+        SignedInWithLink::SignedIn { session_token } => {
+            req.start_session(session_token).await;
+            leptos_axum::redirect(paths::PROFILE);
+        }
+        SignedInWithLink::ChoosePassword { reset_path } => leptos_axum::redirect(&reset_path),
     }
 }
 

@@ -21,6 +21,9 @@ pub fn FormField(
     /// Tells apart the same field in two forms of one page (ids must be unique).
     #[prop(optional)]
     form: Option<&'static str>,
+    /// The keyboard a phone shows ("numeric" for a code of digits).
+    #[prop(optional)]
+    inputmode: Option<&'static str>,
 ) -> impl IntoView {
     let name = field.input_name();
     let id = match form {
@@ -64,6 +67,7 @@ pub fn FormField(
                 name=name
                 type=input_type
                 autocomplete=autocomplete
+                inputmode=inputmode
                 value=value
                 autofocus=move || message().is_some()
                 node_ref=input

@@ -1,4 +1,4 @@
-use crate::api::auth::ResendVerification;
+use crate::api::auth::{ResendVerification, SignInWithCode};
 use crate::components::alert::{last_error, Alert, AlertKind, FormError};
 use crate::components::auth_card::AuthCard;
 use crate::components::form_field::FormField;
@@ -49,6 +49,13 @@ pub fn CheckEmailPage() -> impl IntoView {
                     <p>"It can take a minute to arrive; check your spam folder too. The link works once, for a limited time."</p>
                 }.into_any(),
             }}
+            // The code does what the link does, here: only for an address this browser asked mail for.
+            {match (&email, purpose) {
+                (Some(address), MailSent::Verification | MailSent::MagicLink) => Some(view! {
+                    <EmailCodeForm email=address.clone() sent=purpose.as_query().to_owned()/>
+                }),
+                _ => None,
+            }}
             {match purpose {
                 MailSent::Verification => view! { <ResendVerificationForm email typed/> }.into_any(),
                 MailSent::MagicLink => view! {
@@ -59,6 +66,32 @@ pub fn CheckEmailPage() -> impl IntoView {
                 }.into_any(),
             }}
         </AuthCard>
+    }
+}
+
+/// The 6-digit code from the mail, for a reader whose mail is on another device: it signs in here.
+#[cfg_attr(feature = "lazy-islands", island(lazy))]
+#[cfg_attr(not(feature = "lazy-islands"), island)]
+fn EmailCodeForm(email: String, sent: String) -> impl IntoView {
+    island_hydrated();
+    let use_code = ServerAction::<SignInWithCode>::new();
+    let error = last_error(use_code);
+    view! {
+        <ServerForm action=use_code class="form code-form" novalidate=true>
+            <FormError error/>
+            <input type="hidden" name="email" value=email/>
+            <input type="hidden" name="sent" value=sent/>
+            <FormField
+                field=Field::Code
+                label="Code"
+                input_type="text"
+                inputmode="numeric"
+                autocomplete="one-time-code"
+                hint="Or type the 6-digit code from the message."
+                error
+            />
+            <SubmitButton label="Continue" pending=use_code.pending() class="button"/>
+        </ServerForm>
     }
 }
 

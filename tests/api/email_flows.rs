@@ -28,7 +28,7 @@ async fn a_magic_link_signs_in_once_and_verifies_the_address() {
     let link = magic_link(&app, ADA).await;
     assert!(link.starts_with(&format!("{}/auth-redirect?access_token=", app.address)), "{link}");
     let mail = app.outbox().into_iter().rfind(|m| m.subject == "Your sign-in link").unwrap();
-    assert!(mail.text.contains("expires in 15 minutes") && mail.html.contains("Log in"));
+    assert!(mail.text.contains("work once and expire in 15 minutes") && mail.html.contains("Log in"));
 
     // Opened in the browser that signed up (elsewhere it leads to choosing a password: see below).
     assert_redirect(&app.confirm_link(&client, &link).await, "/profile");

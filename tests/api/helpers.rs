@@ -246,6 +246,12 @@ pub struct Mail {
 }
 
 impl Mail {
+    /// The 6-digit code a sign-in or verification mail carries beside its link.
+    pub fn code(&self) -> Option<String> {
+        let line = self.text.lines().find(|l| l.starts_with("Or type this code"))?;
+        line.rsplit(' ').next().map(str::to_owned)
+    }
+
     pub fn link(&self) -> Option<String> {
         self.text.split_whitespace().find(|w| w.starts_with("http://") || w.starts_with("https://")).map(str::to_owned)
     }

@@ -5,6 +5,7 @@ mod helpers;
 
 mod assets;
 mod dev_mailbox;
+mod email_codes;
 mod email_flows;
 mod guards;
 mod headers;

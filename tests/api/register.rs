@@ -20,7 +20,7 @@ async fn registering_mails_a_verification_link_that_signs_in_once_confirmed() {
     assert_eq!(mails[0].subject, "Verify your email address");
     let link = mails[0].link().unwrap();
     assert!(link.starts_with(&format!("{}/auth-redirect?access_token=", app.address)), "{link}");
-    assert!(mails[0].text.contains("expires in 24 hours"));
+    assert!(mails[0].text.contains("work once and expire in 24 hours"));
     assert!(mails[0].html.contains(&link.replace('&', "&amp;")));
 
     // Opening the link (as a mail scanner would) shows a confirm form and uses nothing.

@@ -123,10 +123,11 @@ pub async fn request_email_change(
         let ttl = app.settings.tokens.change_email_ttl;
         let mut tx = app.db.writes().begin().await?;
         still_as_checked(&mut tx, &user, session).await?;
-        let token =
-            email_tokens::issue(&mut *tx, app.now(), &user.id, Purpose::ChangeEmail, new_email.as_str(), ttl).await?;
+        let (key, now) = (&app.secret_key, app.now());
+        let issued =
+            email_tokens::issue(&mut *tx, key, now, &user.id, Purpose::ChangeEmail, new_email.as_str(), ttl).await?;
         tx.commit().await?;
-        let link = app.link(paths::CONFIRM_EMAIL_CHANGE, &[("token", &token)]);
+        let link = app.link(paths::CONFIRM_EMAIL_CHANGE, &[("token", &issued.token)]);
         app.mailer.send(messages::confirm_email_change(new_email.as_str(), &link, ttl)).await?;
     }
     let reset = app.link(paths::FORGOT_PASSWORD, &[]);

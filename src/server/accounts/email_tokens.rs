@@ -3,10 +3,16 @@
 //! One mechanism for every purpose: the raw token goes into the mailed link, the database keeps only its
 //! hash, the purpose and the address it was sent to. A token works once, before its expiry, for its own
 //! purpose, and a newer token of the same purpose for the same user replaces the older one.
+//!
+//! A sign-in or verification mail also carries a 6-digit code that does what its link does, for a reader
+//! whose mail opens on another device than the one signing in. The code belongs to the link's row: using
+//! either uses both, a newer link replaces both, and the code dies after `CODE_TRIES` wrong tries. It is
+//! kept as an HMAC under the server's key, bound to the link's hash: a million possible codes would fall
+//! to anyone who read a plain hash from the database.
 
 use crate::server::platform::clock::{secs, UnixTime};
 use crate::server::platform::db::Db;
-use crate::server::platform::secrets::{hash_token, is_well_formed, new_id, new_token};
+use crate::server::platform::secrets::{hash_token, is_well_formed, new_code, new_id, new_token, SecretKey};
 use std::time::Duration;
 
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -27,6 +33,11 @@ impl Purpose {
         }
     }
 
+    /// Whether its mail carries a code beside the link: the links that sign in.
+    pub fn has_code(self) -> bool {
+        matches!(self, Purpose::VerifyEmail | Purpose::MagicLink)
+    }
+
     fn parse(s: &str) -> Option<Self> {
         [Purpose::VerifyEmail, Purpose::MagicLink, Purpose::ResetPassword, Purpose::ChangeEmail]
             .into_iter()
@@ -42,35 +53,53 @@ pub struct Redeemed {
     pub sent_to: String,
 }
 
-/// Creates a token and returns the raw value to put in the link. An older unused token of the same purpose
-/// for this user is replaced in the same statement (the database keeps one live token per purpose), so
-/// requests racing on several app servers leave exactly one link that works: the last one written.
+/// A new link, and for a purpose that `has_code`, its code: both raw, for the mail.
+pub struct Issued {
+    pub token: String,
+    pub code: Option<String>,
+}
+
+/// Wrong tries after which a mailed code stops working (its link still works).
+pub const CODE_TRIES: i32 = 5;
+
+/// What the server's key signs a code as (`SecretKey::sign`'s purpose), with its link's hash.
+const CODE_SIGNING: &str = "email code";
+
+/// Creates a token (and its code, see `Issued`). An older unused token of the same purpose for this user
+/// is replaced in the same statement (the database keeps one live token per purpose), so requests racing
+/// on several app servers leave exactly one link that works: the last one written.
 pub async fn issue<'e>(
     db: impl sqlx::Executor<'e, Database = sqlx::Any>,
+    key: &SecretKey,
     now: UnixTime,
     user_id: &str,
     purpose: Purpose,
     sent_to: &str,
     ttl: Duration,
-) -> Result<String, sqlx::Error> {
+) -> Result<Issued, sqlx::Error> {
     let token = new_token();
+    let token_hash = hash_token(&token);
+    let code = purpose.has_code().then(new_code);
+    let code_hash = code.as_deref().map(|code| key.sign(CODE_SIGNING, &format!("{token_hash}:{code}")));
     sqlx::query(
-        "INSERT INTO email_tokens (id, user_id, purpose, token_hash, sent_to, created_at, expires_at) \
-         VALUES ($1, $2, $3, $4, $5, $6, $7) \
+        "INSERT INTO email_tokens (id, user_id, purpose, token_hash, sent_to, created_at, expires_at, code_hash) \
+         VALUES ($1, $2, $3, $4, $5, $6, $7, $8) \
          ON CONFLICT (user_id, purpose) WHERE used_at IS NULL DO UPDATE \
          SET token_hash = excluded.token_hash, sent_to = excluded.sent_to, \
-             created_at = excluded.created_at, expires_at = excluded.expires_at",
+             created_at = excluded.created_at, expires_at = excluded.expires_at, \
+             code_hash = excluded.code_hash, code_tries = 0",
     )
     .bind(new_id())
     .bind(user_id)
     .bind(purpose.as_str())
-    .bind(hash_token(&token))
+    .bind(token_hash)
     .bind(sent_to)
     .bind(now)
     .bind(now.saturating_add(secs(ttl)))
+    .bind(code_hash)
     .execute(db)
     .await?;
-    Ok(token)
+    Ok(Issued { token, code })
 }
 
 /// Marks the token used and returns what it was for, if it is well formed, unused, unexpired and of one
@@ -118,6 +147,68 @@ pub async fn redeem_for_account(
     let Some(redeemed) = redeem(&mut **tx, now, token, accepted).await? else { return Ok(None) };
     let user = super::users::get(&mut **tx, &redeemed.user_id).await?;
     Ok(user.filter(|u| u.id == link.user_id).map(|user| (redeemed, user)))
+}
+
+/// Uses the code from a mail sent to `email`, in the caller's transaction, as `redeem_for_account` uses
+/// a link: the account's row first, then the code. A wrong code counts a try against every live code of
+/// the account (a guess is a guess at each), and a code tried `CODE_TRIES` times wrong is dropped. The
+/// tries are written in `tx`: on `None` the caller commits it all the same.
+pub async fn redeem_code_for_account(
+    db: &Db,
+    tx: &mut sqlx::Transaction<'_, sqlx::Any>,
+    key: &SecretKey,
+    now: UnixTime,
+    email: &crate::domain::Email,
+    code: &str,
+    accepted: &[Purpose],
+) -> Result<Option<(Redeemed, super::users::User)>, sqlx::Error> {
+    let accepted: Vec<Purpose> = accepted.iter().copied().filter(|p| p.has_code()).collect();
+    if accepted.is_empty() {
+        return Ok(None);
+    }
+    let Some(user) = super::users::find_by_email(db, email).await? else { return Ok(None) };
+    if !super::users::hold(&mut **tx, &user.id, None).await? {
+        return Ok(None);
+    }
+    let purposes = sql_list(&accepted);
+    // Only codes still bound to the account's current address: an email change voids the old ones.
+    let live: Vec<(String, String, String)> = sqlx::query_as(&format!(
+        "SELECT t.id, t.token_hash, t.code_hash FROM email_tokens t JOIN users u ON u.id = t.user_id \
+         WHERE t.user_id = $1 AND t.used_at IS NULL AND t.expires_at > $2 AND t.code_hash IS NOT NULL \
+         AND t.sent_to = u.email AND t.purpose IN ({purposes})"
+    ))
+    .bind(&user.id)
+    .bind(now)
+    .fetch_all(&mut **tx)
+    .await?;
+    let right = live
+        .iter()
+        .find(|(_, token_hash, code_hash)| key.verify(CODE_SIGNING, &format!("{token_hash}:{code}"), code_hash));
+    let Some((id, _, _)) = right else {
+        sqlx::query(&format!(
+            "UPDATE email_tokens SET code_tries = code_tries + 1, \
+             code_hash = CASE WHEN code_tries + 1 >= {CODE_TRIES} THEN NULL ELSE code_hash END \
+             WHERE user_id = $1 AND used_at IS NULL AND code_hash IS NOT NULL AND purpose IN ({purposes})"
+        ))
+        .bind(&user.id)
+        .execute(&mut **tx)
+        .await?;
+        return Ok(None);
+    };
+    let row: Option<(String, String, String)> = sqlx::query_as(
+        "UPDATE email_tokens SET used_at = $1 WHERE id = $2 AND used_at IS NULL RETURNING user_id, purpose, sent_to",
+    )
+    .bind(now)
+    .bind(id)
+    .fetch_optional(&mut **tx)
+    .await?;
+    let Some(redeemed) = row.and_then(|(user_id, purpose, sent_to)| {
+        Purpose::parse(&purpose).map(|purpose| Redeemed { user_id, purpose, sent_to })
+    }) else {
+        return Ok(None);
+    };
+    let user = super::users::get(&mut **tx, &redeemed.user_id).await?;
+    Ok(user.map(|user| (redeemed, user)))
 }
 
 /// Who a token would sign in or act for, without using it: lets a page say "this link has expired" or

@@ -20,8 +20,8 @@ pub enum MailedLink {
     PasswordReset,
 }
 
-/// The mail that carries a link: to, name, link, how long it works.
-type ComposeLink = fn(&str, &str, &str, std::time::Duration) -> OutgoingMail;
+/// The mail that carries a link: to, name, link, its code if it has one, how long they work.
+type ComposeLink = fn(&str, &str, &str, Option<&str>, std::time::Duration) -> OutgoingMail;
 
 /// Mails the link if the address has an account; nothing otherwise. Either way it returns at once.
 pub fn mail_link(app: &AppState, email: Email, link: MailedLink) {
@@ -47,9 +47,10 @@ pub fn mail_link(app: &AppState, email: Email, link: MailedLink) {
     let task = app.clone();
     app.in_background("mailed link", async move {
         let Some(user) = users::find_by_email(&task.db, &email).await? else { return Ok(()) };
-        let token = email_tokens::issue(task.db.writes(), task.now(), &user.id, purpose, &user.email, ttl).await?;
-        let url = task.link(page, &[(param, &token)]);
-        task.mailer.send(compose(&user.email, user.name_for_mail(), &url, ttl)).await?;
+        let (key, now) = (&task.secret_key, task.now());
+        let issued = email_tokens::issue(task.db.writes(), key, now, &user.id, purpose, &user.email, ttl).await?;
+        let url = task.link(page, &[(param, &issued.token)]);
+        task.mailer.send(compose(&user.email, user.name_for_mail(), &url, issued.code.as_deref(), ttl)).await?;
         audit::event(event, &user.id);
         Ok(())
     });

@@ -17,5 +17,5 @@ pub use credentials::{
     reset_password, PendingEmailChange,
 };
 pub use mailed_links::{mail_link, MailedLink};
-pub use sign_in::{preview_link, sign_in, sign_in_with_link, sign_out, Browser, SignedInWithLink};
+pub use sign_in::{preview_link, sign_in, sign_in_with_link, sign_out, Browser, FromMail, SignedInWithLink};
 pub use sign_up::{resend_verification, sign_up, SignUpOutcome};

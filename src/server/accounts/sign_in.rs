@@ -71,19 +71,44 @@ pub enum SignedInWithLink {
     },
 }
 
-/// Signs in with a link from a verification or magic-link mail (Altogic's `getAuthGrant`): the address
-/// is now confirmed, and a session starts (or, see `SignedInWithLink::ChoosePassword`, a password is chosen first).
+/// What a reader brings from a verification or magic-link mail.
+pub enum FromMail<'a> {
+    /// The token of the link.
+    Link(&'a str),
+    /// The code beside it, typed for the address the mail went to.
+    Code { email: &'a Email, code: &'a str },
+}
+
+/// Signs in with a link from a verification or magic-link mail (Altogic's `getAuthGrant`), or with its
+/// code: the address is now confirmed, and a session starts (or, see `SignedInWithLink::ChoosePassword`,
+/// a password is chosen first). A code that does not work is `AppError::InvalidCode`, a link
+/// `AppError::InvalidLink`.
 pub async fn sign_in_with_link(
     app: &AppState,
-    access_token: &str,
+    from_mail: FromMail<'_>,
     browser: &Browser<'_>,
 ) -> Result<SignedInWithLink, Error> {
     let now = app.now();
     const PURPOSES: [Purpose; 2] = [Purpose::VerifyEmail, Purpose::MagicLink];
     let mut tx = app.db.writes().begin().await?;
-    let (redeemed, user) = email_tokens::redeem_for_account(&app.db, &mut tx, now, access_token, &PURPOSES)
-        .await?
-        .ok_or(AppError::InvalidLink)?;
+    let (redeemed, user) = match from_mail {
+        FromMail::Link(token) => email_tokens::redeem_for_account(&app.db, &mut tx, now, token, &PURPOSES)
+            .await?
+            .ok_or(AppError::InvalidLink)?,
+        FromMail::Code { email, code } => {
+            let used =
+                email_tokens::redeem_code_for_account(&app.db, &mut tx, &app.secret_key, now, email, code, &PURPOSES)
+                    .await?;
+            match used {
+                Some(used) => used,
+                None => {
+                    // The wrong try is counted.
+                    tx.commit().await?;
+                    return Err(AppError::InvalidCode.into());
+                }
+            }
+        }
+    };
     // A link only vouches for the address it was sent to.
     if user.email != redeemed.sent_to {
         return Err(AppError::InvalidLink.into());
@@ -96,9 +121,11 @@ pub async fn sign_in_with_link(
         audit::event(if in_sign_up_browser { "email_verified" } else { "email_verified_elsewhere" }, &user.id);
         if !in_sign_up_browser {
             let ttl = app.settings.tokens.reset_password_ttl;
-            let token = email_tokens::issue(&mut *tx, now, &user.id, Purpose::ResetPassword, &user.email, ttl).await?;
+            let reset =
+                email_tokens::issue(&mut *tx, &app.secret_key, now, &user.id, Purpose::ResetPassword, &user.email, ttl)
+                    .await?;
             tx.commit().await?;
-            let reset_path = format!("{}?token={token}&welcome=1", paths::RESET_PASSWORD);
+            let reset_path = format!("{}?token={}&welcome=1", paths::RESET_PASSWORD, reset.token);
             return Ok(SignedInWithLink::ChoosePassword { reset_path });
         }
     }

@@ -111,7 +111,9 @@ async fn verification_mail(
     user: &User,
 ) -> Result<PreparedMail, Error> {
     let ttl = app.settings.tokens.verify_email_ttl;
-    let token = email_tokens::issue(&mut **tx, app.now(), &user.id, Purpose::VerifyEmail, &user.email, ttl).await?;
-    let link = app.link(paths::AUTH_REDIRECT, &[("access_token", &token)]);
-    app.mailer.prepare(messages::verify_email(&user.email, user.name_for_mail(), &link, ttl))
+    let (key, now) = (&app.secret_key, app.now());
+    let issued = email_tokens::issue(&mut **tx, key, now, &user.id, Purpose::VerifyEmail, &user.email, ttl).await?;
+    let link = app.link(paths::AUTH_REDIRECT, &[("access_token", &issued.token)]);
+    let mail = messages::verify_email(&user.email, user.name_for_mail(), &link, issued.code.as_deref(), ttl);
+    app.mailer.prepare(mail)
 }

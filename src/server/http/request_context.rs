@@ -180,6 +180,16 @@ impl RequestContext {
         self.app.limits.mail_to_new_address(&session.user_id, address.as_str()).await.map_err(Self::refused)
     }
 
+    /// Counts a one-time code typed for `account` (see `RateLimits::code_attempt`). Past the limit the
+    /// answer is the one a wrong code gets: a guesser learns nothing from it.
+    pub async fn limit_code_attempt(&self, account: &str) -> Result<(), AppError> {
+        match self.app.limits.code_attempt(account).await {
+            Ok(()) => Ok(()),
+            Err(Refused::Wait(_)) => Err(AppError::InvalidCode),
+            Err(Refused::Unavailable) => Err(AppError::Unavailable),
+        }
+    }
+
     /// Counts a check of a new password's strength.
     pub async fn limit_password_check(&self) -> Result<(), AppError> {
         self.app.limits.password_check(self.ip()).await.map_err(Self::refused)

@@ -12,19 +12,22 @@ struct Parts<'a> {
     name: &'a str,
     body: &'a str,
     action: Option<(&'a str, &'a str)>,
+    /// A one-time code that does what the action's link does, typed on the page that asked for the mail.
+    code: Option<&'a str>,
     footer: &'a str,
 }
 
-pub fn verify_email(to: &str, name: &str, link: &str, valid_for: Duration) -> OutgoingMail {
+pub fn verify_email(to: &str, name: &str, link: &str, code: Option<&str>, valid_for: Duration) -> OutgoingMail {
     compose(Parts {
         to,
         subject: "Verify your email address",
         name,
         body: "Please confirm that this is your email address. The link signs you in.",
         action: Some(("Verify email address", link)),
+        code,
         footer: &format!(
-            "The link works once and expires in {}. If you did not create an account, ignore this message: \
-             nothing happens without the link.",
+            "The link and the code work once and expire in {}. If you did not create an account, ignore this \
+             message: nothing happens without them.",
             describe(valid_for)
         ),
     })
@@ -39,32 +42,36 @@ pub fn account_exists(to: &str, name: &str, login_link: &str) -> OutgoingMail {
         name,
         body: "Someone (probably you) tried to create an account with this email address, but you already have one.",
         action: Some(("Log in", login_link)),
+        code: None,
         footer: "If it was not you, you can ignore this message: your account has not changed.",
     })
 }
 
-pub fn magic_link(to: &str, name: &str, link: &str, valid_for: Duration) -> OutgoingMail {
+pub fn magic_link(to: &str, name: &str, link: &str, code: Option<&str>, valid_for: Duration) -> OutgoingMail {
     compose(Parts {
         to,
         subject: "Your sign-in link",
         name,
         body: "Use the link below to log in. No password needed.",
         action: Some(("Log in", link)),
+        code,
         footer: &format!(
-            "The link works once and expires in {}. If you did not ask for it, ignore this message: \
-             nobody can log in without the link.",
+            "The link and the code work once and expire in {}. If you did not ask for them, ignore this \
+             message, and never tell anyone the code: nobody can log in without one of them.",
             describe(valid_for)
         ),
     })
 }
 
-pub fn reset_password(to: &str, name: &str, link: &str, valid_for: Duration) -> OutgoingMail {
+/// A reset carries no code: choosing a password takes the link's page anyway.
+pub fn reset_password(to: &str, name: &str, link: &str, _code: Option<&str>, valid_for: Duration) -> OutgoingMail {
     compose(Parts {
         to,
         subject: "Reset your password",
         name,
         body: "Someone (probably you) asked to reset the password of your account. Choose a new one here:",
         action: Some(("Choose a new password", link)),
+        code: None,
         footer: &format!(
             "The link works once and expires in {}. If you did not ask for it, ignore this message: your \
              password stays as it is.",
@@ -80,6 +87,7 @@ pub fn password_changed(to: &str, name: &str, reset_link: &str) -> OutgoingMail 
         name,
         body: "The password of your account was just changed, and your other devices were signed out.",
         action: None,
+        code: None,
         footer: &format!(
             "If you did not do this, reset your password now at {reset_link} and check the sessions on your profile."
         ),
@@ -95,6 +103,7 @@ pub fn confirm_email_change(to: &str, link: &str, valid_for: Duration) -> Outgoi
         name: "",
         body: "Please confirm that your account should use this email address from now on.",
         action: Some(("Confirm new address", link)),
+        code: None,
         footer: &format!(
             "The link works once and expires in {}. Until it is used, your account keeps its current \
              address. If you did not ask for this, ignore this message.",
@@ -114,6 +123,7 @@ pub fn email_change_requested(to: &str, name: &str, new_email: &str, reset_link:
              Nothing changes until the link sent to that address is used."
         ),
         action: None,
+        code: None,
         footer: &format!(
             "If it was not you, reset your password now at {reset_link}: whoever asked knows your current password."
         ),
@@ -128,6 +138,7 @@ pub fn email_changed(to: &str, name: &str, new_email: &str, reset_link: &str) ->
         name,
         body: &format!("Your account now uses {new_email}. Mail about it will go there from now on."),
         action: None,
+        code: None,
         footer: &format!(
             "If you did not do this, someone else controls your account: reset your password at {reset_link} \
              (the link goes to the new address, so contact us if you cannot reach it)."
@@ -145,6 +156,7 @@ pub fn email_in_use(to: &str) -> OutgoingMail {
         body: "Someone tried to move another account to this email address. It already belongs to your \
                account, so nothing was changed.",
         action: None,
+        code: None,
         footer: "You do not need to do anything.",
     })
 }
@@ -167,6 +179,14 @@ fn compose(p: Parts) -> OutgoingMail {
              <p style=\"font-size:14px\">Or paste this address into your browser:<br>{link}</p>",
             escape(label)
         ));
+        if let Some(code) = p.code {
+            text.push_str(&format!("Or type this code on the page that asked for this message: {code}\n\n"));
+            html.push_str(&format!(
+                "<p>Or type this code on the page that asked for this message:</p>\
+                 <p style=\"font-size:28px;font-weight:700;letter-spacing:6px;font-family:ui-monospace,monospace\">{}</p>",
+                escape(code)
+            ));
+        }
     }
     text.push_str(p.footer);
     text.push('\n');
@@ -215,9 +235,13 @@ mod tests {
 
     #[test]
     fn names_are_escaped_in_html() {
-        let mail = verify_email("a@example.com", "<b>Ada</b>", "http://x/?a=1&b=2", Duration::from_secs(60));
+        let mail =
+            verify_email("a@example.com", "<b>Ada</b>", "http://x/?a=1&b=2", Some("012345"), Duration::from_secs(60));
         assert!(mail.html.contains("&lt;b&gt;Ada&lt;/b&gt;") && !mail.html.contains("<b>Ada"));
         assert!(mail.html.contains("a=1&amp;b=2"));
         assert!(mail.text.contains("Verify email address: http://x/?a=1&b=2\n"));
+        assert!(
+            mail.text.contains("on the page that asked for this message: 012345\n") && mail.html.contains(">012345<")
+        );
     }
 }

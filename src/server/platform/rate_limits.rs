@@ -70,6 +70,8 @@ enum Bucket {
     MailPerDevice,
     PasswordChecksPerNetwork,
     AvatarUploadsPerAccount,
+    /// One-time codes typed for one account, right or wrong.
+    CodeAttemptsPerAccount,
 }
 
 impl Bucket {
@@ -85,6 +87,7 @@ impl Bucket {
             Bucket::MailPerAddress => limits.mail_per_account.get().saturating_mul(ADDRESS_ALLOWANCE_FROM_EVERYWHERE),
             Bucket::PasswordChecksPerNetwork => limits.password_checks_per_ip.get(),
             Bucket::AvatarUploadsPerAccount => limits.avatar_uploads_per_account.get(),
+            Bucket::CodeAttemptsPerAccount => limits.code_attempts_per_account.get(),
         }
     }
 
@@ -225,6 +228,13 @@ impl RateLimits {
 
     pub async fn avatar_upload(&self, user_id: &str) -> Result<(), Refused> {
         self.hit(Bucket::AvatarUploadsPerAccount, &[user_id.as_bytes()]).await
+    }
+
+    /// A one-time code typed for the account of `account` (its address, for a code from a mail, so that
+    /// an address without an account is counted the same; its id otherwise). Strangers can use this up
+    /// for the owner, who still has the mail's link.
+    pub async fn code_attempt(&self, account: &str) -> Result<(), Refused> {
+        self.hit(Bucket::CodeAttemptsPerAccount, &[account.as_bytes()]).await
     }
 
     async fn mail_to_address(&self, ip: Option<IpAddr>, address: &str, known_device: Option<&str>) -> Verdict {

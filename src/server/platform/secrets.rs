@@ -14,6 +14,25 @@ pub fn new_token() -> String {
     URL_SAFE_NO_PAD.encode(bytes)
 }
 
+/// A 6-digit one-time code, "000000" to "999999", each equally likely: typed by a person, so it is short,
+/// and only ever paired with a limit on tries.
+pub fn new_code() -> String {
+    // The largest multiple of a million below 2^32: values above it would make low codes likelier.
+    const ZONE: u32 = u32::MAX - u32::MAX % 1_000_000;
+    loop {
+        let n = OsRng.next_u32();
+        if n < ZONE {
+            return format!("{:06}", n % 1_000_000);
+        }
+    }
+}
+
+/// A code as a person typed it ("123 456", "123-456"), if it is one: six digits and nothing else.
+pub fn typed_code(typed: &str) -> Option<String> {
+    let digits: String = typed.chars().filter(|c| !c.is_whitespace() && *c != '-').collect();
+    (digits.len() == 6 && digits.bytes().all(|b| b.is_ascii_digit())).then_some(digits)
+}
+
 /// Anything that is not shaped like one of our tokens is refused before it reaches the database.
 pub fn is_well_formed(token: &str) -> bool {
     token.len() == TOKEN_LEN && token.bytes().all(|b| b.is_ascii_alphanumeric() || b == b'-' || b == b'_')
@@ -130,6 +149,19 @@ mod tests {
         assert!(is_well_formed(&a));
         assert_eq!(URL_SAFE_NO_PAD.decode(&a).unwrap().len(), 32);
         assert_ne!(a, new_token());
+    }
+
+    #[test]
+    fn codes_are_six_digits_and_typed_codes_forgive_spaces_and_dashes() {
+        for _ in 0..1000 {
+            let code = new_code();
+            assert_eq!(typed_code(&code).as_deref(), Some(code.as_str()));
+        }
+        assert_eq!(typed_code(" 123 456 ").as_deref(), Some("123456"));
+        assert_eq!(typed_code("123-456").as_deref(), Some("123456"));
+        for bad in ["", "12345", "1234567", "12345a", "١٢٣٤٥٦", "123\u{0}456"] {
+            assert_eq!(typed_code(bad), None, "{bad}");
+        }
     }
 
     #[test]

@@ -138,6 +138,9 @@ pub struct LimitSettings {
     /// The live hint under a new-password field asks the server while the user types.
     pub password_checks_per_ip: NonZeroU32,
     pub avatar_uploads_per_account: NonZeroU32,
+    /// One-time codes typed for an account (from a mail; later an authenticator or a recovery code), right
+    /// or wrong: a 6-digit code must not be guessable by trying.
+    pub code_attempts_per_account: NonZeroU32,
 }
 
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -273,6 +276,7 @@ impl Default for LimitSettings {
             mail_per_ip: per_hour(50),
             password_checks_per_ip: per_hour(600),
             avatar_uploads_per_account: per_hour(30),
+            code_attempts_per_account: per_hour(30),
         }
     }
 }
@@ -331,6 +335,7 @@ pub const KEYS: &[Key] = &[
     Key { file: "limits.mail_per_ip", env: "APP_LIMIT_MAIL_PER_IP", hint: PER_HOUR },
     Key { file: "limits.password_checks_per_ip", env: "APP_LIMIT_PASSWORD_CHECKS_PER_IP", hint: PER_HOUR },
     Key { file: "limits.avatar_uploads_per_account", env: "APP_LIMIT_AVATAR_UPLOADS_PER_ACCOUNT", hint: PER_HOUR },
+    Key { file: "limits.code_attempts_per_account", env: "APP_LIMIT_CODE_ATTEMPTS_PER_ACCOUNT", hint: PER_HOUR },
 ];
 
 /// Settings that older versions read and this one does not: a settings file that still has one starts,
