@@ -136,6 +136,7 @@ fn render_to_html<V: IntoView>(view: impl FnOnce() -> V) -> String {
 fn mean_profile_render_us(n: usize) -> (f64, usize) {
     use authkit::api::account::Profile;
     use authkit::api::sessions::{DeviceList, DeviceSession};
+    use authkit::api::two_factor::SignInMethods;
     use authkit::pages::profile::{AddressState, ProfileContent};
     use authkit::server::platform::settings::Settings;
     use authkit::server::sessions::user_agents;
@@ -166,7 +167,8 @@ fn mean_profile_render_us(n: usize) -> (f64, usize) {
     let render = || {
         render_to_html(|| {
             let (profile, sessions) = (profile.clone(), Ok(sessions.clone()));
-            view! { <ProfileContent profile sessions address=AddressState::default()/> }
+            let methods = Ok(SignInMethods { two_factor: None });
+            view! { <ProfileContent profile sessions methods address=AddressState::default()/> }
         })
     };
     for _ in 0..100 {

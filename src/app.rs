@@ -4,6 +4,7 @@ use crate::pages::{
     auth_redirect::AuthRedirectPage, check_email::CheckEmailPage, confirm_email_change::ConfirmEmailChangePage,
     forgot_password::ForgotPasswordPage, home::HomePage, login::LoginPage, magic_link::MagicLinkPage,
     not_found::NotFoundPage, profile::ProfilePage, register::RegisterPage, reset_password::ResetPasswordPage,
+    two_factor_login::TwoFactorLoginPage, two_factor_setup::TwoFactorSetupPage,
 };
 use leptos::prelude::*;
 use leptos_meta::{provide_meta_context, MetaTags, Stylesheet};
@@ -87,6 +88,8 @@ pub fn App() -> impl IntoView {
                 <Route path=path!("/reset-password") ssr=SsrMode::Async view=ResetPasswordPage/>
                 <Route path=path!("/confirm-email-change") ssr=SsrMode::Async view=ConfirmEmailChangePage/>
                 <Route path=path!("/profile") ssr=SsrMode::Async view=ProfilePage/>
+                <Route path=path!("/profile/two-factor") ssr=SsrMode::Async view=TwoFactorSetupPage/>
+                <Route path=path!("/login/two-factor") ssr=SsrMode::Async view=TwoFactorLoginPage/>
             </Routes>
         </Router>
     }

@@ -24,6 +24,9 @@ pub enum AppError {
     /// Any one-time code that did not work: wrong, used, expired, or too many tries. Never says which.
     #[error("That code did not work. Check that it is the newest one we sent, or use the link in the message.")]
     InvalidCode,
+    /// The second step of a sign-in is gone (waited too long, tried too often, or never started).
+    #[error("Your sign-in waited too long for its code, or was tried too often. Please log in again.")]
+    SignInAgain,
     #[error("Please log in to continue.")]
     SignInRequired,
     #[error("Your session has ended. Please log in again.")]
@@ -66,9 +69,10 @@ impl AppError {
             AppError::Invalid { .. } | AppError::InvalidLink | AppError::InvalidCode | AppError::Transport(_) => {
                 StatusCode::BAD_REQUEST
             }
-            AppError::InvalidCredentials | AppError::SignInRequired | AppError::SessionEnded => {
-                StatusCode::UNAUTHORIZED
-            }
+            AppError::InvalidCredentials
+            | AppError::SignInRequired
+            | AppError::SessionEnded
+            | AppError::SignInAgain => StatusCode::UNAUTHORIZED,
             AppError::EmailNotVerified => StatusCode::FORBIDDEN,
             AppError::EmailTaken => StatusCode::CONFLICT,
             AppError::RateLimited { .. } => StatusCode::TOO_MANY_REQUESTS,

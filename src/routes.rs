@@ -12,6 +12,10 @@ pub mod paths {
     pub const RESET_PASSWORD: &str = "/reset-password";
     pub const CONFIRM_EMAIL_CHANGE: &str = "/confirm-email-change";
     pub const PROFILE: &str = "/profile";
+    /// The second step of a sign-in on an account with two-factor on.
+    pub const LOGIN_TWO_FACTOR: &str = "/login/two-factor";
+    /// Setting up two-factor, and the recovery codes once it is on.
+    pub const TWO_FACTOR: &str = "/profile/two-factor";
 }
 
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -25,11 +29,13 @@ pub enum Access {
 
 pub fn access(path: &str) -> Access {
     match path.trim_end_matches('/') {
-        "" | paths::LOGIN | paths::REGISTER | paths::MAGIC_LINK | paths::FORGOT_PASSWORD => Access::GuestsOnly(None),
+        "" | paths::LOGIN | paths::REGISTER | paths::MAGIC_LINK | paths::FORGOT_PASSWORD | paths::LOGIN_TWO_FACTOR => {
+            Access::GuestsOnly(None)
+        }
         // A signed-in user changes the password on the profile; a reset link opened while signed in is
         // not used up, and works once they log out (as in Phoenix, Laravel and Devise; the profile says so).
         paths::RESET_PASSWORD => Access::GuestsOnly(Some(Notice::ResetLinkNotUsed)),
-        paths::PROFILE => Access::SignedIn,
+        paths::PROFILE | paths::TWO_FACTOR => Access::SignedIn,
         _ => Access::Anyone,
     }
 }
@@ -59,10 +65,13 @@ pub enum Notice {
     EmailChanged,
     /// A password reset link opened while signed in: not used, and still good after logging out.
     ResetLinkNotUsed,
+    TwoFactorOff,
+    /// The second step of a sign-in waited too long or was tried too often.
+    SignInAgain,
 }
 
 impl Notice {
-    const ALL: [Notice; 7] = [
+    const ALL: [Notice; 9] = [
         Notice::SessionEnded,
         Notice::SignedOut,
         Notice::PasswordReset,
@@ -70,6 +79,8 @@ impl Notice {
         Notice::EmailChangeRequested,
         Notice::EmailChanged,
         Notice::ResetLinkNotUsed,
+        Notice::TwoFactorOff,
+        Notice::SignInAgain,
     ];
 
     pub fn as_query(self) -> &'static str {
@@ -81,6 +92,8 @@ impl Notice {
             Notice::EmailChangeRequested => "email_change_requested",
             Notice::EmailChanged => "email_changed",
             Notice::ResetLinkNotUsed => "reset_link_not_used",
+            Notice::TwoFactorOff => "two_factor_off",
+            Notice::SignInAgain => "sign_in_again",
         }
     }
 
@@ -102,12 +115,16 @@ impl Notice {
                 "You are logged in, so the password reset link was not used. To reset the password, log out \
                  and open the link again; this account's password can also be changed under Account settings."
             }
+            Notice::TwoFactorOff => "Two-factor authentication is off. Signing in takes only your password again.",
+            Notice::SignInAgain => {
+                "Your sign-in waited too long for its code, or was tried too often. Please log in again."
+            }
         }
     }
 
     /// Successes read as successes; the rest are plain information.
     pub fn is_success(self) -> bool {
-        !matches!(self, Notice::SessionEnded | Notice::SignedOut | Notice::ResetLinkNotUsed)
+        !matches!(self, Notice::SessionEnded | Notice::SignedOut | Notice::ResetLinkNotUsed | Notice::SignInAgain)
     }
 
     /// `path?notice=…`

@@ -64,7 +64,8 @@ for (const js of [true, false]) {
       await page.getByRole("link", { name: "Send me a new verification link" }).click();
       await expect(page.getByRole("heading", { name: "Check your email…" })).toBeVisible();
       // The login page remembers the address, so there is nothing to type again.
-      await expect(page.locator('input[type="hidden"][name="email"]')).toHaveValue(email);
+      const resend = page.locator("form").filter({ has: page.getByRole("button", { name: "Resend verification email" }) });
+      await expect(resend.locator('input[type="hidden"][name="email"]')).toHaveValue(email);
       await page.getByRole("button", { name: "Resend verification email" }).click();
       await expect(page.getByText("a new link is on its way")).toBeVisible();
       await expect.poll(() => latestLinkTo(email)).not.toBe(firstLink);

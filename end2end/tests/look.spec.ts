@@ -5,6 +5,7 @@ import { expect, test, type Page } from "@playwright/test";
 import { mkdirSync } from "node:fs";
 import { expectHydrated, loginElsewhere, PASSWORD, signUpAndVerify } from "./actions";
 import { latestLinkTo, uniqueEmail } from "./outbox";
+import { totp } from "./totp";
 
 const SHOTS = "screenshots";
 mkdirSync(SHOTS, { recursive: true });
@@ -18,6 +19,7 @@ const GUEST_PAGES: [string, string][] = [
   ["check-email", "/check-email?email=ada%40example.com&purpose=verify"],
   ["reset-password-expired", "/reset-password?token=expired"],
   ["auth-redirect-invalid", "/auth-redirect?access_token=invalid"],
+  ["login-two-factor", "/login/two-factor"],
   ["not-found", "/no-such-page"],
 ];
 
@@ -91,6 +93,22 @@ for (const scheme of ["light", "dark"] as const) {
       await expectAccessible(page, `profile, confirming sign-out (${scheme})`);
       await shoot(page, "profile-confirm", scheme);
       await other.close();
+    });
+
+    test("the two-factor setup and recovery codes are accessible", async ({ page }) => {
+      await signUpAndVerify(page, "Ada Lovelace", uniqueEmail(`look-2fa-${scheme}`), true);
+      await page.goto("/profile/two-factor");
+      await expectHydrated(page, true);
+      await expectAccessible(page, `two-factor setup (${scheme})`);
+      await shoot(page, "two-factor-setup", scheme);
+      const secret = (await page.locator("#secret-key").innerText()).replace(/\s/g, "");
+      await page.getByLabel("Code").fill(totp(secret));
+      await page.getByRole("button", { name: "Turn on" }).click();
+      await expect(page.getByRole("heading", { name: "Recovery codes" })).toBeVisible();
+      await expectAccessible(page, `recovery codes (${scheme})`);
+      await shoot(page, "recovery-codes", scheme);
+      await page.goto("/profile#sign-in-methods");
+      await expectAccessible(page, `profile with two-factor on (${scheme})`);
     });
   });
 }

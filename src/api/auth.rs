@@ -62,9 +62,13 @@ pub async fn login(email: String, password: String) -> Result<(), AppError> {
         // Counted before the password is checked: while an account is throttled even the right password
         // gets the same answer, so guessing gains nothing. The account's own devices are counted apart.
         req.limit_sign_in(&email).await?;
-        let session_token = accounts::sign_in(&req.app, &email, &password, &req.browser()).await?;
-        req.start_session(session_token).await;
-        leptos_axum::redirect(paths::PROFILE);
+        match accounts::sign_in(&req.app, &email, &password, &req.browser()).await? {
+            accounts::SignedIn::Session(token) => {
+                req.start_session(token).await;
+                leptos_axum::redirect(paths::PROFILE);
+            }
+            accounts::SignedIn::SecondFactor(challenge) => req.await_second_factor(challenge),
+        }
         Ok(())
     })
     .await
@@ -161,6 +165,7 @@ async fn continue_from_mail(
             leptos_axum::redirect(paths::PROFILE);
         }
         SignedInWithLink::ChoosePassword { reset_path } => leptos_axum::redirect(&reset_path),
+        SignedInWithLink::SecondFactor { challenge } => req.await_second_factor(challenge),
     }
 }
 

@@ -4,6 +4,7 @@
 pub mod account;
 pub mod auth;
 pub mod sessions;
+pub mod two_factor;
 
 /// Whether the browser being answered asked for mail to `address` (`server::cookies::mail_requested`).
 /// Pages render on the server; in the browser the answer is no.

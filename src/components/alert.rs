@@ -77,6 +77,7 @@ pub fn leave_if_signed_out(error: &crate::error::AppError) {
     let target = match error {
         AppError::SessionEnded => Notice::SessionEnded.login_url(),
         AppError::SignInRequired => paths::LOGIN.to_owned(),
+        AppError::SignInAgain => Notice::SignInAgain.login_url(),
         _ => return,
     };
     #[cfg(feature = "hydrate")]

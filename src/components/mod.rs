@@ -11,5 +11,6 @@ pub mod page_address;
 pub mod password_strength;
 pub mod server_form;
 pub mod sessions_list;
+pub mod sign_in_methods;
 pub mod submit_button;
 pub mod time;

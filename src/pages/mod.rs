@@ -11,3 +11,5 @@ pub mod not_found;
 pub mod profile;
 pub mod register;
 pub mod reset_password;
+pub mod two_factor_login;
+pub mod two_factor_setup;

@@ -1,6 +1,7 @@
 use crate::api::account::{get_profile, Profile};
 use crate::api::auth::Logout;
 use crate::api::sessions::{list_sessions, DeviceList};
+use crate::api::two_factor::{get_sign_in_methods, SignInMethods};
 use crate::components::account_settings::AccountSettings;
 use crate::components::alert::{Alert, AlertKind, NoticeBanner};
 use crate::components::avatar_upload::AvatarUpload;
@@ -8,6 +9,7 @@ use crate::components::name_editor::NameEditor;
 use crate::components::page_address::non_empty_value;
 use crate::components::server_form::ServerForm;
 use crate::components::sessions_list::{SessionsChanged, SessionsList, CONFIRM_PARAM, CONFIRM_SIGN_OUT_OTHERS};
+use crate::components::sign_in_methods::SignInMethodsPanel;
 use crate::components::submit_button::SubmitButton;
 use crate::error::AppError;
 use crate::hydration::island_hydrated;
@@ -26,7 +28,7 @@ pub fn ProfilePage() -> impl IntoView {
         || (),
         |_| async {
             let profile = get_profile().await?;
-            Ok::<_, AppError>((profile, list_sessions().await))
+            Ok::<_, AppError>((profile, list_sessions().await, get_sign_in_methods().await))
         },
     );
     view! {
@@ -39,8 +41,8 @@ pub fn ProfilePage() -> impl IntoView {
             <NoticeBanner/>
             {Suspend::new(async move {
                 match data.await {
-                    Ok((profile, sessions)) => {
-                        view! { <ProfileContent profile sessions address=AddressState::read()/> }.into_any()
+                    Ok((profile, sessions, methods)) => {
+                        view! { <ProfileContent profile sessions methods address=AddressState::read()/> }.into_any()
                     }
                     Err(e) => view! { <Alert kind=AlertKind::Error>{e.to_string()}</Alert> }.into_any(),
                 }
@@ -87,6 +89,7 @@ impl AddressState {
 pub fn ProfileContent(
     profile: Profile,
     sessions: Result<DeviceList, AppError>,
+    methods: Result<SignInMethods, AppError>,
     address: AddressState,
 ) -> impl IntoView {
     let email = profile.email.clone();
@@ -103,6 +106,7 @@ pub fn ProfileContent(
             email
             new_email=address.new_email
         />
+        <SignInMethodsPanel methods/>
     }
 }
 

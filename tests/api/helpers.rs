@@ -331,6 +331,16 @@ pub fn assert_redirect(res: &Response, to: &str) {
     assert!(location.starts_with(to), "expected a redirect to {to}, got {location}");
 }
 
+/// Whether a form without JavaScript came back to `page` with "That code did not work"
+/// (`AppError::InvalidCode`, carried in the address as Leptos carries a server function's error).
+pub fn refused_code(res: &Response, page: &str) -> bool {
+    use base64::Engine as _;
+    let url = reqwest::Url::parse(&format!("http://x{}", location(res))).unwrap();
+    let err = url.query_pairs().find(|(k, _)| k == "__err").map(|(_, v)| v.into_owned()).unwrap_or_default();
+    let err = base64::engine::general_purpose::STANDARD.decode(err).unwrap_or_default();
+    url.path() == page && err == br#""InvalidCode""#
+}
+
 pub fn location(res: &Response) -> String {
     res.headers().get(LOCATION).map(|v| v.to_str().unwrap().to_owned()).unwrap_or_default()
 }

@@ -21,3 +21,4 @@ mod security;
 mod security_audit;
 mod sessions;
 mod startup;
+mod two_factor;

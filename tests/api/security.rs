@@ -535,6 +535,12 @@ const SERVER_FUNCTIONS: &[(&str, &[(&str, &str)])] = &[
     ("/api/end_session", &[("id", "x")]),
     ("/api/end_other_sessions", &[]),
     ("/api/avatar", &[]),
+    ("/api/sign_in_methods", &[]),
+    ("/api/two_factor_page", &[]),
+    ("/api/turn_on_two_factor", &[("code", "123456")]),
+    ("/api/turn_off_two_factor", &[("current_password", PASSWORD)]),
+    ("/api/new_recovery_codes", &[("current_password", PASSWORD)]),
+    ("/api/verify_two_factor", &[("code", "123456")]),
 ];
 
 #[tokio::test]

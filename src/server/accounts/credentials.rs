@@ -192,7 +192,7 @@ pub async fn confirm_email_change(app: &AppState, token: &str) -> Result<String,
 /// Holds the account's row (`users::hold`) and checks, in `tx`, that its password is still the one just
 /// checked and `session` still exists: otherwise a password reset has come in between, and whoever is
 /// using this session may no longer act for the account.
-async fn still_as_checked(
+pub(super) async fn still_as_checked(
     tx: &mut sqlx::Transaction<'_, sqlx::Any>,
     user: &User,
     session: &CurrentSession,
@@ -204,7 +204,11 @@ async fn still_as_checked(
     Ok(())
 }
 
-async fn check_current_password(app: &AppState, session: &CurrentSession, password: &str) -> Result<User, Error> {
+pub(super) async fn check_current_password(
+    app: &AppState,
+    session: &CurrentSession,
+    password: &str,
+) -> Result<User, Error> {
     let user = users::get(app.db.reads(), &session.user_id).await?.ok_or(AppError::SessionEnded)?;
     if password.chars().count() > Password::MAX_CHARS
         || !app.passwords.verify(password, Some(&user.password_hash)).await?

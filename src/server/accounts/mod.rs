@@ -10,6 +10,7 @@ pub mod mailed_links;
 pub mod passwords;
 pub mod sign_in;
 pub mod sign_up;
+pub mod two_factor;
 pub mod users;
 
 pub use credentials::{
@@ -17,5 +18,5 @@ pub use credentials::{
     reset_password, PendingEmailChange,
 };
 pub use mailed_links::{mail_link, MailedLink};
-pub use sign_in::{preview_link, sign_in, sign_in_with_link, sign_out, Browser, FromMail, SignedInWithLink};
+pub use sign_in::{preview_link, sign_in, sign_in_with_link, sign_out, Browser, FromMail, SignedIn, SignedInWithLink};
 pub use sign_up::{resend_verification, sign_up, SignUpOutcome};

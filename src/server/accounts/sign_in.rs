@@ -2,7 +2,7 @@
 //! The names follow the Altogic client the tutorial used (`signInWithEmail`, `getAuthGrant`, `signOut`).
 
 use super::email_tokens::{self, Purpose};
-use super::{audit, known_devices, users};
+use super::{audit, known_devices, two_factor, users};
 use crate::domain::{Email, Password};
 use crate::error::AppError;
 use crate::routes::paths;
@@ -19,8 +19,17 @@ pub struct Browser<'a> {
     pub sign_up_proof: &'a str,
 }
 
-/// Signs in with email and password and returns the new session token. Every failure looks the same.
-pub async fn sign_in(app: &AppState, email: &str, password: &str, browser: &Browser<'_>) -> Result<String, Error> {
+/// Where a right first factor leads.
+pub enum SignedIn {
+    /// A session started: its token.
+    Session(String),
+    /// The account has two-factor on: no session yet, but the second step, for this browser's cookie
+    /// (`two_factor::challenge`).
+    SecondFactor(String),
+}
+
+/// Signs in with email and password. Every failure looks the same.
+pub async fn sign_in(app: &AppState, email: &str, password: &str, browser: &Browser<'_>) -> Result<SignedIn, Error> {
     // Over-long passwords are refused before hashing: hashing megabytes would be a cheap denial of service.
     if password.chars().count() > Password::MAX_CHARS {
         return Err(AppError::InvalidCredentials.into());
@@ -48,15 +57,22 @@ pub async fn sign_in(app: &AppState, email: &str, password: &str, browser: &Brow
     }
     let now = app.now();
     let mut tx = app.db.writes().begin().await?;
-    if !users::record_sign_in(&mut *tx, &user.id, now, Some(&user.password_hash)).await? {
+    if !users::hold(&mut *tx, &user.id, Some(&user.password_hash)).await? {
         // The password changed while it was being checked (a reset): the old one no longer signs in.
         audit::event("sign_in_failed_password_changed", &user.id);
         return Err(AppError::InvalidCredentials.into());
     }
+    if two_factor::is_on(&mut *tx, &user.id).await? {
+        let challenge = two_factor::challenge(&mut tx, now, &user.id, Some(&user.password_hash)).await?;
+        tx.commit().await?;
+        audit::event("sign_in_second_factor_asked", &user.id);
+        return Ok(SignedIn::SecondFactor(challenge));
+    }
+    users::record_sign_in(&mut *tx, &user.id, now, None).await?;
     let token = start_session(app, &mut tx, &user.id, browser).await?;
     tx.commit().await?;
     audit::event("sign_in", &user.id);
-    Ok(token)
+    Ok(SignedIn::Session(token))
 }
 
 /// What using a verification or magic link did.
@@ -68,6 +84,10 @@ pub enum SignedInWithLink {
     /// not kept: the owner chooses one at this address (a reset link, valid as one).
     ChoosePassword {
         reset_path: String,
+    },
+    /// The account has two-factor on: a mailed link is one factor (see `SignedIn::SecondFactor`).
+    SecondFactor {
+        challenge: String,
     },
 }
 
@@ -128,6 +148,12 @@ pub async fn sign_in_with_link(
             let reset_path = format!("{}?token={}&welcome=1", paths::RESET_PASSWORD, reset.token);
             return Ok(SignedInWithLink::ChoosePassword { reset_path });
         }
+    }
+    if two_factor::is_on(&mut *tx, &user.id).await? {
+        let challenge = two_factor::challenge(&mut tx, now, &user.id, None).await?;
+        tx.commit().await?;
+        audit::event("sign_in_second_factor_asked", &user.id);
+        return Ok(SignedInWithLink::SecondFactor { challenge });
     }
     users::record_sign_in(&mut *tx, &user.id, now, None).await?;
     let session_token = start_session(app, &mut tx, &user.id, browser).await?;

@@ -137,3 +137,24 @@ pub mod device {
         KIND.set(cookies, settings, token.to_owned(), LIFETIME);
     }
 }
+
+/// A sign-in halfway (`accounts::two_factor::challenge`): the first factor was right, the second is
+/// awaited on `/login/two-factor`. Only this browser holds the token, for as long as the step waits.
+pub mod two_factor {
+    use super::*;
+
+    const KIND: Kind = Kind { name: "two_factor", https_name: "__Host-two_factor" };
+    const LIFETIME: Duration = Duration::from_secs(5 * 60);
+
+    pub fn read(cookies: &Cookies, settings: &Settings) -> Option<String> {
+        KIND.read(cookies, settings).filter(|s| is_well_formed(s))
+    }
+
+    pub fn set(cookies: &Cookies, settings: &Settings, token: String) {
+        KIND.set(cookies, settings, token, LIFETIME);
+    }
+
+    pub fn clear(cookies: &Cookies, settings: &Settings) {
+        KIND.clear(cookies, settings);
+    }
+}

@@ -229,6 +229,25 @@ impl RequestContext {
         }
     }
 
+    /// Sends the browser to the second step of its sign-in, holding `challenge` (`cookies::two_factor`).
+    pub fn await_second_factor(&self, challenge: String) {
+        if let Some(cookies) = &self.cookies {
+            cookies::two_factor::set(cookies, &self.app.settings, challenge);
+        }
+        leptos_axum::redirect(crate::routes::paths::LOGIN_TWO_FACTOR);
+    }
+
+    /// The second step this browser holds, if any.
+    pub fn second_factor_challenge(&self) -> Option<String> {
+        self.cookies.as_ref().and_then(|c| cookies::two_factor::read(c, &self.app.settings))
+    }
+
+    pub fn clear_second_factor(&self) {
+        if let Some(cookies) = &self.cookies {
+            cookies::two_factor::clear(cookies, &self.app.settings);
+        }
+    }
+
     pub fn clear_session_cookie(&self) {
         if let Some(cookies) = &self.cookies {
             cookies::session::clear(cookies, &self.app.settings);

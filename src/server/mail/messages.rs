@@ -94,6 +94,23 @@ pub fn password_changed(to: &str, name: &str, reset_link: &str) -> OutgoingMail 
     })
 }
 
+/// To the account's address after a change to how it signs in (two-factor turned on or off, new recovery
+/// codes, a recovery code used): `what` says which.
+pub fn security_notice(to: &str, name: &str, subject: &str, what: &str, reset_link: &str) -> OutgoingMail {
+    compose(Parts {
+        to,
+        subject,
+        name,
+        body: what,
+        action: None,
+        code: None,
+        footer: &format!(
+            "If you did not do this, someone else may be signed in to your account: reset your password now \
+             at {reset_link} and check the sessions on your profile."
+        ),
+    })
+}
+
 /// To the new address of an email change. It greets no name: nobody has proved yet that this inbox
 /// belongs to the account, and anyone can give their account any name (see `User::name_for_mail`).
 pub fn confirm_email_change(to: &str, link: &str, valid_for: Duration) -> OutgoingMail {

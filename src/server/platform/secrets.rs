@@ -14,6 +14,13 @@ pub fn new_token() -> String {
     URL_SAFE_NO_PAD.encode(bytes)
 }
 
+/// `N` bytes from the OS CSPRNG.
+pub fn random_bytes<const N: usize>() -> [u8; N] {
+    let mut bytes = [0u8; N];
+    OsRng.fill_bytes(&mut bytes);
+    bytes
+}
+
 /// A 6-digit one-time code, "000000" to "999999", each equally likely: typed by a person, so it is short,
 /// and only ever paired with a limit on tries.
 pub fn new_code() -> String {
@@ -25,6 +32,36 @@ pub fn new_code() -> String {
             return format!("{:06}", n % 1_000_000);
         }
     }
+}
+
+/// Letters and digits no one misreads for another (no 0/o, 1/l/i): recovery codes are copied by hand.
+const RECOVERY_ALPHABET: &[u8] = b"abcdefghjkmnpqrstuvwxyz23456789";
+
+/// A recovery code, "xxxxx-xxxxx": ten characters of 31, about 50 bits, each equally likely.
+pub fn new_recovery_code() -> String {
+    // The largest multiple of the alphabet's size below 256: bytes above it would favour some letters.
+    let zone = 256 - 256 % RECOVERY_ALPHABET.len();
+    let mut code = String::with_capacity(11);
+    while code.len() < 11 {
+        let mut byte = [0u8; 1];
+        OsRng.fill_bytes(&mut byte);
+        if usize::from(byte[0]) < zone {
+            if code.len() == 5 {
+                code.push('-');
+            }
+            code.push(char::from(RECOVERY_ALPHABET[usize::from(byte[0]) % RECOVERY_ALPHABET.len()]));
+        }
+    }
+    code
+}
+
+/// A recovery code as a person typed it ("ABCDE FGHJK", "abcdefghjk"), in the form it was issued in, if
+/// it can be one.
+pub fn typed_recovery_code(typed: &str) -> Option<String> {
+    let letters: String =
+        typed.chars().filter(|c| !c.is_whitespace() && *c != '-').map(|c| c.to_ascii_lowercase()).collect();
+    (letters.len() == 10 && letters.bytes().all(|b| RECOVERY_ALPHABET.contains(&b)))
+        .then(|| format!("{}-{}", &letters[..5], &letters[5..]))
 }
 
 /// A code as a person typed it ("123 456", "123-456"), if it is one: six digits and nothing else.
@@ -105,6 +142,41 @@ impl SecretKey {
         URL_SAFE_NO_PAD.decode(signature).is_ok_and(|bytes| self.mac(purpose, message).verify_slice(&bytes).is_ok())
     }
 
+    /// `plaintext` encrypted and authenticated (XChaCha20-Poly1305, a random nonce) under a key for
+    /// `purpose` alone, and bound to `context`: it opens only with the same purpose and context, so a
+    /// sealed value copied to another account's row (context: the account id) opens nowhere.
+    pub fn seal(&self, purpose: &str, context: &str, plaintext: &[u8]) -> String {
+        use chacha20poly1305::aead::{Aead, KeyInit, Payload};
+        use chacha20poly1305::{XChaCha20Poly1305, XNonce};
+        let mut nonce = [0u8; 24];
+        OsRng.fill_bytes(&mut nonce);
+        let cipher = XChaCha20Poly1305::new(&self.derived_key(purpose).into());
+        let sealed = cipher
+            .encrypt(XNonce::from_slice(&nonce), Payload { msg: plaintext, aad: context.as_bytes() })
+            .expect("encrypting in memory cannot fail");
+        URL_SAFE_NO_PAD.encode([nonce.as_slice(), &sealed].concat())
+    }
+
+    /// What `seal(purpose, context, …)` sealed, or `None` if `sealed` is anything else (tampered with,
+    /// sealed for another purpose or context, or under another key).
+    pub fn open(&self, purpose: &str, context: &str, sealed: &str) -> Option<Vec<u8>> {
+        use chacha20poly1305::aead::{Aead, KeyInit, Payload};
+        use chacha20poly1305::{XChaCha20Poly1305, XNonce};
+        let bytes = URL_SAFE_NO_PAD.decode(sealed).ok()?;
+        if bytes.len() < 24 {
+            return None;
+        }
+        let (nonce, sealed) = bytes.split_at(24);
+        let cipher = XChaCha20Poly1305::new(&self.derived_key(purpose).into());
+        cipher.decrypt(XNonce::from_slice(nonce), Payload { msg: sealed, aad: context.as_bytes() }).ok()
+    }
+
+    /// A key of its own for each purpose of sealing, so the signing key never encrypts anything.
+    fn derived_key(&self, purpose: &str) -> [u8; 32] {
+        use hmac::Mac as _;
+        self.mac("sealing key", purpose).finalize().into_bytes().into()
+    }
+
     fn mac(&self, purpose: &str, message: &str) -> hmac::Hmac<Sha256> {
         use hmac::Mac as _;
         let mut mac = hmac::Hmac::<Sha256>::new_from_slice(&self.0).expect("HMAC takes a key of any length");
@@ -162,6 +234,37 @@ mod tests {
         for bad in ["", "12345", "1234567", "12345a", "١٢٣٤٥٦", "123\u{0}456"] {
             assert_eq!(typed_code(bad), None, "{bad}");
         }
+    }
+
+    #[test]
+    fn recovery_codes_are_ten_unambiguous_characters_and_typed_ones_forgive_case_and_spacing() {
+        for _ in 0..1000 {
+            let code = new_recovery_code();
+            assert_eq!(code.len(), 11);
+            assert_eq!(typed_recovery_code(&code).as_deref(), Some(code.as_str()));
+            assert_eq!(typed_recovery_code(&code.to_uppercase().replace('-', " ")).as_deref(), Some(code.as_str()));
+        }
+        assert_ne!(new_recovery_code(), new_recovery_code());
+        for bad in ["", "abcde-fghj", "abcde-fghjkm", "abcde-fghj0", "abcde-fghjl", "123456"] {
+            assert_eq!(typed_recovery_code(bad), None, "{bad}");
+        }
+    }
+
+    #[test]
+    fn sealed_values_open_only_with_their_key_purpose_and_context() {
+        let key = SecretKey::from_text("a test key of at least thirty-two characters");
+        let sealed = key.seal("totp secret", "user-1", b"the secret");
+        assert_eq!(key.open("totp secret", "user-1", &sealed).as_deref(), Some(&b"the secret"[..]));
+        assert_ne!(sealed, key.seal("totp secret", "user-1", b"the secret"), "a fresh nonce each time");
+        assert_eq!(key.open("totp secret", "user-2", &sealed), None);
+        assert_eq!(key.open("other", "user-1", &sealed), None);
+        let other = SecretKey::from_text("another test key of at least thirty-two characters");
+        assert_eq!(other.open("totp secret", "user-1", &sealed), None);
+        let mut tampered = sealed.into_bytes();
+        let last = tampered.len() - 1;
+        tampered[last] = if tampered[last] == b'A' { b'B' } else { b'A' };
+        assert_eq!(key.open("totp secret", "user-1", &String::from_utf8(tampered).unwrap()), None);
+        assert_eq!(key.open("totp secret", "user-1", "short"), None);
     }
 
     #[test]

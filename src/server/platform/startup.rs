@@ -150,6 +150,9 @@ async fn purge_periodically(app: AppState) {
         if let Err(e) = known_devices::purge_forgotten(&app.db, now).await {
             tracing::warn!(error = %e, "could not purge forgotten devices");
         }
+        if let Err(e) = crate::server::accounts::two_factor::purge_expired(&app.db, now).await {
+            tracing::warn!(error = %e, "could not purge expired two-factor sign-ins");
+        }
     }
 }
 
