@@ -136,7 +136,7 @@ fn render_to_html<V: IntoView>(view: impl FnOnce() -> V) -> String {
 fn mean_profile_render_us(n: usize) -> (f64, usize) {
     use authkit::api::account::Profile;
     use authkit::api::sessions::{DeviceList, DeviceSession};
-    use authkit::api::two_factor::SignInMethods;
+    use authkit::api::sign_in_methods::SignInMethods;
     use authkit::pages::profile::{AddressState, ProfileContent};
     use authkit::server::platform::settings::Settings;
     use authkit::server::sessions::user_agents;
@@ -167,7 +167,7 @@ fn mean_profile_render_us(n: usize) -> (f64, usize) {
     let render = || {
         render_to_html(|| {
             let (profile, sessions) = (profile.clone(), Ok(sessions.clone()));
-            let methods = Ok(SignInMethods { two_factor: None });
+            let methods = Ok(SignInMethods { now, passkeys: Vec::new(), two_factor: None });
             view! { <ProfileContent profile sessions methods address=AddressState::default()/> }
         })
     };

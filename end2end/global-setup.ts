@@ -1,7 +1,7 @@
 // The server starts at the same moment as the tests (scripts/browser-tests.sh, `cargo leptos end-to-end`):
 // wait until it answers.
 export default async function globalSetup() {
-  const base = process.env.BASE_URL ?? "http://127.0.0.1:3000";
+  const base = process.env.BASE_URL ?? "http://localhost:3000";
   const deadline = Date.now() + 60_000;
   while (Date.now() < deadline) {
     try {

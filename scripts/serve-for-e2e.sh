@@ -5,4 +5,5 @@ set -euo pipefail
 cd "$(dirname "$0")/.."
 data_dir=${APP_DATA_DIR:-$(mktemp -d)}
 echo "APP_DATA_DIR=$data_dir"
+# Served as http://localhost:3000 (the settings' default base URL): browsers allow passkeys only on a host name.
 exec env APP_DATA_DIR="$data_dir" LEPTOS_ENV=PROD LEPTOS_SITE_ROOT=target/site RUST_LOG=warn target/release/authkit

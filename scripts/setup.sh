@@ -1,5 +1,5 @@
 #!/usr/bin/env bash
-# Installs what building and testing need, and only what is missing: the wasm target, cargo-leptos,
+# Installs what building and testing need, and only what is missing: OpenSSL's headers, the wasm target, cargo-leptos,
 # the wasm-bindgen CLI matching Cargo.lock, the npm packages of end2end/ (Playwright, binaryen's
 # wasm-opt) and, with --for-tests, Chromium and the Python peers of the integration tests (an S3-compatible
 # server and an SMTP server, in a virtualenv outside the checkout: ~/.cache/authkit/test-peers, so
@@ -16,6 +16,19 @@ step() { printf '\n==> %s\n' "$*"; }
 if ! command -v cargo >/dev/null; then
   echo "error: Rust is not installed. Install it from https://rustup.rs and run this again." >&2
   exit 1
+fi
+
+# Passkeys (webauthn-rs) link against OpenSSL: its headers and pkg-config, from Debian's packages.
+if ! pkg-config --exists openssl 2>/dev/null; then
+  if command -v apt-get >/dev/null; then
+    step "installing OpenSSL's development files and pkg-config (passkeys need them)"
+    sudo=""; [[ $(id -u) -ne 0 ]] && sudo="sudo"
+    $sudo apt-get update -qq
+    DEBIAN_FRONTEND=noninteractive $sudo apt-get install -y -qq libssl-dev pkg-config >/dev/null
+  else
+    echo "error: install OpenSSL's development files and pkg-config (libssl-dev, pkg-config), then run this again." >&2
+    exit 1
+  fi
 fi
 
 if ! rustup target list --installed 2>/dev/null | grep -qx wasm32-unknown-unknown; then

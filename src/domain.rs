@@ -20,6 +20,7 @@ pub enum Field {
     NewEmail,
     /// A one-time code: from a mail, an authenticator app, or a recovery code.
     Code,
+    PasskeyName,
 }
 
 impl Field {
@@ -34,6 +35,7 @@ impl Field {
             Field::NewPasswordConfirm => "new_password_confirm",
             Field::NewEmail => "new_email",
             Field::Code => "code",
+            Field::PasskeyName => "name",
         }
     }
 }

@@ -27,6 +27,13 @@ pub enum AppError {
     /// The second step of a sign-in is gone (waited too long, tried too often, or never started).
     #[error("Your sign-in waited too long for its code, or was tried too often. Please log in again.")]
     SignInAgain,
+    /// A passkey ceremony that did not work: refused by the authenticator's checks, unknown here, answered
+    /// late or twice, or from another browser. Never says which, or whose.
+    #[error("That passkey did not work here. Try again, or log in with your email and password.")]
+    PasskeyFailed,
+    /// `APP_BASE_URL` names an IP address: browsers allow passkeys only on a host name.
+    #[error("Passkeys work only when this site is opened by its name (such as localhost), not by an IP address.")]
+    PasskeysNeedAHostName,
     #[error("Please log in to continue.")]
     SignInRequired,
     #[error("Your session has ended. Please log in again.")]
@@ -66,9 +73,12 @@ impl AppError {
     pub fn status(&self) -> http::StatusCode {
         use http::StatusCode;
         match self {
-            AppError::Invalid { .. } | AppError::InvalidLink | AppError::InvalidCode | AppError::Transport(_) => {
-                StatusCode::BAD_REQUEST
-            }
+            AppError::Invalid { .. }
+            | AppError::InvalidLink
+            | AppError::InvalidCode
+            | AppError::PasskeyFailed
+            | AppError::PasskeysNeedAHostName
+            | AppError::Transport(_) => StatusCode::BAD_REQUEST,
             AppError::InvalidCredentials
             | AppError::SignInRequired
             | AppError::SessionEnded

@@ -151,9 +151,9 @@ test("a first visit downloads the code of the page it opens, not of every page",
   await page.goto("/login");
   await expectHydrated(page, true);
   await expect(page.getByRole("button", { name: "Login" })).toBeEnabled();
-  // Pages are server-rendered HTML with islands of WASM. The login form is part of the main WASM file (most
-  // first visits open it); every other island is a piece of its own (`#[island(lazy)]`), fetched by the
-  // pages that show it.
+  // Pages are server-rendered HTML with islands of WASM. The login form and its passkey button are part of
+  // the main WASM file (most first visits open them); every other island is a piece of its own
+  // (`#[island(lazy)]`), fetched by the pages that show it.
   expect(fetched.filter((path) => path.includes("/split_"))).toEqual([]);
 
   // Following a link loads the next page; its marker is checked once the new page is there.

@@ -3,7 +3,9 @@
 
 pub mod account;
 pub mod auth;
+pub mod passkeys;
 pub mod sessions;
+pub mod sign_in_methods;
 pub mod two_factor;
 
 /// Whether the browser being answered asked for mail to `address` (`server::cookies::mail_requested`).

@@ -7,27 +7,6 @@ use leptos::prelude::*;
 use leptos::server_fn::ServerFn as _;
 use serde::{Deserialize, Serialize};
 
-/// What the profile's "Sign-in methods" section shows.
-#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
-pub struct SignInMethods {
-    /// `None`: two-factor is off. `Some(n)`: on, with `n` recovery codes left.
-    pub two_factor: Option<u32>,
-}
-
-#[server(endpoint = "sign_in_methods")]
-pub async fn get_sign_in_methods() -> Result<SignInMethods, AppError> {
-    use crate::server::accounts::two_factor::{self, Status};
-    use crate::server::http::request_context::RequestContext;
-
-    let req = RequestContext::get();
-    let session = req.session()?;
-    let two_factor = match two_factor::status(&req.app.db, &session.user_id).await? {
-        Status::Off => None,
-        Status::On { recovery_codes_left } => Some(recovery_codes_left),
-    };
-    Ok(SignInMethods { two_factor })
-}
-
 /// What `/profile/two-factor` shows: the secret to set up with, or, once on, the new recovery codes
 /// (once), or neither.
 #[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]

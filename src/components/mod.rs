@@ -8,6 +8,7 @@ pub mod email_form;
 pub mod form_field;
 pub mod name_editor;
 pub mod page_address;
+pub mod passkeys;
 pub mod password_strength;
 pub mod server_form;
 pub mod sessions_list;

@@ -1,12 +1,16 @@
-//! "Sign-in methods" on the profile: two-factor authentication (set up, turn off, new recovery codes).
-//! Turning it off and new codes ask for the current password: a session left open on a shared computer
-//! must not be enough to weaken the account.
+//! "Sign-in methods" on the profile: passkeys (add, rename, remove) and two-factor authentication (set
+//! up, turn off, new recovery codes). Removing a passkey, turning two-factor off and new codes ask for the
+//! current password: a session left open on a shared computer must not be enough to weaken the account.
 
-use crate::api::two_factor::{NewRecoveryCodes, SignInMethods, TurnOffTwoFactor};
+use crate::api::passkeys::{PasskeyView, RemovePasskey, RenamePasskey};
+use crate::api::sign_in_methods::SignInMethods;
+use crate::api::two_factor::{NewRecoveryCodes, TurnOffTwoFactor};
 use crate::components::alert::{last_error, Alert, AlertKind, FormError};
 use crate::components::form_field::FormField;
+use crate::components::passkeys::AddPasskey;
 use crate::components::server_form::ServerForm;
 use crate::components::submit_button::SubmitButton;
+use crate::components::time::RelativeTime;
 use crate::domain::Field;
 use crate::error::AppError;
 use crate::hydration::island_hydrated;
@@ -17,8 +21,10 @@ use leptos::prelude::*;
 #[cfg_attr(not(feature = "lazy-islands"), island)]
 pub fn SignInMethodsPanel(methods: Result<SignInMethods, AppError>) -> impl IntoView {
     island_hydrated();
-    let two_factor = match methods {
-        Ok(methods) => match methods.two_factor {
+    let (passkeys, two_factor) = match methods {
+        Ok(methods) => (
+            view! { <Passkeys now=methods.now passkeys=methods.passkeys/> }.into_any(),
+            match methods.two_factor {
             None => view! {
                 <p class="muted">"Off. With it on, signing in also takes a code from an authenticator app on your phone."</p>
                 <p><a class="button" href=paths::TWO_FACTOR>"Set up two-factor authentication"</a></p>
@@ -30,12 +36,17 @@ pub fn SignInMethodsPanel(methods: Result<SignInMethods, AppError>) -> impl Into
                 <NewCodesForm/>
             }
             .into_any(),
-        },
-        Err(e) => view! { <Alert kind=AlertKind::Error>{e.to_string()}</Alert> }.into_any(),
+            },
+        ),
+        Err(e) => (view! { <Alert kind=AlertKind::Error>{e.to_string()}</Alert> }.into_any(), ().into_any()),
     };
     view! {
         <section class="panel" id="sign-in-methods" aria-labelledby="sign-in-methods-heading">
             <h2 id="sign-in-methods-heading">"Sign-in methods"</h2>
+            <section class="subsection" aria-labelledby="passkeys-heading">
+                <h3 id="passkeys-heading">"Passkeys"</h3>
+                {passkeys}
+            </section>
             <section class="subsection" aria-labelledby="two-factor-heading">
                 <h3 id="two-factor-heading">"Two-factor authentication"</h3>
                 {two_factor}
@@ -43,6 +54,78 @@ pub fn SignInMethodsPanel(methods: Result<SignInMethods, AppError>) -> impl Into
         </section>
     }
     .into_any()
+}
+
+/// The account's passkeys, each renamable and removable, and "Add a passkey".
+#[component]
+fn Passkeys(now: i64, passkeys: Vec<PasskeyView>) -> impl IntoView {
+    let intro = if passkeys.is_empty() {
+        "Sign in with your fingerprint, face or screen lock instead of a password: a passkey stays on your device and works only on this site."
+    } else {
+        "Each passkey signs you in on its own, without a password or a second step."
+    };
+    view! {
+        <p class="muted">{intro}</p>
+        {(!passkeys.is_empty()).then(|| view! {
+            <ul class="passkeys">
+                {passkeys.into_iter().map(|passkey| view! { <PasskeyItem now passkey/> }).collect_view()}
+            </ul>
+        })}
+        <AddPasskey/>
+    }
+}
+
+#[component]
+fn PasskeyItem(now: i64, passkey: PasskeyView) -> impl IntoView {
+    let rename = ServerAction::<RenamePasskey>::new();
+    let remove = ServerAction::<RemovePasskey>::new();
+    let (rename_error, remove_error) = (last_error(rename), last_error(remove));
+    // Hydrated, a done change shows on the page loaded again; without JavaScript the form lands there.
+    let (renamed, removed) = (rename.value(), remove.value());
+    Effect::new(move |_| {
+        if matches!(renamed.get(), Some(Ok(()))) || matches!(removed.get(), Some(Ok(()))) {
+            #[cfg(feature = "hydrate")]
+            let _ = window().location().reload();
+        }
+    });
+    let (name_id, password_id) = (format!("passkey-name-{}", passkey.id), format!("passkey-password-{}", passkey.id));
+    let (id, id_again) = (passkey.id.clone(), passkey.id);
+    view! {
+        <li class="passkey">
+            <p class="passkey-name"><strong>{passkey.name.clone()}</strong></p>
+            <p class="muted">
+                "Added " <RelativeTime now at=passkey.created_at/> " · "
+                {match passkey.last_used_at {
+                    Some(at) => view! { "Last used " <RelativeTime now at/> }.into_any(),
+                    None => "Not used yet".into_any(),
+                }}
+            </p>
+            <details>
+                <summary>"Rename…"</summary>
+                <ServerForm action=rename class="form" novalidate=true>
+                    <FormError error=rename_error include_field_errors=true/>
+                    <input type="hidden" name="id" value=id/>
+                    <div class="field">
+                        <label for=name_id.clone()>"Name"</label>
+                        <input id=name_id name="name" type="text" value=passkey.name maxlength="60" autocomplete="off"/>
+                    </div>
+                    <SubmitButton label="Save name" pending=rename.pending() class="button button-small"/>
+                </ServerForm>
+            </details>
+            <details>
+                <summary>"Remove…"</summary>
+                <ServerForm action=remove class="form" novalidate=true>
+                    <FormError error=remove_error include_field_errors=true/>
+                    <input type="hidden" name="id" value=id_again/>
+                    <div class="field">
+                        <label for=password_id.clone()>"Current password"</label>
+                        <input id=password_id name="current_password" type="password" autocomplete="current-password"/>
+                    </div>
+                    <SubmitButton label="Remove" pending=remove.pending() class="button button-small button-danger"/>
+                </ServerForm>
+            </details>
+        </li>
+    }
 }
 
 /// "On. 10 recovery codes left.", one text node, as one sentence.

@@ -3,6 +3,7 @@ use crate::components::alert::{last_error, FormError, NoticeBanner};
 use crate::components::auth_card::AuthCard;
 use crate::components::form_field::FormField;
 use crate::components::page_address::query_value;
+use crate::components::passkeys::PasskeySignIn;
 use crate::components::server_form::ServerForm;
 use crate::components::submit_button::SubmitButton;
 use crate::domain::Field;
@@ -18,6 +19,8 @@ pub fn LoginPage() -> impl IntoView {
         <AuthCard title="Log in">
             <NoticeBanner/>
             <LoginForm email=query_value("email")/>
+            <p class="divider">"or"</p>
+            <PasskeySignIn/>
             <p class="card-footer">
                 <a href=paths::MAGIC_LINK>"Login With Magic Link"</a>
                 " · No account yet? "
@@ -52,7 +55,8 @@ fn LoginForm(email: Option<String>) -> impl IntoView {
             {move || (error.get() == Some(AppError::EmailNotVerified)).then(|| view! {
                 <p class="form-action-hint"><a href=resend_href>"Send me a new verification link"</a></p>
             })}
-            <FormField field=Field::Email label="Email" input_type="email" autocomplete="email" value=email error/>
+            // "webauthn": the browser may offer this site's passkeys here (`PasskeySignIn`).
+            <FormField field=Field::Email label="Email" input_type="email" autocomplete="username webauthn" value=email error/>
             <FormField field=Field::Password label="Password" input_type="password" autocomplete="current-password" error/>
             <p class="form-aside"><a href=paths::FORGOT_PASSWORD>"Forgot password?"</a></p>
             <SubmitButton label="Login" pending=login.pending()/>

@@ -1,7 +1,7 @@
 use crate::api::account::{get_profile, Profile};
 use crate::api::auth::Logout;
 use crate::api::sessions::{list_sessions, DeviceList};
-use crate::api::two_factor::{get_sign_in_methods, SignInMethods};
+use crate::api::sign_in_methods::{get_sign_in_methods, SignInMethods};
 use crate::components::account_settings::AccountSettings;
 use crate::components::alert::{Alert, AlertKind, NoticeBanner};
 use crate::components::avatar_upload::AvatarUpload;

@@ -44,8 +44,10 @@ pub async fn spawn_app_with(overrides: &[(&str, &str)]) -> TestApp {
         // App servers sharing PostgreSQL must share a key (`APP_SECRET_KEY`).
         env.insert("APP_SECRET_KEY".into(), "a key the test servers on one database share".into());
     }
+    // "{port}" in a value stands for the server's port: `("APP_BASE_URL", "http://localhost:{port}")`.
+    let port = listener.local_addr().unwrap().port().to_string();
     for (k, v) in overrides {
-        env.insert(k.to_string(), v.to_string());
+        env.insert(k.to_string(), v.replace("{port}", &port));
     }
     let settings = Settings::from_sources("", |k| env.get(k).cloned()).expect("test settings");
     let clock = Arc::new(ManualClock::starting_now());

@@ -13,6 +13,7 @@ mod load_and_faults;
 mod login;
 mod logout;
 mod managed_sessions;
+mod passkeys;
 mod peers;
 mod profile;
 mod register;

@@ -541,6 +541,12 @@ const SERVER_FUNCTIONS: &[(&str, &[(&str, &str)])] = &[
     ("/api/turn_off_two_factor", &[("current_password", PASSWORD)]),
     ("/api/new_recovery_codes", &[("current_password", PASSWORD)]),
     ("/api/verify_two_factor", &[("code", "123456")]),
+    ("/api/start_passkey_sign_in", &[]),
+    ("/api/finish_passkey_sign_in", &[("credential", "{}")]),
+    ("/api/start_passkey_registration", &[]),
+    ("/api/finish_passkey_registration", &[("credential", "{}")]),
+    ("/api/rename_passkey", &[("id", "x"), ("name", "Mallory's")]),
+    ("/api/remove_passkey", &[("id", "x"), ("current_password", PASSWORD)]),
 ];
 
 #[tokio::test]

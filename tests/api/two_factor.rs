@@ -10,7 +10,7 @@ use totp_rs::{Algorithm, TOTP};
 const ADA: &str = "ada@example.com";
 
 /// An authenticator app, set up from the secret key the page shows.
-struct App(TOTP);
+pub struct App(TOTP);
 
 impl App {
     fn from_page(page: &str) -> Self {
@@ -28,7 +28,7 @@ impl App {
 }
 
 /// Ada, signed in, with two-factor on; her authenticator and her recovery codes.
-async fn ada_with_two_factor(app: &TestApp) -> (Client, App, Vec<String>) {
+pub async fn ada_with_two_factor(app: &TestApp) -> (Client, App, Vec<String>) {
     let ada = app.signed_in_user("Ada", ADA).await;
     let (_, page) = text(app.get(&ada, "/profile/two-factor").await).await;
     let authenticator = App::from_page(&page);

@@ -7,6 +7,7 @@ pub mod credentials;
 pub mod email_tokens;
 pub mod known_devices;
 pub mod mailed_links;
+pub mod passkeys;
 pub mod passwords;
 pub mod sign_in;
 pub mod sign_up;

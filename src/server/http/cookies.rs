@@ -138,23 +138,29 @@ pub mod device {
     }
 }
 
-/// A sign-in halfway (`accounts::two_factor::challenge`): the first factor was right, the second is
-/// awaited on `/login/two-factor`. Only this browser holds the token, for as long as the step waits.
-pub mod two_factor {
-    use super::*;
+/// A cookie that holds a browser's place in a two-request step for five minutes: the token of a sign-in
+/// halfway (`TWO_FACTOR`) or of a passkey ceremony (`WEBAUTHN`). Only the browser holding it can finish.
+pub struct Step(Kind);
 
-    const KIND: Kind = Kind { name: "two_factor", https_name: "__Host-two_factor" };
+impl Step {
     const LIFETIME: Duration = Duration::from_secs(5 * 60);
 
-    pub fn read(cookies: &Cookies, settings: &Settings) -> Option<String> {
-        KIND.read(cookies, settings).filter(|s| is_well_formed(s))
+    pub fn read(&self, cookies: &Cookies, settings: &Settings) -> Option<String> {
+        self.0.read(cookies, settings).filter(|s| is_well_formed(s))
     }
 
-    pub fn set(cookies: &Cookies, settings: &Settings, token: String) {
-        KIND.set(cookies, settings, token, LIFETIME);
+    pub fn set(&self, cookies: &Cookies, settings: &Settings, token: String) {
+        self.0.set(cookies, settings, token, Self::LIFETIME);
     }
 
-    pub fn clear(cookies: &Cookies, settings: &Settings) {
-        KIND.clear(cookies, settings);
+    pub fn clear(&self, cookies: &Cookies, settings: &Settings) {
+        self.0.clear(cookies, settings);
     }
 }
+
+/// A sign-in halfway (`accounts::two_factor::challenge`): the first factor was right, the second is
+/// awaited on `/login/two-factor`.
+pub const TWO_FACTOR: Step = Step(Kind { name: "two_factor", https_name: "__Host-two_factor" });
+
+/// A passkey ceremony between its two requests (`accounts::passkeys`).
+pub const WEBAUTHN: Step = Step(Kind { name: "webauthn", https_name: "__Host-webauthn" });

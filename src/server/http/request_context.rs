@@ -190,6 +190,11 @@ impl RequestContext {
         }
     }
 
+    /// Counts a passkey ceremony started from this client's network.
+    pub async fn limit_passkey_ceremony(&self) -> Result<(), AppError> {
+        self.app.limits.passkey_ceremony(self.ip()).await.map_err(Self::refused)
+    }
+
     /// Counts a check of a new password's strength.
     pub async fn limit_password_check(&self) -> Result<(), AppError> {
         self.app.limits.password_check(self.ip()).await.map_err(Self::refused)
@@ -229,23 +234,38 @@ impl RequestContext {
         }
     }
 
-    /// Sends the browser to the second step of its sign-in, holding `challenge` (`cookies::two_factor`).
+    /// Sends the browser to the second step of its sign-in, holding `challenge` (`cookies::TWO_FACTOR`).
     pub fn await_second_factor(&self, challenge: String) {
         if let Some(cookies) = &self.cookies {
-            cookies::two_factor::set(cookies, &self.app.settings, challenge);
+            cookies::TWO_FACTOR.set(cookies, &self.app.settings, challenge);
         }
         leptos_axum::redirect(crate::routes::paths::LOGIN_TWO_FACTOR);
     }
 
     /// The second step this browser holds, if any.
     pub fn second_factor_challenge(&self) -> Option<String> {
-        self.cookies.as_ref().and_then(|c| cookies::two_factor::read(c, &self.app.settings))
+        self.cookies.as_ref().and_then(|c| cookies::TWO_FACTOR.read(c, &self.app.settings))
     }
 
     pub fn clear_second_factor(&self) {
         if let Some(cookies) = &self.cookies {
-            cookies::two_factor::clear(cookies, &self.app.settings);
+            cookies::TWO_FACTOR.clear(cookies, &self.app.settings);
         }
+    }
+
+    /// Gives the browser the token of the passkey ceremony it was just challenged for.
+    pub fn hold_passkey_ceremony(&self, token: String) {
+        if let Some(cookies) = &self.cookies {
+            cookies::WEBAUTHN.set(cookies, &self.app.settings, token);
+        }
+    }
+
+    /// The passkey ceremony this browser holds, which the answer takes (see `accounts::passkeys`).
+    pub fn take_passkey_ceremony(&self) -> Option<String> {
+        let cookies = self.cookies.as_ref()?;
+        let token = cookies::WEBAUTHN.read(cookies, &self.app.settings);
+        cookies::WEBAUTHN.clear(cookies, &self.app.settings);
+        token
     }
 
     pub fn clear_session_cookie(&self) {

@@ -45,6 +45,9 @@ pub enum Refused {
     Unavailable,
 }
 
+/// Passkey ceremonies a client network may start, per password sign-in it is allowed.
+const PASSKEY_CEREMONIES_PER_SIGN_IN: u32 = 10;
+
 /// Mail to one address from everywhere together may reach this many times the allowance of one network.
 const ADDRESS_ALLOWANCE_FROM_EVERYWHERE: u32 = 10;
 
@@ -72,6 +75,8 @@ enum Bucket {
     AvatarUploadsPerAccount,
     /// One-time codes typed for one account, right or wrong.
     CodeAttemptsPerAccount,
+    /// Passkey ceremonies started from one client network: each keeps a row for a few minutes.
+    PasskeyCeremoniesPerNetwork,
 }
 
 impl Bucket {
@@ -88,6 +93,11 @@ impl Bucket {
             Bucket::PasswordChecksPerNetwork => limits.password_checks_per_ip.get(),
             Bucket::AvatarUploadsPerAccount => limits.avatar_uploads_per_account.get(),
             Bucket::CodeAttemptsPerAccount => limits.code_attempts_per_account.get(),
+            // Every view of the login page in a browser starts one (for the autofill): many more than
+            // sign-ins, still bounded.
+            Bucket::PasskeyCeremoniesPerNetwork => {
+                limits.sign_in_per_ip.get().saturating_mul(PASSKEY_CEREMONIES_PER_SIGN_IN)
+            }
         }
     }
 
@@ -235,6 +245,11 @@ impl RateLimits {
     /// for the owner, who still has the mail's link.
     pub async fn code_attempt(&self, account: &str) -> Result<(), Refused> {
         self.hit(Bucket::CodeAttemptsPerAccount, &[account.as_bytes()]).await
+    }
+
+    /// A passkey ceremony started (its challenge waits in the database until answered or expired).
+    pub async fn passkey_ceremony(&self, ip: Option<IpAddr>) -> Result<(), Refused> {
+        self.per_network(Bucket::PasskeyCeremoniesPerNetwork, ip).await
     }
 
     async fn mail_to_address(&self, ip: Option<IpAddr>, address: &str, known_device: Option<&str>) -> Verdict {

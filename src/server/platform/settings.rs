@@ -206,7 +206,7 @@ impl Default for SiteSettings {
 impl Default for AppSettings {
     fn default() -> Self {
         Self {
-            base_url: Url::parse("http://127.0.0.1:3000").expect("a valid URL"),
+            base_url: Url::parse("http://localhost:3000").expect("a valid URL"),
             data_dir: "./data".into(),
             email_verification: true,
             trusted_proxy_hops: 0,

@@ -153,6 +153,9 @@ async fn purge_periodically(app: AppState) {
         if let Err(e) = crate::server::accounts::two_factor::purge_expired(&app.db, now).await {
             tracing::warn!(error = %e, "could not purge expired two-factor sign-ins");
         }
+        if let Err(e) = crate::server::accounts::passkeys::purge_expired(&app.db, now).await {
+            tracing::warn!(error = %e, "could not purge expired passkey ceremonies");
+        }
     }
 }
 

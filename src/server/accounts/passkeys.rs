@@ -1,0 +1,320 @@
+//! Passkeys (WebAuthn, with webauthn-rs): added from the profile, used to sign in from `/login` (a button,
+//! or the browser's autofill on the Email field). A passkey sign-in checks possession of the device and
+//! its user verification (a fingerprint, a face, a PIN): both factors at once, and phishing-resistant,
+//! since the browser signs for this site's origin only.
+//!
+//! Each ceremony is two requests: the server's challenge, then the browser's signed answer. Between them
+//! the ceremony waits in `webauthn_ceremonies`, for the browser holding its token (`cookies::WEBAUTHN`),
+//! for `CEREMONY_TTL`, and is taken out by the answer whatever its outcome: a challenge is never
+//! answered twice, and an answer from another browser finds nothing to answer. A registration also
+//! belongs to the session that asked for it.
+//!
+//! The relying party is `APP_BASE_URL`: its host is the relying-party id, its origin the only one
+//! accepted. Browsers allow passkeys only on a host name (`localhost` included), never an IP address.
+
+use super::credentials::{check_current_password, still_as_checked};
+use super::sign_in::{start_session, Browser};
+use super::{audit, users};
+use crate::error::AppError;
+use crate::routes::paths;
+use crate::server::mail::messages;
+use crate::server::platform::clock::UnixTime;
+use crate::server::platform::db::Db;
+use crate::server::platform::secrets::{hash_token, is_well_formed, new_id, new_token};
+use crate::server::sessions::{user_agents, ClientInfo, CurrentSession};
+use crate::server::{AppState, Error};
+use webauthn_rs::prelude::{
+    DiscoverableAuthentication, DiscoverableKey, Passkey, PasskeyRegistration, PublicKeyCredential,
+    RegisterPublicKeyCredential, Uuid, Webauthn, WebauthnBuilder,
+};
+
+/// How long a ceremony waits for the browser's answer, in seconds.
+const CEREMONY_TTL: i64 = 5 * 60;
+/// The longest name a passkey may have.
+pub const NAME_MAX_CHARS: usize = 60;
+
+/// A passkey as the profile lists it.
+pub struct Listed {
+    pub id: String,
+    pub name: String,
+    pub created_at: i64,
+    pub last_used_at: Option<i64>,
+}
+
+pub async fn list(db: &Db, user_id: &str) -> Result<Vec<Listed>, sqlx::Error> {
+    let rows: Vec<(String, String, i64, Option<i64>)> = sqlx::query_as(
+        "SELECT id, name, created_at, last_used_at FROM passkeys WHERE user_id = $1 ORDER BY created_at, id",
+    )
+    .bind(user_id)
+    .fetch_all(db.reads())
+    .await?;
+    Ok(rows
+        .into_iter()
+        .map(|(id, name, created_at, last_used_at)| Listed { id, name, created_at, last_used_at })
+        .collect())
+}
+
+/// The challenge for adding a passkey to the signed-in account: the options for
+/// `navigator.credentials.create` as JSON, and the ceremony's token for the browser's cookie.
+pub async fn start_registration(app: &AppState, session: &CurrentSession) -> Result<(String, String), Error> {
+    let rp = relying_party(app)?;
+    let user = users::get(app.db.reads(), &session.user_id).await?.ok_or(AppError::SessionEnded)?;
+    let existing: Vec<Passkey> = stored_passkeys(&app.db, &user.id).await?.into_iter().map(|(_, p)| p).collect();
+    let exclude = existing.iter().map(|p| p.cred_id().clone()).collect();
+    let (options, state) = rp
+        .start_passkey_registration(user_handle(&user.id)?, &user.email, &user.name, Some(exclude))
+        .map_err(|e| Error::Internal(format!("could not start a passkey registration: {e}")))?;
+    // A passkey the browser can find by itself, with no address typed: what "Sign in with a passkey" and
+    // the autofill ask for. (webauthn-rs leaves this to the authenticator; the answer is checked the same.)
+    let mut options = serde_json::to_value(&options).map_err(|e| Error::Internal(e.to_string()))?;
+    options["publicKey"]["authenticatorSelection"]["residentKey"] = "required".into();
+    options["publicKey"]["authenticatorSelection"]["requireResidentKey"] = true.into();
+    let token = new_ceremony(app, Ceremony::Register, Some(session), &state).await?;
+    Ok((json(&options)?, token))
+}
+
+/// Adds the passkey the browser made, named after the device (`client`): "Chrome on macOS".
+pub async fn finish_registration(
+    app: &AppState,
+    session: &CurrentSession,
+    ceremony: Option<&str>,
+    credential: &str,
+    client: &ClientInfo,
+) -> Result<(), Error> {
+    let (state, asked_by) = take_ceremony(app, ceremony, Ceremony::Register).await?.ok_or(AppError::PasskeyFailed)?;
+    if asked_by.as_deref() != Some(session.session_id.as_str()) {
+        return Err(AppError::PasskeyFailed.into());
+    }
+    let state: PasskeyRegistration = serde_json::from_str(&state).map_err(|e| Error::Internal(e.to_string()))?;
+    let credential: RegisterPublicKeyCredential =
+        serde_json::from_str(credential).map_err(|_| AppError::PasskeyFailed)?;
+    let passkey = relying_party(app)?.finish_passkey_registration(&credential, &state).map_err(|e| {
+        tracing::info!(error = %e, "a passkey registration was refused");
+        AppError::PasskeyFailed
+    })?;
+    let user = users::get(app.db.reads(), &session.user_id).await?.ok_or(AppError::SessionEnded)?;
+    let now = app.now();
+    let mut tx = app.db.writes().begin().await?;
+    still_as_checked(&mut tx, &user, session).await?;
+    let name: String = user_agents::describe(client.user_agent.as_deref()).chars().take(NAME_MAX_CHARS).collect();
+    sqlx::query(
+        "INSERT INTO passkeys (id, user_id, credential_id, passkey, name, created_at) VALUES ($1, $2, $3, $4, $5, $6)",
+    )
+    .bind(new_id())
+    .bind(&user.id)
+    .bind(credential_key(passkey.cred_id()))
+    .bind(json(&passkey)?)
+    .bind(&name)
+    .bind(now)
+    .execute(&mut *tx)
+    .await
+    .map_err(|e| match crate::server::platform::db::is_unique_violation(&e) {
+        // The authenticator's credential is on an account already.
+        true => Error::from(AppError::PasskeyFailed),
+        false => e.into(),
+    })?;
+    tx.commit().await?;
+    audit::event("passkey_added", &user.id);
+    notify(app, &user, &format!("A passkey was added to your account: \"{name}\"."), "A passkey was added");
+    Ok(())
+}
+
+/// The challenge for signing in with a passkey, for any account (the browser finds the passkey): the
+/// options for `navigator.credentials.get` as JSON, and the ceremony's token.
+pub async fn start_sign_in(app: &AppState) -> Result<(String, String), Error> {
+    let (options, state) = relying_party(app)?
+        .start_discoverable_authentication()
+        .map_err(|e| Error::Internal(format!("could not start a passkey sign-in: {e}")))?;
+    let token = new_ceremony(app, Ceremony::SignIn, None, &state).await?;
+    Ok((json(&options)?, token))
+}
+
+/// Signs in with the browser's answer, and returns the new session's token. Any failure is
+/// `AppError::PasskeyFailed`, which says nothing of whose passkey it was.
+pub async fn finish_sign_in(
+    app: &AppState,
+    ceremony: Option<&str>,
+    credential: &str,
+    browser: &Browser<'_>,
+) -> Result<String, Error> {
+    let (state, _) = take_ceremony(app, ceremony, Ceremony::SignIn).await?.ok_or(AppError::PasskeyFailed)?;
+    let state: DiscoverableAuthentication = serde_json::from_str(&state).map_err(|e| Error::Internal(e.to_string()))?;
+    let credential: PublicKeyCredential = serde_json::from_str(credential).map_err(|_| AppError::PasskeyFailed)?;
+    let rp = relying_party(app)?;
+    let (handle, credential_id) =
+        rp.identify_discoverable_authentication(&credential).map_err(|_| AppError::PasskeyFailed)?;
+    let user_id = handle.simple().to_string();
+    let found: Option<(String, String)> =
+        sqlx::query_as("SELECT id, passkey FROM passkeys WHERE credential_id = $1 AND user_id = $2")
+            .bind(credential_key(credential_id))
+            .bind(&user_id)
+            .fetch_optional(app.db.reads())
+            .await?;
+    let (row_id, stored) = found.ok_or(AppError::PasskeyFailed)?;
+    let mut passkey: Passkey = serde_json::from_str(&stored).map_err(|e| Error::Internal(e.to_string()))?;
+    let result =
+        rp.finish_discoverable_authentication(&credential, state, &[DiscoverableKey::from(&passkey)]).map_err(|e| {
+            tracing::info!(error = %e, "a passkey sign-in was refused");
+            AppError::PasskeyFailed
+        })?;
+    passkey.update_credential(&result);
+    let now = app.now();
+    let mut tx = app.db.writes().begin().await?;
+    if !users::hold(&mut *tx, &user_id, None).await? {
+        return Err(AppError::PasskeyFailed.into());
+    }
+    // The row may have gone meanwhile (removed from another device): then it signs nobody in.
+    let kept = sqlx::query("UPDATE passkeys SET passkey = $2, last_used_at = $3 WHERE id = $1")
+        .bind(&row_id)
+        .bind(json(&passkey)?)
+        .bind(now)
+        .execute(&mut *tx)
+        .await?;
+    if kept.rows_affected() != 1 {
+        return Err(AppError::PasskeyFailed.into());
+    }
+    users::record_sign_in(&mut *tx, &user_id, now, None).await?;
+    let session_token = start_session(app, &mut tx, &user_id, browser).await?;
+    tx.commit().await?;
+    audit::event("sign_in_passkey", &user_id);
+    Ok(session_token)
+}
+
+pub async fn rename(app: &AppState, session: &CurrentSession, id: &str, name: &str) -> Result<(), Error> {
+    let name = name.trim();
+    if name.is_empty() || name.chars().count() > NAME_MAX_CHARS || name.chars().any(char::is_control) {
+        let message = format!("Give the passkey a name of 1 to {NAME_MAX_CHARS} characters.");
+        return Err(crate::domain::InputError::new(crate::domain::Field::PasskeyName, message).into());
+    }
+    sqlx::query("UPDATE passkeys SET name = $3 WHERE id = $1 AND user_id = $2")
+        .bind(id)
+        .bind(&session.user_id)
+        .bind(name)
+        .execute(app.db.writes())
+        .await?;
+    Ok(())
+}
+
+/// Removes one of the account's passkeys, after the current password.
+pub async fn remove(app: &AppState, session: &CurrentSession, id: &str, current_password: &str) -> Result<(), Error> {
+    let user = check_current_password(app, session, current_password).await?;
+    let mut tx = app.db.writes().begin().await?;
+    still_as_checked(&mut tx, &user, session).await?;
+    let removed: Option<String> =
+        sqlx::query_scalar("DELETE FROM passkeys WHERE id = $1 AND user_id = $2 RETURNING name")
+            .bind(id)
+            .bind(&user.id)
+            .fetch_optional(&mut *tx)
+            .await?;
+    tx.commit().await?;
+    if let Some(name) = removed {
+        audit::event("passkey_removed", &user.id);
+        notify(app, &user, &format!("A passkey was removed from your account: \"{name}\"."), "A passkey was removed");
+    }
+    Ok(())
+}
+
+/// Removes ceremonies nobody answered.
+pub async fn purge_expired(db: &Db, now: UnixTime) -> Result<u64, sqlx::Error> {
+    let done =
+        sqlx::query("DELETE FROM webauthn_ceremonies WHERE expires_at <= $1").bind(now).execute(db.writes()).await?;
+    Ok(done.rows_affected())
+}
+
+#[derive(Clone, Copy)]
+enum Ceremony {
+    Register,
+    SignIn,
+}
+
+impl Ceremony {
+    fn as_str(self) -> &'static str {
+        match self {
+            Ceremony::Register => "register",
+            Ceremony::SignIn => "sign_in",
+        }
+    }
+}
+
+/// This site as a WebAuthn relying party (see the module's comment).
+fn relying_party(app: &AppState) -> Result<Webauthn, Error> {
+    let origin = &app.settings.app.base_url;
+    let rp_id = origin.domain().ok_or(AppError::PasskeysNeedAHostName)?;
+    WebauthnBuilder::new(rp_id, origin)
+        .and_then(|b| b.rp_name("Authkit").build())
+        .map_err(|e| Error::Internal(format!("the passkey settings are wrong: {e}")))
+}
+
+/// The account's WebAuthn user handle: its id, which is already a random UUID.
+fn user_handle(user_id: &str) -> Result<Uuid, Error> {
+    Uuid::parse_str(user_id).map_err(|e| Error::Internal(format!("a user id that is not a UUID: {e}")))
+}
+
+/// How a credential id is stored and looked up.
+fn credential_key(id: &[u8]) -> String {
+    use base64::Engine as _;
+    base64::engine::general_purpose::URL_SAFE_NO_PAD.encode(id)
+}
+
+fn json(value: &impl serde::Serialize) -> Result<String, Error> {
+    serde_json::to_string(value).map_err(|e| Error::Internal(e.to_string()))
+}
+
+async fn stored_passkeys(db: &Db, user_id: &str) -> Result<Vec<(String, Passkey)>, Error> {
+    let rows: Vec<(String, String)> = sqlx::query_as("SELECT id, passkey FROM passkeys WHERE user_id = $1")
+        .bind(user_id)
+        .fetch_all(db.reads())
+        .await?;
+    rows.into_iter()
+        .map(|(id, passkey)| Ok((id, serde_json::from_str(&passkey).map_err(|e| Error::Internal(e.to_string()))?)))
+        .collect()
+}
+
+async fn new_ceremony(
+    app: &AppState,
+    kind: Ceremony,
+    session: Option<&CurrentSession>,
+    state: &impl serde::Serialize,
+) -> Result<String, Error> {
+    let token = new_token();
+    sqlx::query(
+        "INSERT INTO webauthn_ceremonies (token_hash, kind, user_id, session_id, state, expires_at) \
+         VALUES ($1, $2, $3, $4, $5, $6)",
+    )
+    .bind(hash_token(&token))
+    .bind(kind.as_str())
+    .bind(session.map(|s| s.user_id.clone()))
+    .bind(session.map(|s| s.session_id.clone()))
+    .bind(json(state)?)
+    .bind(app.now().saturating_add(CEREMONY_TTL))
+    .execute(app.db.writes())
+    .await?;
+    Ok(token)
+}
+
+/// Takes the browser's ceremony out (so it is answered at most once), if it is of `kind` and unexpired:
+/// its state, and the session that asked for it.
+async fn take_ceremony(
+    app: &AppState,
+    token: Option<&str>,
+    kind: Ceremony,
+) -> Result<Option<(String, Option<String>)>, Error> {
+    let Some(token) = token.filter(|t| is_well_formed(t)) else { return Ok(None) };
+    let taken: Option<(String, String, Option<String>, i64)> = sqlx::query_as(
+        "DELETE FROM webauthn_ceremonies WHERE token_hash = $1 RETURNING kind, state, session_id, expires_at",
+    )
+    .bind(hash_token(token))
+    .fetch_optional(app.db.writes())
+    .await?;
+    Ok(taken
+        .filter(|(taken_kind, _, _, expires_at)| taken_kind == kind.as_str() && *expires_at > app.now())
+        .map(|(_, state, session_id, _)| (state, session_id)))
+}
+
+/// Mails the account's address about a change to its passkeys, in the background.
+fn notify(app: &AppState, user: &users::User, what: &str, subject: &'static str) {
+    let reset = app.link(paths::FORGOT_PASSWORD, &[]);
+    let mail = messages::security_notice(&user.email, user.name_for_mail(), subject, what, &reset);
+    let mailer = app.mailer.clone();
+    app.in_background("passkey notice", async move { mailer.send(mail).await });
+}
