@@ -103,6 +103,7 @@ for (const scheme of ["light", "dark"] as const) {
       await shoot(page, "two-factor-setup", scheme);
       const secret = (await page.locator("#secret-key").innerText()).replace(/\s/g, "");
       await page.getByLabel("Code").fill(totp(secret));
+      await page.getByLabel("Current password").fill(PASSWORD);
       await page.getByRole("button", { name: "Turn on" }).click();
       await expect(page.getByRole("heading", { name: "Recovery codes" })).toBeVisible();
       await expectAccessible(page, `recovery codes (${scheme})`);

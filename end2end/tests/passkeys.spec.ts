@@ -24,6 +24,7 @@ test("add a passkey on the profile, then sign in with it alone", async ({ page }
   const { cdp, authenticatorId } = await withVirtualAuthenticator(page);
   const email = uniqueEmail("passkey");
   await signUpAndVerify(page, "Pass Key", email, true);
+  await page.getByLabel("Current password").last().fill(PASSWORD);
   await page.getByRole("button", { name: "Add a passkey" }).click();
   await expect(page.locator(".passkey-name")).toHaveCount(1);
   await expect(page.getByText("Not used yet")).toBeVisible();
@@ -58,7 +59,7 @@ test("add a passkey on the profile, then sign in with it alone", async ({ page }
 
   // Removed (after the password), it signs in no more.
   await page.getByText("Remove…").click();
-  await page.getByLabel("Current password").last().fill(PASSWORD);
+  await page.locator(".passkey").getByLabel("Current password").fill(PASSWORD);
   await page.getByRole("button", { name: "Remove", exact: true }).click();
   await expect(page.locator(".passkey-name")).toHaveCount(0);
   await page.getByRole("button", { name: "Logout" }).click();

@@ -28,10 +28,12 @@ for (const js of [true, false]) {
 
       const wrong = totp(secret, 5);
       await page.getByLabel("Code").fill(wrong);
+      await page.getByLabel("Current password").fill(PASSWORD);
       await page.getByRole("button", { name: "Turn on" }).click();
       await expect(page.getByRole("alert")).toContainText("That code did not work");
 
       await page.getByLabel("Code").fill(totp(secret));
+      await page.getByLabel("Current password").fill(PASSWORD);
       await page.getByRole("button", { name: "Turn on" }).click();
       await expect(page.getByRole("heading", { name: "Recovery codes" })).toBeVisible();
       const codes = await page.locator(".recovery-codes code").allInnerTexts();

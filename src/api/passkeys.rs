@@ -46,16 +46,18 @@ pub async fn finish_passkey_sign_in(credential: String) -> Result<(), AppError> 
     Ok(())
 }
 
-/// The options for `navigator.credentials.create`, to add a passkey to the signed-in account.
+/// The options for `navigator.credentials.create`, to add a passkey to the signed-in account; the
+/// current password first.
 #[server(endpoint = "start_passkey_registration")]
-pub async fn start_passkey_registration() -> Result<String, AppError> {
+pub async fn start_passkey_registration(current_password: String) -> Result<String, AppError> {
     use crate::server::accounts::passkeys;
     use crate::server::http::request_context::RequestContext;
 
     let req = RequestContext::get();
     let session = req.session()?;
+    req.limit_reauthentication(&session).await?;
     req.limit_passkey_ceremony().await?;
-    let (options, ceremony) = passkeys::start_registration(&req.app, &session).await?;
+    let (options, ceremony) = passkeys::start_registration(&req.app, &session, &current_password).await?;
     req.hold_passkey_ceremony(ceremony);
     Ok(options)
 }

@@ -37,7 +37,7 @@ pub async fn get_two_factor_page() -> Result<TwoFactorPage, AppError> {
 
 /// "Turn on": the first right code from the app turns two-factor on; the page then shows the recovery codes.
 #[server(endpoint = "turn_on_two_factor")]
-pub async fn turn_on_two_factor(code: String) -> Result<(), AppError> {
+pub async fn turn_on_two_factor(code: String, current_password: String) -> Result<(), AppError> {
     use crate::routes::paths;
     use crate::server::accounts::two_factor;
     use crate::server::http::request_context::RequestContext;
@@ -45,8 +45,9 @@ pub async fn turn_on_two_factor(code: String) -> Result<(), AppError> {
     let req = RequestContext::get();
     let session = req.session()?;
     req.form(paths::TWO_FACTOR, TurnOnTwoFactor::PATH, async {
+        req.limit_reauthentication(&session).await?;
         req.limit_code_attempt(&format!("second factor {}", session.user_id)).await?;
-        two_factor::turn_on(&req.app, &session, &code).await?;
+        two_factor::turn_on(&req.app, &session, &code, &current_password).await?;
         leptos_axum::redirect(paths::TWO_FACTOR);
         Ok(())
     })

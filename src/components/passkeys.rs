@@ -45,13 +45,20 @@ pub fn PasskeySignIn() -> impl IntoView {
 pub fn AddPasskey() -> impl IntoView {
     let (problem, busy, running) = (RwSignal::new(None::<String>), RwSignal::new(false), RwSignal::new(false));
     Effect::new(move |_| running.set(true));
+    let password = NodeRef::<leptos::html::Input>::new();
     let add = move |_| {
         #[cfg(feature = "hydrate")]
-        leptos::task::spawn_local(browser::add(problem, busy));
+        if let Some(input) = password.get_untracked() {
+            leptos::task::spawn_local(browser::add(input.value(), problem, busy));
+        }
     };
     view! {
         <div class="add-passkey">
             {move || problem.get().map(|p| view! { <Alert kind=AlertKind::Error>{p}</Alert> })}
+            <div class="field">
+                <label for="add-passkey-password">"Current password"</label>
+                <input id="add-passkey-password" type="password" autocomplete="current-password" node_ref=password/>
+            </div>
             <button type="button" class="button" on:click=add aria-busy=move || busy.get().then_some("true") disabled=move || !running.get() || busy.get()>
                 "Add a passkey"
             </button>
@@ -145,11 +152,11 @@ mod browser {
         }
     }
 
-    pub async fn add(problem: RwSignal<Option<String>>, busy: RwSignal<bool>) {
+    pub async fn add(current_password: String, problem: RwSignal<Option<String>>, busy: RwSignal<bool>) {
         problem.set(None);
         busy.set(true);
         let outcome = async {
-            let options = start_passkey_registration().await?;
+            let options = start_passkey_registration(current_password).await?;
             let credential = call_webauthn("parseCreationOptionsFromJSON", "create", &options, None).await?;
             finish_passkey_registration(credential).await?;
             Ok::<_, Failure>(())

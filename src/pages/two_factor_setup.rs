@@ -45,7 +45,7 @@ fn SetUp(secret: String, qr_code: String) -> impl IntoView {
             <h1 id="two-factor-heading">"Set up two-factor authentication"</h1>
             <ol class="steps">
                 <li>"Scan this QR code with an authenticator app (such as 1Password, Google Authenticator or Aegis), or type the secret key into it."</li>
-                <li>"Enter the 6-digit code the app shows, to turn two-factor authentication on."</li>
+                <li>"Enter the 6-digit code the app shows and your password, to turn two-factor authentication on."</li>
             </ol>
             <img class="qr-code" src=qr_code alt="QR code for your authenticator app" width="200" height="200"/>
             <dl class="secret-key">
@@ -68,6 +68,7 @@ fn TurnOnForm() -> impl IntoView {
         <ServerForm action=turn_on class="form" novalidate=true>
             <FormError error/>
             <FormField field=Field::Code label="Code" input_type="text" inputmode="numeric" autocomplete="one-time-code" error/>
+            <FormField field=Field::CurrentPassword label="Current password" input_type="password" autocomplete="current-password" error/>
             <SubmitButton label="Turn on" pending=turn_on.pending() class="button"/>
         </ServerForm>
     }

@@ -69,7 +69,8 @@ fn origin(app: &TestApp) -> Url {
 
 /// Calls a ceremony's first step as the hydrated page does, and returns the options it got.
 async fn challenge(app: &TestApp, client: &Client, endpoint: &str) -> String {
-    let res = app.call(client, endpoint, &[]).await;
+    let form: &[(&str, &str)] = if endpoint.contains("registration") { &[("current_password", PASSWORD)] } else { &[] };
+    let res = app.call(client, endpoint, form).await;
     assert_eq!(res.status(), StatusCode::OK, "{endpoint}");
     res.json::<String>().await.unwrap()
 }
@@ -184,7 +185,13 @@ async fn item_63_a_ceremony_is_answered_once_by_the_browser_it_challenged_within
         .call(&browser(), "/api/finish_passkey_registration", &[("credential", &phone.create(&origin(&app), &options))])
         .await;
     assert_eq!(res.status(), StatusCode::UNAUTHORIZED);
-    assert_eq!(app.call(&browser(), "/api/start_passkey_registration", &[]).await.status(), StatusCode::UNAUTHORIZED);
+    assert_eq!(
+        app.call(&browser(), "/api/start_passkey_registration", &[("current_password", PASSWORD)]).await.status(),
+        StatusCode::UNAUTHORIZED
+    );
+    // And the account's password: a session left open is not enough to plant a passkey.
+    let res = app.call(&ada, "/api/start_passkey_registration", &[("current_password", "not it")]).await;
+    assert_eq!(res.status(), StatusCode::BAD_REQUEST);
 }
 
 #[tokio::test]

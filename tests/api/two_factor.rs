@@ -33,7 +33,12 @@ pub async fn ada_with_two_factor(app: &TestApp) -> (Client, App, Vec<String>) {
     let (_, page) = text(app.get(&ada, "/profile/two-factor").await).await;
     let authenticator = App::from_page(&page);
     let res = app
-        .post_form(&ada, "/api/turn_on_two_factor", "/profile/two-factor", &[("code", &authenticator.code(app, 0))])
+        .post_form(
+            &ada,
+            "/api/turn_on_two_factor",
+            "/profile/two-factor",
+            &[("code", &authenticator.code(app, 0)), ("current_password", PASSWORD)],
+        )
         .await;
     assert_redirect(&res, "/profile/two-factor");
     let (_, page) = text(app.get(&ada, "/profile/two-factor").await).await;
@@ -82,7 +87,25 @@ async fn setting_up_shows_a_qr_code_and_the_key_and_turns_on_only_with_a_right_c
     let (_, again) = text(app.get(&ada, "/profile/two-factor").await).await;
     assert_eq!(authenticator.code(&app, 0), App::from_page(&again).code(&app, 0));
 
-    let wrong = app.post_form(&ada, "/api/turn_on_two_factor", "/profile/two-factor", &[("code", "000000")]).await;
+    let wrong = app
+        .post_form(
+            &ada,
+            "/api/turn_on_two_factor",
+            "/profile/two-factor",
+            &[("code", "000000"), ("current_password", PASSWORD)],
+        )
+        .await;
+    // The right code without the password turns nothing on.
+    let no_password = [("code", authenticator.code(&app, 0)), ("current_password", "not it".to_owned())];
+    let res = app
+        .post_form(
+            &ada,
+            "/api/turn_on_two_factor",
+            "/profile/two-factor",
+            &[(no_password[0].0, &no_password[0].1), (no_password[1].0, &no_password[1].1)],
+        )
+        .await;
+    assert!(location(&res).starts_with("/profile/two-factor?"), "{}", location(&res));
     assert!(refused_code(&wrong, "/profile/two-factor") || authenticator.code(&app, 0) == "000000");
     assert_eq!(app.count("SELECT COUNT(*) FROM two_factor WHERE enabled_at IS NOT NULL").await, 0);
     // A guest, and another account, cannot turn anything on.
@@ -91,13 +114,18 @@ async fn setting_up_shows_a_qr_code_and_the_key_and_turns_on_only_with_a_right_c
             &browser(),
             "/api/turn_on_two_factor",
             "/profile/two-factor",
-            &[("code", &authenticator.code(&app, 0))],
+            &[("code", &authenticator.code(&app, 0)), ("current_password", PASSWORD)],
         )
         .await;
     assert_redirect(&guest, "/login");
 
     let res = app
-        .post_form(&ada, "/api/turn_on_two_factor", "/profile/two-factor", &[("code", &authenticator.code(&app, 0))])
+        .post_form(
+            &ada,
+            "/api/turn_on_two_factor",
+            "/profile/two-factor",
+            &[("code", &authenticator.code(&app, 0)), ("current_password", PASSWORD)],
+        )
         .await;
     assert_redirect(&res, "/profile/two-factor");
     let (_, shown) = text(app.get(&ada, "/profile/two-factor").await).await;

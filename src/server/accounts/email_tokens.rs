@@ -6,7 +6,8 @@
 //!
 //! A sign-in or verification mail also carries a 6-digit code that does what its link does, for a reader
 //! whose mail opens on another device than the one signing in. The code belongs to the link's row: using
-//! either uses both, a newer link replaces both, and the code dies after `CODE_TRIES` wrong tries. It is
+//! either uses both, a newer link replaces both, and codes die after `CODE_TRIES` wrong tries in all (a
+//! newer mail keeps the count, and carries no code once it is spent). It is
 //! kept as an HMAC under the server's key, bound to the link's hash: a million possible codes would fall
 //! to anyone who read a plain hash from the database.
 
@@ -81,14 +82,18 @@ pub async fn issue<'e>(
     let token_hash = hash_token(&token);
     let code = purpose.has_code().then(new_code);
     let code_hash = code.as_deref().map(|code| key.sign(CODE_SIGNING, &format!("{token_hash}:{code}")));
-    sqlx::query(
+    // A newer mail replaces the link and its code, but not the count of wrong tries: asking for mail
+    // after mail must not buy a guesser five more tries each time. Once they are spent, mails carry no
+    // code until a link of this purpose is used (then the next mail starts a new row).
+    let tries: i32 = sqlx::query_scalar(&format!(
         "INSERT INTO email_tokens (id, user_id, purpose, token_hash, sent_to, created_at, expires_at, code_hash) \
          VALUES ($1, $2, $3, $4, $5, $6, $7, $8) \
          ON CONFLICT (user_id, purpose) WHERE used_at IS NULL DO UPDATE \
          SET token_hash = excluded.token_hash, sent_to = excluded.sent_to, \
              created_at = excluded.created_at, expires_at = excluded.expires_at, \
-             code_hash = excluded.code_hash, code_tries = 0",
-    )
+             code_hash = CASE WHEN email_tokens.code_tries >= {CODE_TRIES} THEN NULL ELSE excluded.code_hash END \
+         RETURNING code_tries"
+    ))
     .bind(new_id())
     .bind(user_id)
     .bind(purpose.as_str())
@@ -97,8 +102,9 @@ pub async fn issue<'e>(
     .bind(now)
     .bind(now.saturating_add(secs(ttl)))
     .bind(code_hash)
-    .execute(db)
+    .fetch_one(db)
     .await?;
+    let code = code.filter(|_| tries < CODE_TRIES);
     Ok(Issued { token, code })
 }
 

@@ -54,11 +54,16 @@ pub async fn list(db: &Db, user_id: &str) -> Result<Vec<Listed>, sqlx::Error> {
         .collect())
 }
 
-/// The challenge for adding a passkey to the signed-in account: the options for
+/// The challenge for adding a passkey to the signed-in account, after the current password (a passkey
+/// signs in on its own, so a session left open must not be enough to plant one): the options for
 /// `navigator.credentials.create` as JSON, and the ceremony's token for the browser's cookie.
-pub async fn start_registration(app: &AppState, session: &CurrentSession) -> Result<(String, String), Error> {
+pub async fn start_registration(
+    app: &AppState,
+    session: &CurrentSession,
+    current_password: &str,
+) -> Result<(String, String), Error> {
     let rp = relying_party(app)?;
-    let user = users::get(app.db.reads(), &session.user_id).await?.ok_or(AppError::SessionEnded)?;
+    let user = check_current_password(app, session, current_password).await?;
     let existing: Vec<Passkey> = stored_passkeys(&app.db, &user.id).await?.into_iter().map(|(_, p)| p).collect();
     let exclude = existing.iter().map(|p| p.cred_id().clone()).collect();
     let (options, state) = rp
@@ -163,11 +168,13 @@ pub async fn finish_sign_in(
     if !users::hold(&mut *tx, &user_id, None).await? {
         return Err(AppError::PasskeyFailed.into());
     }
-    // The row may have gone meanwhile (removed from another device): then it signs nobody in.
-    let kept = sqlx::query("UPDATE passkeys SET passkey = $2, last_used_at = $3 WHERE id = $1")
+    // Only over the record that was checked: a removal meanwhile signs nobody in, and of two sign-ins at
+    // once the second fails rather than write back an older signature counter.
+    let kept = sqlx::query("UPDATE passkeys SET passkey = $2, last_used_at = $3 WHERE id = $1 AND passkey = $4")
         .bind(&row_id)
         .bind(json(&passkey)?)
         .bind(now)
+        .bind(&stored)
         .execute(&mut *tx)
         .await?;
     if kept.rows_affected() != 1 {

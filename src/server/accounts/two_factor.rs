@@ -36,6 +36,8 @@ pub const RECOVERY_CODES: usize = 10;
 const CHALLENGE_TTL: i64 = 5 * 60;
 /// Wrong codes after which the second step ends, and the sign-in starts again with the password.
 const CHALLENGE_TRIES: i32 = 5;
+/// A secret shown for setting up, and not turned on, is replaced after this long, in seconds.
+const PENDING_SECRET_KEPT: i64 = 10 * 60;
 /// New recovery codes wait this long, in seconds, for the page that shows them.
 const CODES_SHOWN_WITHIN: i64 = 10 * 60;
 
@@ -89,14 +91,18 @@ pub async fn enrolment(app: &AppState, session: &CurrentSession) -> Result<Optio
     let user_id = &session.user_id;
     // 160 bits, as RFC 4226 recommends for HMAC-SHA1.
     let fresh = app.secret_key.seal(SECRET_SEALING, user_id, &random_bytes::<20>());
-    // Two first visits racing keep one secret: the first written.
+    // Two first visits racing keep one secret: the first written. A secret shown but not turned on within
+    // `PENDING_SECRET_KEPT` is replaced: whoever saw it then (over the owner's shoulder, through a session
+    // since ended) must not know the one the owner turns on later.
     sqlx::query(
         "INSERT INTO two_factor (user_id, secret_sealed, created_at) VALUES ($1, $2, $3) \
-         ON CONFLICT (user_id) DO NOTHING",
+         ON CONFLICT (user_id) DO UPDATE SET secret_sealed = excluded.secret_sealed, created_at = excluded.created_at \
+         WHERE two_factor.enabled_at IS NULL AND two_factor.created_at <= $4",
     )
     .bind(user_id)
     .bind(fresh)
     .bind(app.now())
+    .bind(app.now() - PENDING_SECRET_KEPT)
     .execute(app.db.writes())
     .await?;
     let row: Option<(String, Option<i64>)> =
@@ -115,11 +121,17 @@ pub async fn enrolment(app: &AppState, session: &CurrentSession) -> Result<Optio
     Ok(Some(Enrolment { secret, qr_code }))
 }
 
-/// Turns two-factor on with a right `code` from the app that was set up, and makes the recovery codes,
-/// which the setup page then shows this session once (`take_codes_to_show`).
-pub async fn turn_on(app: &AppState, session: &CurrentSession, code: &str) -> Result<(), Error> {
+/// Turns two-factor on with a right `code` from the app that was set up, after the current password (a
+/// session left open must not let someone else lock the owner out with their own app), and makes the
+/// recovery codes, which the setup page then shows this session once (`take_codes_to_show`).
+pub async fn turn_on(
+    app: &AppState,
+    session: &CurrentSession,
+    code: &str,
+    current_password: &str,
+) -> Result<(), Error> {
     let now = app.now();
-    let user = users::get(app.db.reads(), &session.user_id).await?.ok_or(AppError::SessionEnded)?;
+    let user = check_current_password(app, session, current_password).await?;
     let mut tx = app.db.writes().begin().await?;
     still_as_checked(&mut tx, &user, session).await?;
     let row: Option<(String, Option<i64>, i64)> =
