@@ -205,6 +205,16 @@ def report(work):
         "",
         open(os.path.join(work, "sizes.md")).read(),
     ]
+    if os.path.exists(os.path.join(work, "live.md")):
+        out += [
+            "",
+            "## Live sign-out (`GET /api/live`)",
+            "",
+            "Idle server-sent event streams, one per signed-in tab, on the server above "
+            "(`bench/live_streams.py`; `bench/live_streams.sh` runs it alone):",
+            "",
+            open(os.path.join(work, "live.md")).read().strip(),
+        ]
     notes = os.path.join(os.path.dirname(__file__), "NOTES.md")
     if os.path.exists(notes):
         out += ["", open(notes).read().strip()]

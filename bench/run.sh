@@ -23,6 +23,8 @@ scripts/build-site.sh
 
 work=$(mktemp -d)
 pids=()
+# The live streams (one socket each, on both sides) need more open files than the usual default of 1024.
+ulimit -n "$(ulimit -Hn)"
 cleanup() { for p in "${pids[@]}"; do kill "$p" 2>/dev/null || true; done; rm -rf "$work"; }
 trap cleanup EXIT
 
@@ -91,6 +93,10 @@ wait $storm
 
 echo "==> first visit to /login: what it downloads"
 python3 bench/report.py sizes http://$app/login target/site > "$work/sizes.md"
+
+# Last on this server: it signs sessions out (sessions 1-4 of users 0-499; the load above used user 0's first).
+echo "==> live sign-out: 2,000 idle streams, 200 sign-outs"
+python3 bench/live_streams.py $app "${pids[0]}" 500 5 200 > "$work/live.md"
 
 if $scale; then
   # A second server on a database of 1,000,000 users, measured in turn with the first one (1,000 users),

@@ -4,7 +4,8 @@ use crate::pages::{
     auth_redirect::AuthRedirectPage, check_email::CheckEmailPage, confirm_email_change::ConfirmEmailChangePage,
     forgot_password::ForgotPasswordPage, home::HomePage, login::LoginPage, magic_link::MagicLinkPage,
     not_found::NotFoundPage, profile::ProfilePage, register::RegisterPage, reset_password::ResetPasswordPage,
-    two_factor_login::TwoFactorLoginPage, two_factor_setup::TwoFactorSetupPage,
+    secure_account::SecureAccountPage, security_activity::SecurityActivityPage, two_factor_login::TwoFactorLoginPage,
+    two_factor_setup::TwoFactorSetupPage,
 };
 use leptos::prelude::*;
 use leptos_meta::{provide_meta_context, MetaTags, Stylesheet};
@@ -87,8 +88,10 @@ pub fn App() -> impl IntoView {
                 <Route path=path!("/forgot-password") ssr=SsrMode::Async view=ForgotPasswordPage/>
                 <Route path=path!("/reset-password") ssr=SsrMode::Async view=ResetPasswordPage/>
                 <Route path=path!("/confirm-email-change") ssr=SsrMode::Async view=ConfirmEmailChangePage/>
+                <Route path=path!("/secure-account") ssr=SsrMode::Async view=SecureAccountPage/>
                 <Route path=path!("/profile") ssr=SsrMode::Async view=ProfilePage/>
                 <Route path=path!("/profile/two-factor") ssr=SsrMode::Async view=TwoFactorSetupPage/>
+                <Route path=path!("/profile/activity") ssr=SsrMode::Async view=SecurityActivityPage/>
                 <Route path=path!("/login/two-factor") ssr=SsrMode::Async view=TwoFactorLoginPage/>
             </Routes>
         </Router>

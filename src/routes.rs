@@ -11,11 +11,17 @@ pub mod paths {
     pub const FORGOT_PASSWORD: &str = "/forgot-password";
     pub const RESET_PASSWORD: &str = "/reset-password";
     pub const CONFIRM_EMAIL_CHANGE: &str = "/confirm-email-change";
+    /// "This wasn't me", from a new-sign-in alert.
+    pub const SECURE_ACCOUNT: &str = "/secure-account";
     pub const PROFILE: &str = "/profile";
     /// The second step of a sign-in on an account with two-factor on.
     pub const LOGIN_TWO_FACTOR: &str = "/login/two-factor";
     /// Setting up two-factor, and the recovery codes once it is on.
     pub const TWO_FACTOR: &str = "/profile/two-factor";
+    /// The account's security activity.
+    pub const ACTIVITY: &str = "/profile/activity";
+    /// A signed-in tab's event stream (`server::sessions::live`).
+    pub const LIVE: &str = "/api/live";
 }
 
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -35,7 +41,7 @@ pub fn access(path: &str) -> Access {
         // A signed-in user changes the password on the profile; a reset link opened while signed in is
         // not used up, and works once they log out (as in Phoenix, Laravel and Devise; the profile says so).
         paths::RESET_PASSWORD => Access::GuestsOnly(Some(Notice::ResetLinkNotUsed)),
-        paths::PROFILE | paths::TWO_FACTOR => Access::SignedIn,
+        paths::PROFILE | paths::TWO_FACTOR | paths::ACTIVITY => Access::SignedIn,
         _ => Access::Anyone,
     }
 }
@@ -43,7 +49,7 @@ pub fn access(path: &str) -> Access {
 /// Pages whose URL carries a secret token: they send no referrer, so the token never leaks to another
 /// site through a link or a loaded resource.
 pub fn carries_token(path: &str) -> bool {
-    matches!(path, paths::AUTH_REDIRECT | paths::RESET_PASSWORD | paths::CONFIRM_EMAIL_CHANGE)
+    matches!(path, paths::AUTH_REDIRECT | paths::RESET_PASSWORD | paths::CONFIRM_EMAIL_CHANGE | paths::SECURE_ACCOUNT)
 }
 
 /// Where a page with a mailed link goes when the link fails: its own address without the token, saying
@@ -68,10 +74,12 @@ pub enum Notice {
     TwoFactorOff,
     /// The second step of a sign-in waited too long or was tried too often.
     SignInAgain,
+    /// "Secure my account" was pressed.
+    AccountSecured,
 }
 
 impl Notice {
-    const ALL: [Notice; 9] = [
+    const ALL: [Notice; 10] = [
         Notice::SessionEnded,
         Notice::SignedOut,
         Notice::PasswordReset,
@@ -81,6 +89,7 @@ impl Notice {
         Notice::ResetLinkNotUsed,
         Notice::TwoFactorOff,
         Notice::SignInAgain,
+        Notice::AccountSecured,
     ];
 
     pub fn as_query(self) -> &'static str {
@@ -94,6 +103,7 @@ impl Notice {
             Notice::ResetLinkNotUsed => "reset_link_not_used",
             Notice::TwoFactorOff => "two_factor_off",
             Notice::SignInAgain => "sign_in_again",
+            Notice::AccountSecured => "account_secured",
         }
     }
 
@@ -118,6 +128,10 @@ impl Notice {
             Notice::TwoFactorOff => "Two-factor authentication is off. Signing in takes only your password again.",
             Notice::SignInAgain => {
                 "Your sign-in waited too long for its code, or was tried too often. Please log in again."
+            }
+            Notice::AccountSecured => {
+                "Your account is secured: it was signed out everywhere and its password no longer works. We \
+                 emailed you a link to choose a new one."
             }
         }
     }

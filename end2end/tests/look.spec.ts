@@ -20,6 +20,7 @@ const GUEST_PAGES: [string, string][] = [
   ["reset-password-expired", "/reset-password?token=expired"],
   ["auth-redirect-invalid", "/auth-redirect?access_token=invalid"],
   ["login-two-factor", "/login/two-factor"],
+  ["secure-account-expired", "/secure-account?token=expired"],
   ["not-found", "/no-such-page"],
 ];
 
@@ -92,6 +93,22 @@ for (const scheme of ["light", "dark"] as const) {
       await page.getByRole("button", { name: /Sign out of all other sessions/ }).click();
       await expectAccessible(page, `profile, confirming sign-out (${scheme})`);
       await shoot(page, "profile-confirm", scheme);
+      await other.close();
+    });
+
+    test("the security activity is accessible", async ({ page, browser }) => {
+      const email = uniqueEmail(`look-activity-${scheme}`);
+      await signUpAndVerify(page, "Ada Lovelace", email, true);
+      const other = await browser.newContext();
+      await loginElsewhere(other, email);
+      await page.goto("/profile/activity");
+      await expect(page.getByRole("heading", { name: "Security activity" })).toBeVisible();
+      await expectAccessible(page, `security activity (${scheme})`);
+      await shoot(page, "security-activity", scheme);
+      await page.goto(await latestLinkTo(email, "New sign-in to your account"));
+      await expectHydrated(page, true);
+      await expectAccessible(page, `secure account (${scheme})`);
+      await shoot(page, "secure-account", scheme);
       await other.close();
     });
 

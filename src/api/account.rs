@@ -162,7 +162,7 @@ pub async fn confirm_email_change(token: String) -> Result<(), AppError> {
     use crate::server::http::request_context::RequestContext;
 
     let req = RequestContext::get();
-    match accounts::confirm_email_change(&req.app, &token).await.map_err(AppError::from) {
+    match accounts::confirm_email_change(&req.app, &token, &req.client).await.map_err(AppError::from) {
         Ok(user_id) => {
             // The link may be opened where nobody, or somebody else, is signed in.
             let own_session = req.session_if_active().is_some_and(|s| s.user_id == user_id);

@@ -259,10 +259,7 @@ pub async fn reset_password(token: String, new_password: String, new_password_co
         Ok(password) => password,
         Err(e) => return req.fail_back_to(&page, ResetPassword::PATH, e),
     };
-    match accounts::reset_password(&req.app, &token, &password, req.browser().sign_up_proof)
-        .await
-        .map_err(AppError::from)
-    {
+    match accounts::reset_password(&req.app, &token, &password, &req.browser()).await.map_err(AppError::from) {
         Ok(()) => {
             // Every session ended, this browser's too.
             req.clear_session_cookie();
@@ -286,7 +283,7 @@ pub async fn logout() -> Result<(), AppError> {
     let req = RequestContext::get();
     // Already signed out (another tab, expired): the outcome the user wanted anyway.
     if let Some(session) = req.session_if_active() {
-        accounts::sign_out(&req.app, &session).await?;
+        accounts::sign_out(&req.app, &session, &req.client).await?;
     }
     req.clear_session_cookie();
     leptos_axum::redirect(&Notice::SignedOut.login_url());

@@ -2,8 +2,10 @@
 //! `src/server`, and turns the outcome into a cookie, a redirect or an `AppError` for the page.
 
 pub mod account;
+pub mod activity;
 pub mod auth;
 pub mod passkeys;
+pub mod secure_account;
 pub mod sessions;
 pub mod sign_in_methods;
 pub mod two_factor;

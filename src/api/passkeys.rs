@@ -17,6 +17,13 @@ pub struct PasskeyView {
     pub last_used_at: Option<i64>,
 }
 
+#[cfg(feature = "ssr")]
+impl From<crate::server::accounts::passkeys::Listed> for PasskeyView {
+    fn from(p: crate::server::accounts::passkeys::Listed) -> Self {
+        Self { id: p.id, name: p.name, created_at: p.created_at, last_used_at: p.last_used_at }
+    }
+}
+
 /// The options for `navigator.credentials.get` (JSON, as WebAuthn's `parseRequestOptionsFromJSON` reads
 /// them) for signing in with any passkey of this site.
 #[server(endpoint = "start_passkey_sign_in")]
@@ -63,19 +70,21 @@ pub async fn start_passkey_registration(current_password: String) -> Result<Stri
 }
 
 #[server(endpoint = "finish_passkey_registration")]
-pub async fn finish_passkey_registration(credential: String) -> Result<(), AppError> {
+pub async fn finish_passkey_registration(credential: String) -> Result<PasskeyView, AppError> {
     use crate::server::accounts::passkeys;
     use crate::server::http::request_context::RequestContext;
 
     let req = RequestContext::get();
     let session = req.session()?;
     let ceremony = req.take_passkey_ceremony();
-    passkeys::finish_registration(&req.app, &session, ceremony.as_deref(), &credential, &req.client).await?;
-    Ok(())
+    let added =
+        passkeys::finish_registration(&req.app, &session, ceremony.as_deref(), &credential, &req.client).await?;
+    Ok(added.into())
 }
 
 #[server(endpoint = "rename_passkey")]
-pub async fn rename_passkey(id: String, name: String) -> Result<(), AppError> {
+/// The name as kept.
+pub async fn rename_passkey(id: String, name: String) -> Result<String, AppError> {
     use crate::routes::paths;
     use crate::server::accounts::passkeys;
     use crate::server::http::request_context::RequestContext;
@@ -83,9 +92,9 @@ pub async fn rename_passkey(id: String, name: String) -> Result<(), AppError> {
     let req = RequestContext::get();
     let session = req.session()?;
     req.form(paths::PROFILE, RenamePasskey::PATH, async {
-        passkeys::rename(&req.app, &session, &id, &name).await?;
+        let name = passkeys::rename(&req.app, &session, &id, &name).await?;
         req.redirect_html_form(paths::PROFILE);
-        Ok(())
+        Ok(name)
     })
     .await
 }
@@ -100,7 +109,7 @@ pub async fn remove_passkey(id: String, current_password: String) -> Result<(), 
     let session = req.session()?;
     req.form(paths::PROFILE, RemovePasskey::PATH, async {
         req.limit_reauthentication(&session).await?;
-        passkeys::remove(&req.app, &session, &id, &current_password).await?;
+        passkeys::remove(&req.app, &session, &req.client, &id, &current_password).await?;
         req.redirect_html_form(paths::PROFILE);
         Ok(())
     })

@@ -58,16 +58,13 @@ pub async fn list_sessions() -> Result<DeviceList, AppError> {
 /// Signs out one of the user's other devices.
 #[server(endpoint = "end_session")]
 pub async fn end_session(id: String) -> Result<(), AppError> {
-    use crate::server::accounts::audit;
+    use crate::server::accounts;
     use crate::server::http::request_context::RequestContext;
-    use crate::server::sessions;
 
     let req = RequestContext::get();
     let current = req.session()?;
     // Already gone (signed out elsewhere, expired, or never ours): the list simply no longer shows it.
-    if sessions::end_for_user(&req.app.db, &current.user_id, &id, &current.session_id).await? {
-        audit::event("session_revoked", &current.user_id);
-    }
+    accounts::sign_out_device(&req.app, &current, &req.client, &id).await?;
     req.redirect_html_form(crate::routes::paths::PROFILE);
     Ok(())
 }
@@ -75,14 +72,12 @@ pub async fn end_session(id: String) -> Result<(), AppError> {
 /// Signs out every device but this one (Altogic's `signOutAllExceptCurrent`). Returns how many ended.
 #[server(endpoint = "end_other_sessions")]
 pub async fn end_other_sessions() -> Result<u64, AppError> {
-    use crate::server::accounts::audit;
+    use crate::server::accounts;
     use crate::server::http::request_context::RequestContext;
-    use crate::server::sessions;
 
     let req = RequestContext::get();
     let current = req.session()?;
-    let ended = sessions::end_all_except(req.app.db.writes(), &current.user_id, &current.session_id).await?;
-    audit::event("other_sessions_revoked", &current.user_id);
+    let ended = accounts::sign_out_other_devices(&req.app, &current, &req.client).await?;
     req.redirect_html_form(crate::routes::paths::PROFILE);
     Ok(ended)
 }

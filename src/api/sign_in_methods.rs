@@ -27,10 +27,6 @@ pub async fn get_sign_in_methods() -> Result<SignInMethods, AppError> {
         Status::Off => None,
         Status::On { recovery_codes_left } => Some(recovery_codes_left),
     };
-    let passkeys = passkeys::list(&req.app.db, &session.user_id)
-        .await?
-        .into_iter()
-        .map(|p| PasskeyView { id: p.id, name: p.name, created_at: p.created_at, last_used_at: p.last_used_at })
-        .collect();
+    let passkeys = passkeys::list(&req.app.db, &session.user_id).await?.into_iter().map(PasskeyView::from).collect();
     Ok(SignInMethods { now: req.app.now(), passkeys, two_factor })
 }

@@ -46,8 +46,8 @@ pub async fn turn_on_two_factor(code: String, current_password: String) -> Resul
     let session = req.session()?;
     req.form(paths::TWO_FACTOR, TurnOnTwoFactor::PATH, async {
         req.limit_reauthentication(&session).await?;
-        req.limit_code_attempt(&format!("second factor {}", session.user_id)).await?;
-        two_factor::turn_on(&req.app, &session, &code, &current_password).await?;
+        req.limit_second_factor_attempt(&session).await?;
+        two_factor::turn_on(&req.app, &session, &req.client, &code, &current_password).await?;
         leptos_axum::redirect(paths::TWO_FACTOR);
         Ok(())
     })
@@ -64,7 +64,7 @@ pub async fn turn_off_two_factor(current_password: String) -> Result<(), AppErro
     let session = req.session()?;
     req.form(paths::PROFILE, TurnOffTwoFactor::PATH, async {
         req.limit_reauthentication(&session).await?;
-        two_factor::turn_off(&req.app, &session, &current_password).await?;
+        two_factor::turn_off(&req.app, &session, &req.client, &current_password).await?;
         leptos_axum::redirect(&Notice::TwoFactorOff.on(paths::PROFILE));
         Ok(())
     })
@@ -81,7 +81,7 @@ pub async fn new_recovery_codes(current_password: String) -> Result<(), AppError
     let session = req.session()?;
     req.form(paths::PROFILE, NewRecoveryCodes::PATH, async {
         req.limit_reauthentication(&session).await?;
-        two_factor::renew_recovery_codes(&req.app, &session, &current_password).await?;
+        two_factor::renew_recovery_codes(&req.app, &session, &req.client, &current_password).await?;
         leptos_axum::redirect(paths::TWO_FACTOR);
         Ok(())
     })

@@ -19,7 +19,7 @@ use leptos::server_fn::ServerFn;
 #[component]
 pub fn AccountSettings(email: String, new_email: Option<String>) -> impl IntoView {
     view! {
-        <section class="panel" aria-labelledby="account-heading">
+        <section class="panel" id="account" aria-labelledby="account-heading">
             <h2 id="account-heading">"Account settings"</h2>
             <ChangePasswordForm/>
             <ChangeEmailForm email new_email/>

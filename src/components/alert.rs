@@ -19,6 +19,14 @@ pub enum AlertKind {
     Info,
 }
 
+/// A page opened from a mailed link could not check it (the database was away): open it again.
+#[component]
+pub fn LinkCheckFailed() -> impl IntoView {
+    view! {
+        <Alert kind=AlertKind::Error>"Something went wrong on our side. Please open the link again in a moment."</Alert>
+    }
+}
+
 /// The error of a form's last submission when it belongs to no single field (or, with
 /// `include_field_errors`, any error: for forms whose fields are hidden).
 #[component]

@@ -19,8 +19,8 @@ pub fn FormField(
     #[prop(optional_no_strip)]
     value: Option<String>,
     /// Tells apart the same field in two forms of one page (ids must be unique).
-    #[prop(optional)]
-    form: Option<&'static str>,
+    #[prop(optional, into)]
+    form: Option<String>,
     /// The keyboard a phone shows ("numeric" for a code of digits).
     #[prop(optional)]
     inputmode: Option<&'static str>,

@@ -6,6 +6,7 @@ pub mod auth_card;
 pub mod avatar_upload;
 pub mod email_form;
 pub mod form_field;
+pub mod live_session;
 pub mod name_editor;
 pub mod page_address;
 pub mod passkeys;

@@ -7,6 +7,7 @@
 //! WebAuthn exists only in JavaScript: without it, these buttons are disabled and say why (the words
 //! go once the page is hydrated), and every other way in works.
 
+use crate::api::passkeys::PasskeyView;
 use crate::components::alert::{Alert, AlertKind};
 use crate::hydration::island_hydrated;
 use leptos::prelude::*;
@@ -18,64 +19,94 @@ use leptos::prelude::*;
 #[island]
 pub fn PasskeySignIn() -> impl IntoView {
     island_hydrated();
-    let (problem, busy, running) = (RwSignal::new(None::<String>), RwSignal::new(false), RwSignal::new(false));
+    let ceremony = Ceremony::new();
     Effect::new(move |_| {
-        running.set(true);
         #[cfg(feature = "hydrate")]
-        leptos::task::spawn_local(browser::offer_in_autofill(problem));
+        leptos::task::spawn_local(browser::offer_in_autofill(ceremony.problem));
     });
-    let sign_in = move |_| {
+    let sign_in = move || {
         #[cfg(feature = "hydrate")]
-        leptos::task::spawn_local(browser::sign_in(problem, busy));
+        leptos::task::spawn_local(browser::sign_in(ceremony));
     };
     view! {
         <div class="passkey-sign-in">
-            {move || problem.get().map(|p| view! { <Alert kind=AlertKind::Error>{p}</Alert> })}
-            <button type="button" class="button" on:click=sign_in aria-busy=move || busy.get().then_some("true") disabled=move || !running.get() || busy.get()>
-                "Sign in with a passkey"
-            </button>
-            <NeedsJavaScript running what="Signing in with a passkey"/>
+            <CeremonyButton ceremony label="Sign in with a passkey" needs_script="Signing in with a passkey" on_press=sign_in/>
         </div>
     }
 }
 
-/// "Add a passkey": makes one on this device and adds it to the account; the profile then lists it.
-/// (Part of the profile's sign-in methods island.)
+/// "Add a passkey": makes one on this device and adds it to the account, then hands it to `on_added`
+/// for the list. (Part of the profile's sign-in methods island.)
 #[component]
-pub fn AddPasskey() -> impl IntoView {
-    let (problem, busy, running) = (RwSignal::new(None::<String>), RwSignal::new(false), RwSignal::new(false));
-    Effect::new(move |_| running.set(true));
+pub fn AddPasskey(on_added: Callback<PasskeyView>) -> impl IntoView {
+    let ceremony = Ceremony::new();
     let password = NodeRef::<leptos::html::Input>::new();
-    let add = move |_| {
+    let add = move || {
         #[cfg(feature = "hydrate")]
         if let Some(input) = password.get_untracked() {
-            leptos::task::spawn_local(browser::add(input.value(), problem, busy));
+            leptos::task::spawn_local(async move {
+                if let Some(added) = browser::add(input.value(), ceremony).await {
+                    input.set_value("");
+                    on_added.run(added);
+                }
+            });
         }
+        #[cfg(not(feature = "hydrate"))]
+        let _ = (password, on_added);
     };
     view! {
         <div class="add-passkey">
-            {move || problem.get().map(|p| view! { <Alert kind=AlertKind::Error>{p}</Alert> })}
             <div class="field">
                 <label for="add-passkey-password">"Current password"</label>
                 <input id="add-passkey-password" type="password" autocomplete="current-password" node_ref=password/>
             </div>
-            <button type="button" class="button" on:click=add aria-busy=move || busy.get().then_some("true") disabled=move || !running.get() || busy.get()>
-                "Add a passkey"
-            </button>
-            <NeedsJavaScript running what="Adding a passkey"/>
+            <CeremonyButton ceremony label="Add a passkey" needs_script="Adding a passkey" on_press=add/>
         </div>
     }
 }
 
-/// "… needs JavaScript.", until the code runs (`running`). Not `<noscript>`: a browser with scripts
-/// blocked by a policy or an extension, rather than switched off, would never show that.
+/// Where a ceremony started by a button stands, for the button and its messages.
+#[derive(Clone, Copy)]
+struct Ceremony {
+    /// What went wrong, in words for the user.
+    problem: RwSignal<Option<String>>,
+    busy: RwSignal<bool>,
+    /// Whether this code runs in the browser (after hydration): until then the button cannot work.
+    running: RwSignal<bool>,
+}
+
+impl Ceremony {
+    fn new() -> Self {
+        let running = RwSignal::new(false);
+        Effect::new(move |_| running.set(true));
+        Self { problem: RwSignal::new(None), busy: RwSignal::new(false), running }
+    }
+}
+
+/// A ceremony's button, with what went wrong above it, and "… needs JavaScript." below it until the
+/// code runs. Not `<noscript>`: a browser with scripts blocked by a policy or an extension, rather than
+/// switched off, would never show that.
 #[component]
-fn NeedsJavaScript(running: RwSignal<bool>, what: &'static str) -> impl IntoView {
-    move || (!running.get()).then(|| view! { <p class="muted">{what} " needs JavaScript."</p> })
+fn CeremonyButton(
+    ceremony: Ceremony,
+    label: &'static str,
+    needs_script: &'static str,
+    on_press: impl Fn() + 'static,
+) -> impl IntoView {
+    let Ceremony { problem, busy, running } = ceremony;
+    view! {
+        {move || problem.get().map(|p| view! { <Alert kind=AlertKind::Error>{p}</Alert> })}
+        <button type="button" class="button" on:click=move |_| on_press() aria-busy=move || busy.get().then_some("true") disabled=move || !running.get() || busy.get()>
+            {label}
+        </button>
+        {move || (!running.get()).then(|| view! { <p class="muted">{needs_script} " needs JavaScript."</p> })}
+    }
 }
 
 #[cfg(feature = "hydrate")]
 mod browser {
+    use super::Ceremony;
+    use crate::api::passkeys::PasskeyView;
     use crate::api::passkeys::{
         finish_passkey_registration, finish_passkey_sign_in, start_passkey_registration, start_passkey_sign_in,
     };
@@ -127,15 +158,9 @@ mod browser {
         }
     }
 
-    pub async fn sign_in(problem: RwSignal<Option<String>>, busy: RwSignal<bool>) {
-        problem.set(None);
-        busy.set(true);
+    pub async fn sign_in(ceremony: Ceremony) {
         cancel_autofill();
-        let outcome = ceremony_sign_in(None).await;
-        busy.set(false);
-        if let Err(failure) = outcome {
-            problem.set(failure.message());
-        }
+        run(ceremony, ceremony_sign_in(None)).await;
     }
 
     /// Starts a request the browser answers from the Email field's autofill, if it can; it waits until
@@ -152,24 +177,23 @@ mod browser {
         }
     }
 
-    pub async fn add(current_password: String, problem: RwSignal<Option<String>>, busy: RwSignal<bool>) {
-        problem.set(None);
-        busy.set(true);
-        let outcome = async {
+    /// The passkey added, if it was.
+    pub async fn add(current_password: String, ceremony: Ceremony) -> Option<PasskeyView> {
+        let adding = async {
             let options = start_passkey_registration(current_password).await?;
             let credential = call_webauthn("parseCreationOptionsFromJSON", "create", &options, None).await?;
-            finish_passkey_registration(credential).await?;
-            Ok::<_, Failure>(())
-        }
-        .await;
-        busy.set(false);
-        match outcome {
-            // The profile lists the new passkey once it loads again.
-            Ok(()) => {
-                let _ = window().location().reload();
-            }
-            Err(failure) => problem.set(failure.message()),
-        }
+            Ok(finish_passkey_registration(credential).await?)
+        };
+        run(ceremony, adding).await
+    }
+
+    /// Runs a ceremony pressed for by a button: busy meanwhile, and what went wrong shown after.
+    async fn run<T>(ceremony: Ceremony, steps: impl std::future::Future<Output = Result<T, Failure>>) -> Option<T> {
+        ceremony.problem.set(None);
+        ceremony.busy.set(true);
+        let outcome = steps.await;
+        ceremony.busy.set(false);
+        outcome.map_err(|failure| ceremony.problem.set(failure.message())).ok()
     }
 
     /// One sign-in ceremony: modal when `autofill` is `None`, else waiting in the autofill. On success the

@@ -28,6 +28,9 @@ pub fn SessionsList(initial: Result<DeviceList, AppError>, confirming: bool) -> 
     let sessions = RwSignal::new(initial);
     // After anything that ends sessions, read the list again (not at first: `initial` is fresh).
     let asked_for = StoredValue::new(0u32);
+    // A row this list's buttons took away had the focus: it goes to the heading once the list is read
+    // again, even if news from elsewhere (`LiveSession`) asked again meanwhile.
+    let focus_lost = StoredValue::new(false);
     let heading = NodeRef::<html::H2>::new();
     Effect::watch(
         move || (ended_one.get(), ended_others.get(), changed.map(|c| c.get())),
@@ -35,6 +38,9 @@ pub fn SessionsList(initial: Result<DeviceList, AppError>, confirming: bool) -> 
             // Only this list's own buttons take a row, or the confirm step, away with the focus in it.
             let ended_here =
                 before.is_none_or(|&(one_before, others_before, _)| (one, others) != (one_before, others_before));
+            if ended_here {
+                focus_lost.set_value(true);
+            }
             asked_for.update_value(|n| *n += 1);
             let this = asked_for.get_value();
             leptos::task::spawn_local(async move {
@@ -45,7 +51,8 @@ pub fn SessionsList(initial: Result<DeviceList, AppError>, confirming: bool) -> 
                 // Only the latest question's answer is shown.
                 if asked_for.get_value() == this {
                     sessions.set(list);
-                    if ended_here {
+                    if focus_lost.get_value() {
+                        focus_lost.set_value(false);
                         request_animation_frame(move || focus_heading_if_focus_lost(heading));
                     }
                 }
@@ -63,7 +70,7 @@ pub fn SessionsList(initial: Result<DeviceList, AppError>, confirming: bool) -> 
     let error = move || end_one_error.get().or_else(|| end_others_error.get());
 
     view! {
-        <section class="panel" aria-labelledby="sessions-heading">
+        <section class="panel" id="sessions" aria-labelledby="sessions-heading">
             <h2 id="sessions-heading" tabindex="-1" node_ref=heading>"All sessions"</h2>
             {move || error().map(|e| view! { <Alert kind=AlertKind::Error>{e.to_string()}</Alert> })}
             {move || match sessions.get() {

@@ -56,43 +56,66 @@ pub fn SignInMethodsPanel(methods: Result<SignInMethods, AppError>) -> impl Into
     .into_any()
 }
 
-/// The account's passkeys, each renamable and removable, and "Add a passkey".
+/// The account's passkeys, each renamable and removable, and "Add a passkey". Hydrated, changes show
+/// in the list at once; without JavaScript each form lands on the profile loaded again.
 #[component]
 fn Passkeys(now: i64, passkeys: Vec<PasskeyView>) -> impl IntoView {
-    let intro = if passkeys.is_empty() {
-        "Sign in with your fingerprint, face or screen lock instead of a password: a passkey stays on your device and works only on this site."
-    } else {
-        "Each passkey signs you in on its own, without a password or a second step."
+    let passkeys = RwSignal::new(passkeys);
+    // Said to screen readers when an item leaves the list, as the focus leaves with it.
+    let status = RwSignal::new(None::<&'static str>);
+    let intro = move || {
+        if passkeys.with(Vec::is_empty) {
+            "Sign in with your fingerprint, face or screen lock instead of a password: a passkey stays on your device and works only on this site."
+        } else {
+            "Each passkey signs you in on its own, without a password or a second step."
+        }
     };
+    let on_added = Callback::new(move |added: PasskeyView| {
+        status.set(None);
+        passkeys.update(|list| list.push(added));
+    });
+    let on_removed = Callback::new(move |id: String| {
+        status.set(Some("Passkey removed."));
+        passkeys.update(|list| list.retain(|p| p.id != id));
+    });
     view! {
         <p class="muted">{intro}</p>
-        {(!passkeys.is_empty()).then(|| view! {
+        <p role="status" class="visually-hidden">{move || status.get()}</p>
+        <Show when=move || passkeys.with(|list| !list.is_empty())>
             <ul class="passkeys">
-                {passkeys.into_iter().map(|passkey| view! { <PasskeyItem now passkey/> }).collect_view()}
+                <For each=move || passkeys.get() key=|p| p.id.clone() let:passkey>
+                    <PasskeyItem now passkey on_removed/>
+                </For>
             </ul>
-        })}
-        <AddPasskey/>
+        </Show>
+        <AddPasskey on_added/>
     }
 }
 
 #[component]
-fn PasskeyItem(now: i64, passkey: PasskeyView) -> impl IntoView {
+fn PasskeyItem(now: i64, passkey: PasskeyView, on_removed: Callback<String>) -> impl IntoView {
     let rename = ServerAction::<RenamePasskey>::new();
     let remove = ServerAction::<RemovePasskey>::new();
     let (rename_error, remove_error) = (last_error(rename), last_error(remove));
-    // Hydrated, a done change shows on the page loaded again; without JavaScript the form lands there.
+    let name = RwSignal::new(passkey.name.clone());
     let (renamed, removed) = (rename.value(), remove.value());
+    let id = passkey.id.clone();
     Effect::new(move |_| {
-        if matches!(renamed.get(), Some(Ok(()))) || matches!(removed.get(), Some(Ok(()))) {
-            #[cfg(feature = "hydrate")]
-            let _ = window().location().reload();
+        if let Some(Ok(kept)) = renamed.get() {
+            name.set(kept);
+        }
+        if matches!(removed.get(), Some(Ok(()))) {
+            on_removed.run(id.clone());
         }
     });
-    let (name_id, password_id) = (format!("passkey-name-{}", passkey.id), format!("passkey-password-{}", passkey.id));
-    let (id, id_again) = (passkey.id.clone(), passkey.id);
+    // A passkey added after the page loaded is newer than the page's `now`.
+    let now = now.max(passkey.created_at);
+    let (rename_form, remove_form) =
+        (format!("passkey-{}-rename", passkey.id), format!("passkey-{}-remove", passkey.id));
+    let (id, id_again, old_name) = (passkey.id.clone(), passkey.id, passkey.name);
     view! {
         <li class="passkey">
-            <p class="passkey-name"><strong>{passkey.name.clone()}</strong></p>
+            <p class="passkey-name"><strong>{name}</strong></p>
             <p class="muted">
                 "Added " <RelativeTime now at=passkey.created_at/> " · "
                 {match passkey.last_used_at {
@@ -103,24 +126,18 @@ fn PasskeyItem(now: i64, passkey: PasskeyView) -> impl IntoView {
             <details>
                 <summary>"Rename…"</summary>
                 <ServerForm action=rename class="form" novalidate=true>
-                    <FormError error=rename_error include_field_errors=true/>
-                    <input type="hidden" name="id" value=id/>
-                    <div class="field">
-                        <label for=name_id.clone()>"Name"</label>
-                        <input id=name_id name="name" type="text" value=passkey.name maxlength="60" autocomplete="off"/>
-                    </div>
+                    <FormError error=rename_error/>
+                    <input type="hidden" name="id" value=id.clone()/>
+                    <FormField form=rename_form.clone() field=Field::PasskeyName label="Name" input_type="text" autocomplete="off" value=Some(old_name.clone()) error=rename_error/>
                     <SubmitButton label="Save name" pending=rename.pending() class="button button-small"/>
                 </ServerForm>
             </details>
             <details>
                 <summary>"Remove…"</summary>
                 <ServerForm action=remove class="form" novalidate=true>
-                    <FormError error=remove_error include_field_errors=true/>
-                    <input type="hidden" name="id" value=id_again/>
-                    <div class="field">
-                        <label for=password_id.clone()>"Current password"</label>
-                        <input id=password_id name="current_password" type="password" autocomplete="current-password"/>
-                    </div>
+                    <FormError error=remove_error/>
+                    <input type="hidden" name="id" value=id_again.clone()/>
+                    <FormField form=remove_form.clone() field=Field::CurrentPassword label="Current password" input_type="password" autocomplete="current-password" error=remove_error/>
                     <SubmitButton label="Remove" pending=remove.pending() class="button button-small button-danger"/>
                 </ServerForm>
             </details>

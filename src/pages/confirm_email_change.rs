@@ -1,5 +1,5 @@
 use crate::api::account::{preview_email_change, ConfirmEmailChange, EmailChangePreview};
-use crate::components::alert::{last_error, Alert, AlertKind};
+use crate::components::alert::{last_error, Alert, AlertKind, LinkCheckFailed};
 use crate::components::auth_card::AuthCard;
 use crate::components::page_address::query_value;
 use crate::components::server_form::ServerForm;
@@ -40,7 +40,7 @@ pub fn ConfirmEmailChangePage() -> impl IntoView {
                     Suspend::new(async move {
                         let preview = preview.await;
                         match (link_error.as_deref(), token, preview) {
-                            (Some("failed"), _, _) | (_, _, Err(_)) => server_failed().into_any(),
+                            (Some("failed"), _, _) | (_, _, Err(_)) => view! { <LinkCheckFailed/> }.into_any(),
                             (Some(_), _, _) | (None, Some(_), Ok(EmailChangePreview { usable: false, .. })) => {
                                 invalid_link().into_any()
                             }
@@ -54,12 +54,6 @@ pub fn ConfirmEmailChangePage() -> impl IntoView {
                 }}
             </Suspense>
         </AuthCard>
-    }
-}
-
-fn server_failed() -> impl IntoView {
-    view! {
-        <Alert kind=AlertKind::Error>"Something went wrong on our side. Please open the link again in a moment."</Alert>
     }
 }
 
@@ -91,7 +85,7 @@ fn ConfirmEmailChangeForm(token: String, preview: EmailChangePreview) -> impl In
     let EmailChangePreview { from, to, automatic, .. } = preview;
     move || match error.get() {
         Some(AppError::InvalidLink) => invalid_link().into_any(),
-        Some(_) => server_failed().into_any(),
+        Some(_) => view! { <LinkCheckFailed/> }.into_any(),
         None => {
             let (from, to, token) = (from.clone(), to.clone(), token.clone());
             view! {

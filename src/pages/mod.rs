@@ -11,5 +11,7 @@ pub mod not_found;
 pub mod profile;
 pub mod register;
 pub mod reset_password;
+pub mod secure_account;
+pub mod security_activity;
 pub mod two_factor_login;
 pub mod two_factor_setup;

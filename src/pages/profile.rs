@@ -5,6 +5,7 @@ use crate::api::sign_in_methods::{get_sign_in_methods, SignInMethods};
 use crate::components::account_settings::AccountSettings;
 use crate::components::alert::{Alert, AlertKind, NoticeBanner};
 use crate::components::avatar_upload::AvatarUpload;
+use crate::components::live_session::{LiveSession, SESSIONS_CHANGED};
 use crate::components::name_editor::NameEditor;
 use crate::components::page_address::non_empty_value;
 use crate::components::server_form::ServerForm;
@@ -35,6 +36,7 @@ pub fn ProfilePage() -> impl IntoView {
         <Title text="Your profile · Authkit"/>
         <header class="site-header">
             <a class="brand" href="/profile">"Authkit"</a>
+            <LiveSession/>
             <LogoutButton/>
         </header>
         <main class="profile-page">
@@ -94,6 +96,7 @@ pub fn ProfileContent(
 ) -> impl IntoView {
     let email = profile.email.clone();
     view! {
+        <ProfileSections/>
         <ProfileHeader
             profile
             editing_name=address.editing_name
@@ -107,6 +110,21 @@ pub fn ProfileContent(
             new_email=address.new_email
         />
         <SignInMethodsPanel methods/>
+    }
+}
+
+/// The page's sections, to jump to (it is long on a phone, and a screen reader lists them), and the
+/// security activity, on a page of its own.
+#[component]
+fn ProfileSections() -> impl IntoView {
+    view! {
+        <nav class="profile-sections" aria-label="Profile sections">
+            <a href="#profile">"Profile"</a>
+            <a href="#sessions">"Sessions"</a>
+            <a href="#sign-in-methods">"Sign-in methods"</a>
+            <a href="#account">"Account"</a>
+            <a href=crate::routes::paths::ACTIVITY>"Security activity"</a>
+        </nav>
     }
 }
 
@@ -136,7 +154,7 @@ fn ProfileHeader(
     let name = RwSignal::new(profile.name);
     let avatar_url = RwSignal::new(profile.avatar_url);
     view! {
-        <header class="profile-header">
+        <header class="profile-header" id="profile">
             <AvatarUpload avatar_url name=name max_bytes=profile.avatar_max_bytes refused=avatar_error/>
             <div class="profile-identity">
                 <NameEditor name avatar_url editing=editing_name draft=name_draft/>
@@ -158,7 +176,12 @@ fn AccountPanels(
     new_email: Option<String>,
 ) -> impl IntoView {
     island_hydrated();
-    provide_context(SessionsChanged(RwSignal::new(0)));
+    let changes = RwSignal::new(0);
+    provide_context(SessionsChanged(changes));
+    // Another tab or device signed in or out (`LiveSession`).
+    let _ = window_event_listener(leptos::ev::Custom::<leptos::ev::Event>::new(SESSIONS_CHANGED), move |_| {
+        changes.update(|n| *n += 1)
+    });
     view! {
         <SessionsList initial=sessions confirming=confirming_sign_out/>
         <AccountSettings email new_email/>

@@ -1,5 +1,5 @@
 use crate::api::auth::{check_reset_link, ResetPassword};
-use crate::components::alert::{last_error, Alert, AlertKind, FormError};
+use crate::components::alert::{last_error, Alert, AlertKind, FormError, LinkCheckFailed};
 use crate::components::auth_card::AuthCard;
 use crate::components::form_field::FormField;
 use crate::components::password_strength::PasswordStrength;
@@ -53,9 +53,7 @@ pub fn ResetPasswordPage() -> impl IntoView {
                                 })}
                                 <ResetPasswordForm token/>
                             }.into_any(),
-                            Ok(false) if server_failed => view! {
-                                <Alert kind=AlertKind::Error>"Something went wrong on our side. Please open the link again in a moment."</Alert>
-                            }.into_any(),
+                            Ok(false) if server_failed => view! { <LinkCheckFailed/> }.into_any(),
                             Ok(false) => view! {
                                 <Alert kind=AlertKind::Error>
                                     "This reset link is invalid, was already used, or has expired. Links work once, for one hour."

@@ -1,6 +1,7 @@
 use crate::api::two_factor::{get_two_factor_page, TurnOnTwoFactor, TwoFactorPage};
 use crate::components::alert::{last_error, Alert, AlertKind, FormError};
 use crate::components::form_field::FormField;
+use crate::components::live_session::LiveSession;
 use crate::components::server_form::ServerForm;
 use crate::components::submit_button::SubmitButton;
 use crate::domain::Field;
@@ -18,6 +19,7 @@ pub fn TwoFactorSetupPage() -> impl IntoView {
         <Title text="Two-factor authentication · Authkit"/>
         <header class="site-header">
             <a class="brand" href=paths::PROFILE>"Authkit"</a>
+            <LiveSession/>
         </header>
         <main class="profile-page narrow">
             {Suspend::new(async move {

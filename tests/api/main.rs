@@ -3,16 +3,19 @@
 
 mod helpers;
 
+mod activity;
 mod assets;
 mod dev_mailbox;
 mod email_codes;
 mod email_flows;
 mod guards;
 mod headers;
+mod live;
 mod load_and_faults;
 mod login;
 mod logout;
 mod managed_sessions;
+mod new_device_alerts;
 mod passkeys;
 mod peers;
 mod profile;

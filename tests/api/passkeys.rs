@@ -266,6 +266,24 @@ async fn item_65_removing_a_passkey_takes_the_password_then_it_signs_nobody_in()
 }
 
 #[tokio::test]
+async fn passkeys_added_used_and_removed_are_in_the_security_activity() {
+    let app = spawn_named_app().await;
+    let ada = app.signed_in_user("Ada", ADA).await;
+    let mut phone = Device::new();
+    add_passkey(&app, &ada, &mut phone).await;
+    let (laptop, res) = sign_in_with_passkey(&app, &mut phone).await;
+    assert_eq!(res.status(), StatusCode::OK);
+    let id: String = sqlx::query_scalar("SELECT id FROM passkeys").fetch_one(app.state.db.reads()).await.unwrap();
+    let res =
+        app.post_form(&laptop, "/api/remove_passkey", "/profile", &[("id", &id), ("current_password", PASSWORD)]).await;
+    assert_redirect(&res, "/profile");
+    let said = crate::activity::activity_of(&app, &ada).await;
+    // The soft passkey's requests carry no browser name: the passkey is named after an unknown device.
+    assert!(said[0].starts_with("Passkey removed: ") && said[2].starts_with("Passkey added: "), "{said:?}");
+    assert_eq!(said[1], "Signed in with a passkey");
+}
+
+#[tokio::test]
 async fn passkeys_on_an_ip_address_say_they_need_a_host_name() {
     let app = spawn_app().await;
     let res = app.call(&browser(), "/api/start_passkey_sign_in", &[]).await;

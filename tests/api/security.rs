@@ -795,7 +795,7 @@ async fn item_35_account_events_are_logged_with_the_user_id_and_no_secret() {
         let start = log.find("user_id=\"").expect("audit lines name the user") + 9;
         log[start..start + 32].to_owned()
     };
-    for event in ["sign_up", "sign_in", "sign_in_failed", "password_reset", "sign_out"] {
+    for event in ["account_created", "signed_in", "sign_in_failed", "password_reset", "signed_out"] {
         assert!(log.contains(&format!("event=\"{event}\" user_id=\"{user_id}\"")), "no {event} line:\n{log}");
     }
     for secret in [PASSWORD, "a brand new password", "a wrong password", &verify_token, &reset_token] {

@@ -13,7 +13,7 @@ const ADA: &str = "ada@example.com";
 pub struct App(TOTP);
 
 impl App {
-    fn from_page(page: &str) -> Self {
+    pub fn from_page(page: &str) -> Self {
         let start = page.find("id=\"secret-key\">").expect("the page shows the secret key") + 16;
         let secret: String = page[start..].split('<').next().unwrap().chars().filter(|c| !c.is_whitespace()).collect();
         let bytes = totp_rs::Secret::Encoded(secret).to_bytes().expect("base32");
@@ -21,7 +21,7 @@ impl App {
     }
 
     /// The code the app shows at the server's time, moved by `steps` of 30 seconds.
-    fn code(&self, app: &TestApp, steps: i64) -> String {
+    pub fn code(&self, app: &TestApp, steps: i64) -> String {
         let at = app.state.now() + steps * 30;
         self.0.generate(u64::try_from(at).unwrap())
     }
@@ -344,4 +344,81 @@ async fn item_61_the_secret_is_sealed_at_rest_and_bound_to_its_account() {
         .unwrap();
     let (_, bobs) = text(app.get(&bob, "/profile/two-factor").await).await;
     assert!(!bobs.contains(&secret.chars().take(8).collect::<String>()));
+}
+
+#[tokio::test]
+async fn a_secret_shown_for_setup_is_replaced_after_ten_minutes_and_then_purged() {
+    let app = spawn_app().await;
+    let ada = app.signed_in_user("Ada", ADA).await;
+    let (_, page) = text(app.get(&ada, "/profile/two-factor").await).await;
+    let seen = App::from_page(&page);
+    app.clock.advance(Duration::from_secs(9 * 60));
+    let (_, page) = text(app.get(&ada, "/profile/two-factor").await).await;
+    assert_eq!(App::from_page(&page).code(&app, 0), seen.code(&app, 0), "kept within ten minutes");
+
+    // Whoever saw it then cannot know the secret the owner turns on later.
+    app.clock.advance(Duration::from_secs(2 * 60));
+    let (_, page) = text(app.get(&ada, "/profile/two-factor").await).await;
+    let owners = App::from_page(&page);
+    assert_ne!(owners.code(&app, 0), seen.code(&app, 0), "a new secret");
+    let (app, ada) = (&app, &ada);
+    let turn_on = |code: String| async move {
+        app.post_form(
+            ada,
+            "/api/turn_on_two_factor",
+            "/profile/two-factor",
+            &[("code", &code), ("current_password", PASSWORD)],
+        )
+        .await
+    };
+    assert!(refused_code(&turn_on(seen.code(app, 0)).await, "/profile/two-factor"));
+    assert_redirect(&turn_on(owners.code(app, 0)).await, "/profile/two-factor");
+
+    // A setup left halfway is gone from the database after ten minutes; one turned on stays.
+    let bob = app.signed_in_user("Bob", "bob@example.com").await;
+    assert_eq!(app.get(&bob, "/profile/two-factor").await.status(), StatusCode::OK);
+    assert_eq!(app.count("SELECT COUNT(*) FROM two_factor").await, 2);
+    app.clock.advance(Duration::from_secs(10 * 60));
+    authkit::server::platform::startup::purge_expired(&app.state).await;
+    assert_eq!(app.count("SELECT COUNT(*) FROM two_factor WHERE enabled_at IS NULL").await, 0);
+    assert_eq!(app.count("SELECT COUNT(*) FROM two_factor WHERE enabled_at IS NOT NULL").await, 1);
+}
+
+#[tokio::test]
+async fn second_steps_and_passkey_ceremonies_left_halfway_are_purged() {
+    let app = spawn_app_with(&[("APP_BASE_URL", "http://localhost:{port}")]).await;
+    ada_with_two_factor(&app).await;
+    let (_laptop, res) = first_step(&app).await;
+    assert_redirect(&res, "/login/two-factor");
+    let res = app.call(&browser(), "/api/start_passkey_sign_in", &[]).await;
+    assert_eq!(res.status(), StatusCode::OK);
+    let halfway = "SELECT (SELECT COUNT(*) FROM two_factor_challenges) + (SELECT COUNT(*) FROM webauthn_ceremonies)";
+    assert_eq!(app.count(halfway).await, 2);
+
+    app.clock.advance(Duration::from_secs(4 * 60));
+    authkit::server::platform::startup::purge_expired(&app.state).await;
+    assert_eq!(app.count(halfway).await, 2, "still answerable");
+    app.clock.advance(Duration::from_secs(60));
+    authkit::server::platform::startup::purge_expired(&app.state).await;
+    assert_eq!(app.count(halfway).await, 0);
+}
+
+/// Two app servers over one database (PostgreSQL with `TEST_DATABASE_URL`): one code from the app,
+/// typed at both at once for two sign-ins halfway, signs in once.
+#[tokio::test]
+async fn one_app_code_raced_on_two_app_servers_signs_in_once() {
+    let one = spawn_app().await;
+    let two = spawn_app_with(&[("DATABASE_URL", one.state.settings.database.url())]).await;
+    let (_, authenticator, _) = ada_with_two_factor(&one).await;
+    for _ in 0..5 {
+        let (laptop, _) = first_step(&one).await;
+        let phone = browser();
+        assert_redirect(&two.login(&phone, ADA, PASSWORD).await, "/login/two-factor");
+        let code = authenticator.code(&one, 0);
+        let (at_one, at_two) = tokio::join!(second_step(&one, &laptop, &code), second_step(&two, &phone, &code));
+        let signed_in = [&at_one, &at_two].iter().filter(|res| location(res) == "/profile").count();
+        assert_eq!(signed_in, 1, "{} and {}", location(&at_one), location(&at_two));
+        one.clock.advance(Duration::from_secs(30));
+        two.clock.advance(Duration::from_secs(30));
+    }
 }

@@ -1,6 +1,7 @@
 //! Managing an account's credentials: reset a forgotten password by email, change the password, change
 //! the email address (confirmed from the new address).
 
+use super::activity::{self, Event, Kind};
 use super::audit;
 use super::email_tokens::{self, Purpose};
 use super::known_devices;
@@ -11,7 +12,7 @@ use crate::error::AppError;
 use crate::routes::paths;
 use crate::server::mail::messages;
 use crate::server::platform::cpu_work::Admission;
-use crate::server::sessions::{self, CurrentSession};
+use crate::server::sessions::{self, ClientInfo, CurrentSession};
 use crate::server::{AppState, Error};
 
 /// Whether a reset link can still be used, without using it.
@@ -22,12 +23,12 @@ pub async fn reset_link_is_usable(app: &AppState, token: &str) -> Result<bool, E
 /// Sets a new password from a reset link. Every session of the account ends (whoever had the old password
 /// may have signed in with it) and every other mailed link dies; the user then logs in with the new
 /// password. All of it happens in one transaction: a failure halfway leaves the link usable.
-/// `sign_up_proof`: the reset page's browser's (`sign_in::Browser`), for an address not yet confirmed.
+/// `browser`: the reset page's; its sign-up proof counts for an address not yet confirmed.
 pub async fn reset_password(
     app: &AppState,
     token: &str,
     password: &Password,
-    sign_up_proof: &str,
+    browser: &Browser<'_>,
 ) -> Result<(), Error> {
     let link =
         email_tokens::peek(&app.db, app.now(), token, &[Purpose::ResetPassword]).await?.ok_or(AppError::InvalidLink)?;
@@ -39,20 +40,18 @@ pub async fn reset_password(
     let password_hash = app.passwords.hash(password).await?;
     let now = app.now();
     let mut tx = app.db.writes().begin().await?;
-    let (redeemed, user) = email_tokens::redeem_for_account(&app.db, &mut tx, now, token, &[Purpose::ResetPassword])
+    let (_, user) = email_tokens::redeem_for_account(&app.db, &mut tx, now, token, &[Purpose::ResetPassword])
         .await?
         .ok_or(AppError::InvalidLink)?;
-    if user.email != redeemed.sent_to {
-        return Err(AppError::InvalidLink.into());
-    }
     // The link proved the mailbox, as a verification link would have.
-    users::confirm_address(&mut *tx, &user, now, user.signed_up_in(sign_up_proof)).await?;
+    users::confirm_address(&mut *tx, &user, now, user.signed_up_in(browser.sign_up_proof)).await?;
     users::set_password(&mut *tx, &user.id, now, &password_hash).await?;
     let ended = sessions::end_all_for_user(&mut *tx, &user.id).await?;
     email_tokens::revoke_all(&mut *tx, &user.id).await?;
     known_devices::forget_all_but(&mut *tx, &user.id, None).await?;
+    activity::record(&mut *tx, now, Event::new(Kind::PasswordReset, &user.id, browser.client)).await?;
     tx.commit().await?;
-    audit::event("password_reset", &user.id);
+    app.sessions_changed(&user.id).await;
     tracing::info!(target: "audit", user_id = %user.id, sessions_ended = ended, "sessions ended by password reset");
     notify_password_changed(app, &user);
     Ok(())
@@ -79,20 +78,23 @@ pub async fn change_password(
         .await?
         .map_err(|e| e.on(Field::NewPassword))?;
     let password_hash = app.passwords.hash(new).await?;
+    let now = app.now();
     let mut tx = app.db.writes().begin().await?;
     // The account's row first (see `users::hold`), and only if nothing changed since the current password
     // was checked: a reset meanwhile has set another password and ended this session.
     still_as_checked(&mut tx, &user, session).await?;
-    users::set_password(&mut *tx, &user.id, app.now(), &password_hash).await?;
+    users::set_password(&mut *tx, &user.id, now, &password_hash).await?;
     let ended = sessions::end_all_for_user(&mut *tx, &user.id).await?;
     email_tokens::revoke_all(&mut *tx, &user.id).await?;
     known_devices::forget_all_but(&mut *tx, &user.id, Some(browser.device)).await?;
-    let session_token = start_session(app, &mut tx, &user.id, browser).await?;
+    let continued = start_session(app, &mut tx, &user.id, browser).await?;
+    let event = Event::new(Kind::PasswordChanged, &user.id, browser.client).by_session(&continued.id);
+    activity::record(&mut *tx, now, event).await?;
     tx.commit().await?;
-    audit::event("password_changed", &user.id);
+    app.sessions_changed(&user.id).await;
     tracing::info!(target: "audit", user_id = %user.id, sessions_ended = ended.saturating_sub(1), "sessions ended by password change");
     notify_password_changed(app, &user);
-    Ok(session_token)
+    Ok(continued.token)
 }
 
 /// The change is done whatever happens to this mail, so it goes in the background: a mail server that
@@ -166,7 +168,7 @@ pub async fn preview_email_change(app: &AppState, token: &str) -> Result<Option<
 
 /// Applies an email change from the link mailed to the new address, in one transaction; the old address
 /// is told. Returns the id of the account that changed.
-pub async fn confirm_email_change(app: &AppState, token: &str) -> Result<String, Error> {
+pub async fn confirm_email_change(app: &AppState, token: &str, client: &ClientInfo) -> Result<String, Error> {
     let now = app.now();
     let mut tx = app.db.writes().begin().await?;
     let (redeemed, before) = email_tokens::redeem_for_account(&app.db, &mut tx, now, token, &[Purpose::ChangeEmail])
@@ -180,8 +182,8 @@ pub async fn confirm_email_change(app: &AppState, token: &str) -> Result<String,
     };
     // Links mailed to the old address must not sign in to the account any more.
     email_tokens::revoke_all(&mut *tx, &user.id).await?;
+    activity::record(&mut *tx, now, Event::new(Kind::EmailChanged, &user.id, client)).await?;
     tx.commit().await?;
-    audit::event("email_changed", &user.id);
     let reset = app.link(paths::FORGOT_PASSWORD, &[]);
     let notice = messages::email_changed(&before.email, user.name_for_mail(), &user.email, &reset);
     let mailer = app.mailer.clone();

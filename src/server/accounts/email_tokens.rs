@@ -22,6 +22,8 @@ pub enum Purpose {
     MagicLink,
     ResetPassword,
     ChangeEmail,
+    /// "This wasn't me" in a new-sign-in alert (`secure_account`).
+    SecureAccount,
 }
 
 impl Purpose {
@@ -31,6 +33,7 @@ impl Purpose {
             Purpose::MagicLink => "magic_link",
             Purpose::ResetPassword => "reset_password",
             Purpose::ChangeEmail => "change_email",
+            Purpose::SecureAccount => "secure_account",
         }
     }
 
@@ -40,7 +43,7 @@ impl Purpose {
     }
 
     fn parse(s: &str) -> Option<Self> {
-        [Purpose::VerifyEmail, Purpose::MagicLink, Purpose::ResetPassword, Purpose::ChangeEmail]
+        [Purpose::VerifyEmail, Purpose::MagicLink, Purpose::ResetPassword, Purpose::ChangeEmail, Purpose::SecureAccount]
             .into_iter()
             .find(|p| p.as_str() == s)
     }
@@ -52,6 +55,15 @@ pub struct Redeemed {
     pub user_id: String,
     pub purpose: Purpose,
     pub sent_to: String,
+    /// When the link was mailed.
+    pub issued_at: UnixTime,
+}
+
+/// A link's row as the queries below return it: `user_id, purpose, sent_to, created_at`.
+type Row = (String, String, String, i64);
+
+fn redeemed((user_id, purpose, sent_to, issued_at): Row) -> Option<Redeemed> {
+    Purpose::parse(&purpose).map(|purpose| Redeemed { user_id, purpose, sent_to, issued_at })
 }
 
 /// A new link, and for a purpose that `has_code`, its code: both raw, for the mail.
@@ -121,24 +133,25 @@ pub async fn redeem<'e>(
         return Ok(None);
     }
     let purposes = sql_list(accepted);
-    let row: Option<(String, String, String)> = sqlx::query_as(&format!(
+    let row: Option<Row> = sqlx::query_as(&format!(
         "UPDATE email_tokens SET used_at = $1 \
          WHERE token_hash = $2 AND used_at IS NULL AND expires_at > $1 AND purpose IN ({purposes}) \
-         RETURNING user_id, purpose, sent_to"
+         RETURNING user_id, purpose, sent_to, created_at"
     ))
     .bind(now)
     .bind(hash_token(token))
     .fetch_optional(db)
     .await?;
-    Ok(row.and_then(|(user_id, purpose, sent_to)| {
-        Purpose::parse(&purpose).map(|purpose| Redeemed { user_id, purpose, sent_to })
-    }))
+    Ok(row.and_then(redeemed))
 }
 
 /// Uses a mailed link for the account it names, in the caller's transaction: the account's row first
 /// (`users::hold`), then the link, so that using a link and any other change to the same account (a reset,
 /// a password change) wait for each other in one order, on any number of app servers. Returns the link
-/// and the account as they are now, or `None` when the link does not work (any more).
+/// and the account as they are now, or `None` when the link does not work (any more): a link vouches
+/// only for the address it was mailed to, so one whose account moved to another address meanwhile does
+/// not work either (but an email change's own link, mailed to the new address). On `None` the caller
+/// drops `tx`, which puts the link back.
 pub async fn redeem_for_account(
     db: &Db,
     tx: &mut sqlx::Transaction<'_, sqlx::Any>,
@@ -152,7 +165,9 @@ pub async fn redeem_for_account(
     }
     let Some(redeemed) = redeem(&mut **tx, now, token, accepted).await? else { return Ok(None) };
     let user = super::users::get(&mut **tx, &redeemed.user_id).await?;
-    Ok(user.filter(|u| u.id == link.user_id).map(|user| (redeemed, user)))
+    let still_vouches =
+        |user: &super::users::User| redeemed.purpose == Purpose::ChangeEmail || user.email == redeemed.sent_to;
+    Ok(user.filter(|u| u.id == link.user_id && still_vouches(u)).map(|user| (redeemed, user)))
 }
 
 /// Uses the code from a mail sent to `email`, in the caller's transaction, as `redeem_for_account` uses
@@ -201,18 +216,15 @@ pub async fn redeem_code_for_account(
         .await?;
         return Ok(None);
     };
-    let row: Option<(String, String, String)> = sqlx::query_as(
-        "UPDATE email_tokens SET used_at = $1 WHERE id = $2 AND used_at IS NULL RETURNING user_id, purpose, sent_to",
+    let row: Option<Row> = sqlx::query_as(
+        "UPDATE email_tokens SET used_at = $1 WHERE id = $2 AND used_at IS NULL \
+         RETURNING user_id, purpose, sent_to, created_at",
     )
     .bind(now)
     .bind(id)
     .fetch_optional(&mut **tx)
     .await?;
-    let Some(redeemed) = row.and_then(|(user_id, purpose, sent_to)| {
-        Purpose::parse(&purpose).map(|purpose| Redeemed { user_id, purpose, sent_to })
-    }) else {
-        return Ok(None);
-    };
+    let Some(redeemed) = row.and_then(redeemed) else { return Ok(None) };
     let user = super::users::get(&mut **tx, &redeemed.user_id).await?;
     Ok(user.map(|user| (redeemed, user)))
 }
@@ -224,8 +236,8 @@ pub async fn peek(db: &Db, now: UnixTime, token: &str, accepted: &[Purpose]) -> 
     if !is_well_formed(token) || accepted.is_empty() {
         return Ok(None);
     }
-    let row: Option<(String, String, String)> = sqlx::query_as(&format!(
-        "SELECT t.user_id, t.purpose, t.sent_to FROM email_tokens t JOIN users u ON u.id = t.user_id \
+    let row: Option<Row> = sqlx::query_as(&format!(
+        "SELECT t.user_id, t.purpose, t.sent_to, t.created_at FROM email_tokens t JOIN users u ON u.id = t.user_id \
          WHERE t.token_hash = $1 AND t.used_at IS NULL AND t.expires_at > $2 AND t.purpose IN ({}) \
          AND (t.sent_to = u.email OR t.purpose = 'change_email')",
         sql_list(accepted)
@@ -234,21 +246,22 @@ pub async fn peek(db: &Db, now: UnixTime, token: &str, accepted: &[Purpose]) -> 
     .bind(now)
     .fetch_optional(db.reads())
     .await?;
-    Ok(row.and_then(|(user_id, purpose, sent_to)| {
-        Purpose::parse(&purpose).map(|purpose| Redeemed { user_id, purpose, sent_to })
-    }))
+    Ok(row.and_then(redeemed))
 }
 
-/// Voids every unused link of the user: after a password reset or change, a link mailed before it (a
-/// pending email change, a magic link) must not outlive the credentials it was issued under.
+/// Voids every unused link of the user that acts for the account: after a password reset or change, a
+/// link mailed before it (a pending email change, a magic link) must not outlive the credentials it was
+/// issued under. A "This wasn't me" link stays: whoever signed in on a new device and then changed the
+/// password must not disarm the owner's way back (it acts against the account's sessions, not for them).
 pub async fn revoke_all<'e>(
     db: impl sqlx::Executor<'e, Database = sqlx::Any>,
     user_id: &str,
 ) -> Result<u64, sqlx::Error> {
-    let done = sqlx::query("DELETE FROM email_tokens WHERE user_id = $1 AND used_at IS NULL")
-        .bind(user_id)
-        .execute(db)
-        .await?;
+    let done =
+        sqlx::query("DELETE FROM email_tokens WHERE user_id = $1 AND used_at IS NULL AND purpose <> 'secure_account'")
+            .bind(user_id)
+            .execute(db)
+            .await?;
     Ok(done.rows_affected())
 }
 

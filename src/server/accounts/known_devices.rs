@@ -40,6 +40,27 @@ pub async fn remember<'e>(
     Ok(())
 }
 
+/// Whether a sign-in with `device_token` comes from a browser new to the account: it knows others, but
+/// not this one. An account that knows none (its first sign-in, or every device forgotten by a password
+/// reset) has nothing to tell a new one from.
+pub async fn is_new<'e>(
+    db: impl sqlx::Executor<'e, Database = sqlx::Any>,
+    user_id: &str,
+    device_token: &str,
+    now: UnixTime,
+) -> Result<bool, sqlx::Error> {
+    let (known, this_one): (i64, i64) = sqlx::query_as(
+        "SELECT COUNT(*), COUNT(CASE WHEN token_hash = $2 THEN 1 END) FROM known_devices \
+         WHERE user_id = $1 AND last_seen_at > $3",
+    )
+    .bind(user_id)
+    .bind(kept_of(user_id, device_token))
+    .bind(now.saturating_sub(secs(REMEMBERED_FOR)))
+    .fetch_one(db)
+    .await?;
+    Ok(known > 0 && this_one == 0)
+}
+
 /// What the account of `address` keeps of this browser, if it knows the browser (an unknown address
 /// knows nothing).
 pub async fn known_for_address(

@@ -2,6 +2,7 @@
 //! (with a password or a mailed link), mail a link, reset or change the password, change the address.
 //! The server functions in `src/api` call these; the submodules hold how.
 
+pub mod activity;
 pub mod audit;
 pub mod credentials;
 pub mod email_tokens;
@@ -9,6 +10,7 @@ pub mod known_devices;
 pub mod mailed_links;
 pub mod passkeys;
 pub mod passwords;
+pub mod secure_account;
 pub mod sign_in;
 pub mod sign_up;
 pub mod two_factor;
@@ -19,5 +21,8 @@ pub use credentials::{
     reset_password, PendingEmailChange,
 };
 pub use mailed_links::{mail_link, MailedLink};
-pub use sign_in::{preview_link, sign_in, sign_in_with_link, sign_out, Browser, FromMail, SignedIn, SignedInWithLink};
+pub use sign_in::{
+    preview_link, sign_in, sign_in_with_link, sign_out, sign_out_device, sign_out_other_devices, Browser, FromMail,
+    SignedIn, SignedInWithLink,
+};
 pub use sign_up::{resend_verification, sign_up, SignUpOutcome};

@@ -5,20 +5,22 @@
 //!
 //! Each ceremony is two requests: the server's challenge, then the browser's signed answer. Between them
 //! the ceremony waits in `webauthn_ceremonies`, for the browser holding its token (`cookies::WEBAUTHN`),
-//! for `CEREMONY_TTL`, and is taken out by the answer whatever its outcome: a challenge is never
+//! for `cookies::Step::LIFETIME`, and is taken out by the answer whatever its outcome: a challenge is never
 //! answered twice, and an answer from another browser finds nothing to answer. A registration also
 //! belongs to the session that asked for it.
 //!
 //! The relying party is `APP_BASE_URL`: its host is the relying-party id, its origin the only one
 //! accepted. Browsers allow passkeys only on a host name (`localhost` included), never an IP address.
 
+use super::activity::{self, Event, Kind, SignInMethod};
 use super::credentials::{check_current_password, still_as_checked};
-use super::sign_in::{start_session, Browser};
-use super::{audit, users};
+use super::sign_in::{self, Browser};
+use super::users;
 use crate::error::AppError;
 use crate::routes::paths;
+use crate::server::http::cookies::Step;
 use crate::server::mail::messages;
-use crate::server::platform::clock::UnixTime;
+use crate::server::platform::clock::{secs, UnixTime};
 use crate::server::platform::db::Db;
 use crate::server::platform::secrets::{hash_token, is_well_formed, new_id, new_token};
 use crate::server::sessions::{user_agents, ClientInfo, CurrentSession};
@@ -28,8 +30,6 @@ use webauthn_rs::prelude::{
     RegisterPublicKeyCredential, Uuid, Webauthn, WebauthnBuilder,
 };
 
-/// How long a ceremony waits for the browser's answer, in seconds.
-const CEREMONY_TTL: i64 = 5 * 60;
 /// The longest name a passkey may have.
 pub const NAME_MAX_CHARS: usize = 60;
 
@@ -85,7 +85,7 @@ pub async fn finish_registration(
     ceremony: Option<&str>,
     credential: &str,
     client: &ClientInfo,
-) -> Result<(), Error> {
+) -> Result<Listed, Error> {
     let (state, asked_by) = take_ceremony(app, ceremony, Ceremony::Register).await?.ok_or(AppError::PasskeyFailed)?;
     if asked_by.as_deref() != Some(session.session_id.as_str()) {
         return Err(AppError::PasskeyFailed.into());
@@ -102,10 +102,11 @@ pub async fn finish_registration(
     let mut tx = app.db.writes().begin().await?;
     still_as_checked(&mut tx, &user, session).await?;
     let name: String = user_agents::describe(client.user_agent.as_deref()).chars().take(NAME_MAX_CHARS).collect();
+    let id = new_id();
     sqlx::query(
         "INSERT INTO passkeys (id, user_id, credential_id, passkey, name, created_at) VALUES ($1, $2, $3, $4, $5, $6)",
     )
-    .bind(new_id())
+    .bind(&id)
     .bind(&user.id)
     .bind(credential_key(passkey.cred_id()))
     .bind(json(&passkey)?)
@@ -118,10 +119,10 @@ pub async fn finish_registration(
         true => Error::from(AppError::PasskeyFailed),
         false => e.into(),
     })?;
+    activity::record(&mut *tx, now, Event::of_session(Kind::PasskeyAdded, session, client).detail(&name)).await?;
     tx.commit().await?;
-    audit::event("passkey_added", &user.id);
     notify(app, &user, &format!("A passkey was added to your account: \"{name}\"."), "A passkey was added");
-    Ok(())
+    Ok(Listed { id, name, created_at: now, last_used_at: None })
 }
 
 /// The challenge for signing in with a passkey, for any account (the browser finds the passkey): the
@@ -180,14 +181,11 @@ pub async fn finish_sign_in(
     if kept.rows_affected() != 1 {
         return Err(AppError::PasskeyFailed.into());
     }
-    users::record_sign_in(&mut *tx, &user_id, now, None).await?;
-    let session_token = start_session(app, &mut tx, &user_id, browser).await?;
-    tx.commit().await?;
-    audit::event("sign_in_passkey", &user_id);
-    Ok(session_token)
+    sign_in::finish_sign_in(app, tx, &user_id, browser, SignInMethod::Passkey, None).await
 }
 
-pub async fn rename(app: &AppState, session: &CurrentSession, id: &str, name: &str) -> Result<(), Error> {
+/// Renames one of the account's passkeys; the name as kept.
+pub async fn rename(app: &AppState, session: &CurrentSession, id: &str, name: &str) -> Result<String, Error> {
     let name = name.trim();
     if name.is_empty() || name.chars().count() > NAME_MAX_CHARS || name.chars().any(char::is_control) {
         let message = format!("Give the passkey a name of 1 to {NAME_MAX_CHARS} characters.");
@@ -199,11 +197,17 @@ pub async fn rename(app: &AppState, session: &CurrentSession, id: &str, name: &s
         .bind(name)
         .execute(app.db.writes())
         .await?;
-    Ok(())
+    Ok(name.to_owned())
 }
 
 /// Removes one of the account's passkeys, after the current password.
-pub async fn remove(app: &AppState, session: &CurrentSession, id: &str, current_password: &str) -> Result<(), Error> {
+pub async fn remove(
+    app: &AppState,
+    session: &CurrentSession,
+    client: &ClientInfo,
+    id: &str,
+    current_password: &str,
+) -> Result<(), Error> {
     let user = check_current_password(app, session, current_password).await?;
     let mut tx = app.db.writes().begin().await?;
     still_as_checked(&mut tx, &user, session).await?;
@@ -213,9 +217,12 @@ pub async fn remove(app: &AppState, session: &CurrentSession, id: &str, current_
             .bind(&user.id)
             .fetch_optional(&mut *tx)
             .await?;
+    if let Some(name) = &removed {
+        let event = Event::of_session(Kind::PasskeyRemoved, session, client).detail(name);
+        activity::record(&mut *tx, app.now(), event).await?;
+    }
     tx.commit().await?;
     if let Some(name) = removed {
-        audit::event("passkey_removed", &user.id);
         notify(app, &user, &format!("A passkey was removed from your account: \"{name}\"."), "A passkey was removed");
     }
     Ok(())
@@ -293,7 +300,7 @@ async fn new_ceremony(
     .bind(session.map(|s| s.user_id.clone()))
     .bind(session.map(|s| s.session_id.clone()))
     .bind(json(state)?)
-    .bind(app.now().saturating_add(CEREMONY_TTL))
+    .bind(app.now().saturating_add(secs(Step::LIFETIME)))
     .execute(app.db.writes())
     .await?;
     Ok(token)

@@ -1,12 +1,14 @@
-//! Signing in: with a password, or with a link from a mail (verification or magic link); signing out.
+//! Signing in: with a password, or with a link from a mail (verification or magic link) or its code, and
+//! how every way in ends (`finish_sign_in`); signing out, here or another device.
 //! The names follow the Altogic client the tutorial used (`signInWithEmail`, `getAuthGrant`, `signOut`).
 
+use super::activity::{self, Event, Kind, SecondFactor, SignInMethod};
 use super::email_tokens::{self, Purpose};
-use super::{audit, known_devices, two_factor, users};
+use super::{audit, known_devices, secure_account, two_factor, users};
 use crate::domain::{Email, Password};
 use crate::error::AppError;
 use crate::routes::paths;
-use crate::server::sessions::{self, ClientInfo, CurrentSession};
+use crate::server::sessions::{self, user_agents, ClientInfo, CurrentSession};
 use crate::server::{AppState, Error};
 
 /// The browser a request comes from, as far as signing in is concerned.
@@ -43,7 +45,8 @@ pub async fn sign_in(app: &AppState, email: &str, password: &str, browser: &Brow
     let user = match user {
         Some(user) if matches => user,
         Some(user) => {
-            audit::event("sign_in_failed", &user.id);
+            let failed = Event::new(Kind::SignInFailed, &user.id, browser.client).detail(activity::WRONG_PASSWORD);
+            activity::record(app.db.writes(), app.now(), failed).await?;
             return Err(AppError::InvalidCredentials.into());
         }
         None => {
@@ -63,15 +66,13 @@ pub async fn sign_in(app: &AppState, email: &str, password: &str, browser: &Brow
         return Err(AppError::InvalidCredentials.into());
     }
     if two_factor::is_on(&mut *tx, &user.id).await? {
-        let challenge = two_factor::challenge(&mut tx, now, &user.id, Some(&user.password_hash)).await?;
+        let challenge =
+            two_factor::challenge(&mut tx, now, &user.id, Some(&user.password_hash), SignInMethod::Password).await?;
         tx.commit().await?;
         audit::event("sign_in_second_factor_asked", &user.id);
         return Ok(SignedIn::SecondFactor(challenge));
     }
-    users::record_sign_in(&mut *tx, &user.id, now, None).await?;
-    let token = start_session(app, &mut tx, &user.id, browser).await?;
-    tx.commit().await?;
-    audit::event("sign_in", &user.id);
+    let token = finish_sign_in(app, tx, &user.id, browser, SignInMethod::Password, None).await?;
     Ok(SignedIn::Session(token))
 }
 
@@ -111,6 +112,7 @@ pub async fn sign_in_with_link(
     let now = app.now();
     const PURPOSES: [Purpose; 2] = [Purpose::VerifyEmail, Purpose::MagicLink];
     let mut tx = app.db.writes().begin().await?;
+    let by_code = matches!(from_mail, FromMail::Code { .. });
     let (redeemed, user) = match from_mail {
         FromMail::Link(token) => email_tokens::redeem_for_account(&app.db, &mut tx, now, token, &PURPOSES)
             .await?
@@ -129,17 +131,14 @@ pub async fn sign_in_with_link(
             }
         }
     };
-    // A link only vouches for the address it was sent to.
-    if user.email != redeemed.sent_to {
-        return Err(AppError::InvalidLink.into());
-    }
     if !user.is_verified() {
         let in_sign_up_browser = user.signed_up_in(browser.sign_up_proof);
         users::confirm_address(&mut *tx, &user, now, in_sign_up_browser).await?;
         // The address is proved: a verification link still in the mailbox must not sign in for another day.
         email_tokens::revoke(&mut *tx, &user.id, &[Purpose::VerifyEmail]).await?;
-        audit::event(if in_sign_up_browser { "email_verified" } else { "email_verified_elsewhere" }, &user.id);
+        activity::record(&mut *tx, now, Event::new(Kind::EmailConfirmed, &user.id, browser.client)).await?;
         if !in_sign_up_browser {
+            audit::event("email_verified_elsewhere", &user.id);
             let ttl = app.settings.tokens.reset_password_ttl;
             let reset =
                 email_tokens::issue(&mut *tx, &app.secret_key, now, &user.id, Purpose::ResetPassword, &user.email, ttl)
@@ -149,16 +148,18 @@ pub async fn sign_in_with_link(
             return Ok(SignedInWithLink::ChoosePassword { reset_path });
         }
     }
+    let method = match redeemed.purpose {
+        _ if by_code => SignInMethod::EmailCode,
+        Purpose::VerifyEmail => SignInMethod::ConfirmationLink,
+        _ => SignInMethod::MagicLink,
+    };
     if two_factor::is_on(&mut *tx, &user.id).await? {
-        let challenge = two_factor::challenge(&mut tx, now, &user.id, None).await?;
+        let challenge = two_factor::challenge(&mut tx, now, &user.id, None, method).await?;
         tx.commit().await?;
         audit::event("sign_in_second_factor_asked", &user.id);
         return Ok(SignedInWithLink::SecondFactor { challenge });
     }
-    users::record_sign_in(&mut *tx, &user.id, now, None).await?;
-    let session_token = start_session(app, &mut tx, &user.id, browser).await?;
-    tx.commit().await?;
-    audit::event("sign_in", &user.id);
+    let session_token = finish_sign_in(app, tx, &user.id, browser, method, None).await?;
     Ok(SignedInWithLink::SignedIn { session_token })
 }
 
@@ -169,10 +170,82 @@ pub async fn preview_link(app: &AppState, access_token: &str) -> Result<Option<E
     Ok(found.and_then(|t| Email::parse(&t.sent_to).ok()))
 }
 
-pub async fn sign_out(app: &AppState, session: &CurrentSession) -> Result<(), Error> {
-    sessions::end(&app.db, &session.session_id).await?;
-    audit::event("sign_out", &session.user_id);
+pub async fn sign_out(app: &AppState, session: &CurrentSession, client: &ClientInfo) -> Result<(), Error> {
+    let mut tx = app.db.writes().begin().await?;
+    if sessions::end(&mut *tx, &session.session_id).await? {
+        activity::record(&mut *tx, app.now(), Event::of_session(Kind::SignedOut, session, client)).await?;
+    }
+    tx.commit().await?;
+    app.sessions_changed(&session.user_id).await;
     Ok(())
+}
+
+/// Signs out one of the account's other devices (`sessions::end_for_user`); whether there was one to end.
+pub async fn sign_out_device(
+    app: &AppState,
+    session: &CurrentSession,
+    client: &ClientInfo,
+    session_id: &str,
+) -> Result<bool, Error> {
+    let mut tx = app.db.writes().begin().await?;
+    let Some(its_browser) = sessions::end_for_user(&mut *tx, &session.user_id, session_id, &session.session_id).await?
+    else {
+        return Ok(false);
+    };
+    let device = user_agents::describe(its_browser.as_deref());
+    let event = Event::of_session(Kind::SignedOutDevice, session, client).detail(&device);
+    activity::record(&mut *tx, app.now(), event).await?;
+    tx.commit().await?;
+    app.sessions_changed(&session.user_id).await;
+    Ok(true)
+}
+
+/// Signs out every device of the account but this one (Altogic's `signOutAllExceptCurrent`); how many.
+pub async fn sign_out_other_devices(
+    app: &AppState,
+    session: &CurrentSession,
+    client: &ClientInfo,
+) -> Result<u64, Error> {
+    let mut tx = app.db.writes().begin().await?;
+    let ended = sessions::end_all_except(&mut *tx, &session.user_id, &session.session_id).await?;
+    let count = ended.to_string();
+    let event = Event::of_session(Kind::SignedOutOtherDevices, session, client).detail(&count);
+    activity::record(&mut *tx, app.now(), event).await?;
+    tx.commit().await?;
+    app.sessions_changed(&session.user_id).await;
+    Ok(ended)
+}
+
+/// Finishes a sign-in whose every factor was right, in `tx`, where the caller has taken the account's
+/// row first (`users::hold`, a sign-up's insert): notes it, starts the session, records the event and
+/// commits; from a browser new to the account, mails an alert (`secure_account`). Returns the session's
+/// token.
+pub(super) async fn finish_sign_in(
+    app: &AppState,
+    mut tx: sqlx::Transaction<'_, sqlx::Any>,
+    user_id: &str,
+    browser: &Browser<'_>,
+    method: SignInMethod,
+    second_factor: Option<SecondFactor>,
+) -> Result<String, Error> {
+    let now = app.now();
+    users::record_sign_in(&mut *tx, user_id, now, None).await?;
+    let new_device = known_devices::is_new(&mut *tx, user_id, browser.device, now).await?;
+    let session = start_session(app, &mut tx, user_id, browser).await?;
+    let detail = activity::sign_in_detail(method, second_factor);
+    let event = Event::new(Kind::SignedIn, user_id, browser.client).detail(&detail).by_session(&session.id);
+    activity::record(&mut *tx, now, event).await?;
+    let alert = match new_device {
+        true => secure_account::alert_for_new_device(app, &mut tx, user_id, browser, now).await?,
+        false => None,
+    };
+    tx.commit().await?;
+    app.sessions_changed(user_id).await;
+    if let Some(alert) = alert {
+        let mailer = app.mailer.clone();
+        app.in_background("new-device alert", async move { mailer.deliver(alert).await });
+    }
+    Ok(session.token)
 }
 
 /// Starts a session for `user_id` in `tx`, after the caller has written the user's row there
@@ -183,9 +256,9 @@ pub(super) async fn start_session(
     tx: &mut sqlx::Transaction<'_, sqlx::Any>,
     user_id: &str,
     browser: &Browser<'_>,
-) -> Result<String, Error> {
+) -> Result<sessions::Started, Error> {
     let now = app.now();
-    let token = sessions::start(tx, now, &app.settings.sessions, user_id, browser.client).await?;
+    let started = sessions::start(tx, now, &app.settings.sessions, user_id, browser.client).await?;
     known_devices::remember(&mut **tx, user_id, browser.device, now).await?;
-    Ok(token)
+    Ok(started)
 }

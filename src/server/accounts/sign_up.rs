@@ -1,8 +1,9 @@
 //! Signing up (Altogic's `signUpWithEmail`), and mailing a new verification link.
 
+use super::activity::{self, Event, Kind, SignInMethod};
 use super::audit;
 use super::email_tokens::{self, Purpose};
-use super::sign_in::Browser;
+use super::sign_in::{finish_sign_in, Browser};
 use super::users::{self, AddressClaim, User};
 use crate::domain::{DisplayName, Email, Password};
 use crate::error::AppError;
@@ -37,19 +38,16 @@ pub async fn sign_up(
     let proof = verification.then_some(browser.sign_up_proof);
     match users::create(&mut tx, now, &email, &name, &password_hash, proof).await? {
         AddressClaim::Claimed(user) if verification => {
+            activity::record(&mut *tx, now, Event::new(Kind::AccountCreated, &user.id, browser.client)).await?;
             // The mail is built before the account is kept: an address it cannot be sent to leaves nothing.
             let mail = verification_mail(app, &mut tx, &user).await?;
             tx.commit().await?;
-            audit::event("sign_up", &user.id);
             app.mailer.deliver(mail).await?;
             Ok(SignUpOutcome::CheckEmail)
         }
         AddressClaim::Claimed(user) => {
-            users::record_sign_in(&mut *tx, &user.id, now, None).await?;
-            let session_token = super::sign_in::start_session(app, &mut tx, &user.id, browser).await?;
-            tx.commit().await?;
-            audit::event("sign_up", &user.id);
-            audit::event("sign_in", &user.id);
+            activity::record(&mut *tx, now, Event::new(Kind::AccountCreated, &user.id, browser.client)).await?;
+            let session_token = finish_sign_in(app, tx, &user.id, browser, SignInMethod::SignUp, None).await?;
             Ok(SignUpOutcome::SignedIn { session_token })
         }
         // Without verification there is no mail to hide behind, and the user must be told.

@@ -10,21 +10,24 @@
 //!   HMACs. They are shown once, to the session that asked: sealed for it until its page shows them.
 //! - Signing in: a right first factor (a password, or a mailed link) on such an account starts no
 //!   session. It gets a challenge instead: a random token for this browser's cookie, stored hashed,
-//!   good for `CHALLENGE_TTL` and `CHALLENGE_TRIES`, and bound to the password it followed. Only the
+//!   good for `cookies::Step::LIFETIME` and `CHALLENGE_TRIES`, and bound to the password it followed. Only the
 //!   second step accepts it, and only the second step makes a session.
 
+use super::activity::{self, Event, Kind, SecondFactor, SignInMethod};
 use super::credentials::{check_current_password, still_as_checked};
-use super::sign_in::{start_session, Browser};
-use super::{audit, users};
+use super::sign_in::{finish_sign_in, Browser};
+use super::users;
 use crate::error::AppError;
 use crate::routes::paths;
+use crate::server::http::cookies::Step;
 use crate::server::mail::messages;
-use crate::server::platform::clock::UnixTime;
+use crate::server::platform::clock::{secs, UnixTime};
 use crate::server::platform::db::Db;
+use crate::server::platform::rate_limits::Refused;
 use crate::server::platform::secrets::{
     hash_token, is_well_formed, new_recovery_code, new_token, random_bytes, typed_code, typed_recovery_code, SecretKey,
 };
-use crate::server::sessions::CurrentSession;
+use crate::server::sessions::{ClientInfo, CurrentSession};
 use crate::server::{AppState, Error};
 use totp_rs::{Algorithm, TOTP};
 
@@ -32,8 +35,6 @@ use totp_rs::{Algorithm, TOTP};
 const STEP: u64 = 30;
 /// How many recovery codes an account gets at a time.
 pub const RECOVERY_CODES: usize = 10;
-/// How long the second step of a sign-in waits, in seconds.
-const CHALLENGE_TTL: i64 = 5 * 60;
 /// Wrong codes after which the second step ends, and the sign-in starts again with the password.
 const CHALLENGE_TRIES: i32 = 5;
 /// A secret shown for setting up, and not turned on, is replaced after this long, in seconds.
@@ -61,12 +62,7 @@ pub enum Status {
 }
 
 pub async fn status(db: &Db, user_id: &str) -> Result<Status, sqlx::Error> {
-    let on: Option<i64> =
-        sqlx::query_scalar("SELECT COUNT(*) FROM two_factor WHERE user_id = $1 AND enabled_at IS NOT NULL")
-            .bind(user_id)
-            .fetch_one(db.reads())
-            .await?;
-    if on.unwrap_or(0) == 0 {
+    if !is_on(db.reads(), user_id).await? {
         return Ok(Status::Off);
     }
     let left: i64 = sqlx::query_scalar("SELECT COUNT(*) FROM recovery_codes WHERE user_id = $1 AND used_at IS NULL")
@@ -127,6 +123,7 @@ pub async fn enrolment(app: &AppState, session: &CurrentSession) -> Result<Optio
 pub async fn turn_on(
     app: &AppState,
     session: &CurrentSession,
+    client: &ClientInfo,
     code: &str,
     current_password: &str,
 ) -> Result<(), Error> {
@@ -150,20 +147,25 @@ pub async fn turn_on(
         .execute(&mut *tx)
         .await?;
     replace_recovery_codes(app, &mut tx, &user.id, session, now).await?;
+    activity::record(&mut *tx, now, Event::of_session(Kind::TwoFactorOn, session, client)).await?;
     tx.commit().await?;
-    audit::event("two_factor_on", &user.id);
     notify(app, &user, Change::TurnedOn);
     Ok(())
 }
 
 /// Turns two-factor off, after the current password: the secret and the recovery codes are gone.
-pub async fn turn_off(app: &AppState, session: &CurrentSession, current_password: &str) -> Result<(), Error> {
+pub async fn turn_off(
+    app: &AppState,
+    session: &CurrentSession,
+    client: &ClientInfo,
+    current_password: &str,
+) -> Result<(), Error> {
     let user = check_current_password(app, session, current_password).await?;
     let mut tx = app.db.writes().begin().await?;
     still_as_checked(&mut tx, &user, session).await?;
     forget(&mut tx, &user.id).await?;
+    activity::record(&mut *tx, app.now(), Event::of_session(Kind::TwoFactorOff, session, client)).await?;
     tx.commit().await?;
-    audit::event("two_factor_off", &user.id);
     notify(app, &user, Change::TurnedOff);
     Ok(())
 }
@@ -172,6 +174,7 @@ pub async fn turn_off(app: &AppState, session: &CurrentSession, current_password
 pub async fn renew_recovery_codes(
     app: &AppState,
     session: &CurrentSession,
+    client: &ClientInfo,
     current_password: &str,
 ) -> Result<(), Error> {
     let user = check_current_password(app, session, current_password).await?;
@@ -182,8 +185,8 @@ pub async fn renew_recovery_codes(
         return Err(AppError::InvalidCode.into());
     }
     replace_recovery_codes(app, &mut tx, &user.id, session, now).await?;
+    activity::record(&mut *tx, now, Event::of_session(Kind::RecoveryCodesRenewed, session, client)).await?;
     tx.commit().await?;
-    audit::event("recovery_codes_renewed", &user.id);
     notify(app, &user, Change::NewRecoveryCodes);
     Ok(())
 }
@@ -222,17 +225,19 @@ pub async fn challenge(
     now: UnixTime,
     user_id: &str,
     password_hash: Option<&str>,
+    first_factor: SignInMethod,
 ) -> Result<String, sqlx::Error> {
     let token = new_token();
     sqlx::query(
-        "INSERT INTO two_factor_challenges (token_hash, user_id, password_hash, created_at, expires_at) \
-         VALUES ($1, $2, $3, $4, $5)",
+        "INSERT INTO two_factor_challenges (token_hash, user_id, password_hash, created_at, expires_at, first_factor) \
+         VALUES ($1, $2, $3, $4, $5, $6)",
     )
     .bind(hash_token(&token))
     .bind(user_id)
     .bind(password_hash)
     .bind(now)
-    .bind(now.saturating_add(CHALLENGE_TTL))
+    .bind(now.saturating_add(secs(Step::LIFETIME)))
+    .bind(first_factor.as_str())
     .execute(&mut **tx)
     .await?;
     Ok(token)
@@ -259,22 +264,16 @@ pub async fn complete(
     let Some(token) = challenge_token.filter(|t| is_well_formed(t)) else { return Ok(Err(Refusal::NoChallenge)) };
     let now = app.now();
     let token_hash = hash_token(token);
-    let found: Option<(String, Option<String>)> = sqlx::query_as(
-        "SELECT user_id, password_hash FROM two_factor_challenges WHERE token_hash = $1 AND expires_at > $2",
+    let found: Option<(String, Option<String>, String)> = sqlx::query_as(
+        "SELECT user_id, password_hash, first_factor FROM two_factor_challenges \
+         WHERE token_hash = $1 AND expires_at > $2",
     )
     .bind(&token_hash)
     .bind(now)
     .fetch_optional(app.db.reads())
     .await?;
-    let Some((user_id, password_hash)) = found else { return Ok(Err(Refusal::NoChallenge)) };
-    // Counted per account, apart from codes from mail: only someone who had the first factor can use
-    // this up, so strangers cannot lock the owner out of it.
-    if let Err(refused) = app.limits.code_attempt(&format!("second factor {user_id}")).await {
-        return match refused {
-            crate::server::platform::rate_limits::Refused::Wait(_) => Ok(Err(Refusal::WrongCode)),
-            crate::server::platform::rate_limits::Refused::Unavailable => Err(AppError::Unavailable.into()),
-        };
-    }
+    let Some((user_id, password_hash, first_factor)) = found else { return Ok(Err(Refusal::NoChallenge)) };
+    app.limits.second_factor_attempt(&user_id).await.map_err(Refused::as_wrong_code)?;
     let mut tx = app.db.writes().begin().await?;
     // The account's row first (`users::hold`), and only with the password this sign-in checked.
     if !users::hold(&mut *tx, &user_id, password_hash.as_deref()).await? {
@@ -287,9 +286,11 @@ pub async fn complete(
     }
     let user = users::get(&mut *tx, &user_id).await?.ok_or(AppError::InvalidCode)?;
     let used = match typed_code(typed) {
-        Some(code) => use_app_code(app, &mut tx, &user, &code, now).await?.then_some(Used::AppCode),
+        Some(code) => use_app_code(app, &mut tx, &user, &code, now).await?.then_some(SecondFactor::AppCode),
         None => match typed_recovery_code(typed) {
-            Some(code) => use_recovery_code(app, &mut tx, &user.id, &code, now).await?.then_some(Used::RecoveryCode),
+            Some(code) => {
+                use_recovery_code(app, &mut tx, &user.id, &code, now).await?.then_some(SecondFactor::RecoveryCode)
+            }
             None => None,
         },
     };
@@ -305,6 +306,8 @@ pub async fn complete(
             .bind(CHALLENGE_TRIES)
             .execute(&mut *tx)
             .await?;
+        let failed = Event::new(Kind::SignInFailed, &user.id, browser.client).detail(activity::WRONG_SECOND_FACTOR);
+        activity::record(&mut *tx, now, failed).await?;
         tx.commit().await?;
         return Ok(Err(if tried.rows_affected() == 1 { Refusal::WrongCode } else { Refusal::NoChallenge }));
     };
@@ -317,14 +320,34 @@ pub async fn complete(
     if taken.rows_affected() != 1 {
         return Ok(Err(Refusal::NoChallenge));
     }
-    users::record_sign_in(&mut *tx, &user.id, now, password_hash.as_deref()).await?;
-    let session_token = start_session(app, &mut tx, &user.id, browser).await?;
-    tx.commit().await?;
-    audit::event(if used == Used::RecoveryCode { "sign_in_recovery_code" } else { "sign_in_two_factor" }, &user.id);
-    if used == Used::RecoveryCode {
+    if used == SecondFactor::RecoveryCode {
+        activity::record(&mut *tx, now, Event::new(Kind::RecoveryCodeUsed, &user.id, browser.client)).await?;
+    }
+    // A challenge stored before its method was (see the migration's default) counts as a password's.
+    let first_factor = SignInMethod::parse(&first_factor).unwrap_or(SignInMethod::Password);
+    let session_token = finish_sign_in(app, tx, &user.id, browser, first_factor, Some(used)).await?;
+    if used == SecondFactor::RecoveryCode {
         notify(app, &user, Change::RecoveryCodeUsed);
     }
     Ok(Ok(session_token))
+}
+
+/// Removes two-factor if it was turned on at `since` or later (`secure_account`); whether it was.
+pub(super) async fn turn_off_if_on_since(
+    tx: &mut sqlx::Transaction<'_, sqlx::Any>,
+    user_id: &str,
+    since: UnixTime,
+) -> Result<bool, sqlx::Error> {
+    let on: Option<i64> =
+        sqlx::query_scalar("SELECT enabled_at FROM two_factor WHERE user_id = $1 AND enabled_at >= $2")
+            .bind(user_id)
+            .bind(since)
+            .fetch_optional(&mut **tx)
+            .await?;
+    if on.is_some() {
+        forget(tx, user_id).await?;
+    }
+    Ok(on.is_some())
 }
 
 /// Removes two-factor from an account: the secret, the codes and any sign-in waiting for them.
@@ -336,16 +359,15 @@ async fn forget(tx: &mut sqlx::Transaction<'_, sqlx::Any>, user_id: &str) -> Res
 }
 
 /// Removes second steps that can no longer be completed.
+/// Removes second steps nobody finished, and secrets shown for a setup nobody finished.
 pub async fn purge_expired(db: &Db, now: UnixTime) -> Result<u64, sqlx::Error> {
-    let done =
+    let steps =
         sqlx::query("DELETE FROM two_factor_challenges WHERE expires_at <= $1").bind(now).execute(db.writes()).await?;
-    Ok(done.rows_affected())
-}
-
-#[derive(Clone, Copy, Debug, PartialEq, Eq)]
-enum Used {
-    AppCode,
-    RecoveryCode,
+    let setups = sqlx::query("DELETE FROM two_factor WHERE enabled_at IS NULL AND created_at <= $1")
+        .bind(now - PENDING_SECRET_KEPT)
+        .execute(db.writes())
+        .await?;
+    Ok(steps.rows_affected() + setups.rows_affected())
 }
 
 /// The account's authenticator, from its sealed secret. The label the app shows: this site's host and

@@ -143,7 +143,8 @@ pub mod device {
 pub struct Step(Kind);
 
 impl Step {
-    const LIFETIME: Duration = Duration::from_secs(5 * 60);
+    /// Also how long the step's row waits in the database (a second factor's challenge, a ceremony).
+    pub const LIFETIME: Duration = Duration::from_secs(5 * 60);
 
     pub fn read(&self, cookies: &Cookies, settings: &Settings) -> Option<String> {
         self.0.read(cookies, settings).filter(|s| is_well_formed(s))

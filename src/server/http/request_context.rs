@@ -119,7 +119,7 @@ impl RequestContext {
     /// leaves an orphan behind.
     pub async fn start_session(&self, token: String) {
         if let Lookup::Active(old) = &self.lookup {
-            if let Err(e) = crate::server::sessions::store::end(&self.app.db, &old.session_id).await {
+            if let Err(e) = crate::server::sessions::store::end(self.app.db.writes(), &old.session_id).await {
                 tracing::warn!(error = %e, "could not end the previous session");
             }
         }
@@ -183,11 +183,12 @@ impl RequestContext {
     /// Counts a one-time code typed for `account` (see `RateLimits::code_attempt`). Past the limit the
     /// answer is the one a wrong code gets: a guesser learns nothing from it.
     pub async fn limit_code_attempt(&self, account: &str) -> Result<(), AppError> {
-        match self.app.limits.code_attempt(account).await {
-            Ok(()) => Ok(()),
-            Err(Refused::Wait(_)) => Err(AppError::InvalidCode),
-            Err(Refused::Unavailable) => Err(AppError::Unavailable),
-        }
+        self.app.limits.code_attempt(account).await.map_err(Refused::as_wrong_code)
+    }
+
+    /// Counts a code typed to turn two-factor on for the session's account (`RateLimits::second_factor_attempt`).
+    pub async fn limit_second_factor_attempt(&self, session: &CurrentSession) -> Result<(), AppError> {
+        self.app.limits.second_factor_attempt(&session.user_id).await.map_err(Refused::as_wrong_code)
     }
 
     /// Counts a passkey ceremony started from this client's network.

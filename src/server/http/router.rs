@@ -60,6 +60,7 @@ pub fn router(state: AppState) -> Router {
         usize::try_from(state.settings.storage.avatar_max_bytes() + avatars::MULTIPART_OVERHEAD).unwrap_or(usize::MAX);
     let api = Router::new()
         .route("/api/session", get(session_status))
+        .route(crate::routes::paths::LIVE, get(crate::server::sessions::live::events))
         .route("/api/health", get(health))
         .nest_service("/pkg", site_files(&state));
     let uploads = Router::new()

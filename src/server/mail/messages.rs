@@ -111,6 +111,60 @@ pub fn security_notice(to: &str, name: &str, subject: &str, what: &str, reset_li
     })
 }
 
+/// To the account's address when it signs in from a browser it has not used before: where and when,
+/// and "This wasn't me", which secures the account (`secure_account`).
+pub fn new_sign_in(
+    to: &str,
+    name: &str,
+    sign_in: &NewSignIn<'_>,
+    secure_link: &str,
+    valid_for: Duration,
+) -> OutgoingMail {
+    let NewSignIn { device, ip, at } = sign_in;
+    compose(Parts {
+        to,
+        subject: "New sign-in to your account",
+        name,
+        body: &format!(
+            "Your account was just signed in to from a device it has not used before.\n\nDevice: {device}\nNetwork address: {ip}\nTime: {at}\n\nIf this was you, there is nothing to do."
+        ),
+        action: Some(("This wasn't me", secure_link)),
+        code: None,
+        footer: &format!(
+            "\"This wasn't me\" signs your account out everywhere and sends you a link to choose a new password. \
+             It works once and expires in {}.",
+            describe(valid_for)
+        ),
+    })
+}
+
+/// After "Secure my account": the way back in.
+pub fn account_secured(to: &str, name: &str, reset_link: &str, valid_for: Duration) -> OutgoingMail {
+    compose(Parts {
+        to,
+        subject: "Your account is secured",
+        name,
+        body: "As you asked, your account was signed out on every device, and its password no longer works. \
+               Choose a new password to sign in again:",
+        action: Some(("Choose a new password", reset_link)),
+        code: None,
+        footer: &format!(
+            "The link works once and expires in {}. Then check the sign-in methods and the security activity on \
+             your profile.",
+            describe(valid_for)
+        ),
+    })
+}
+
+/// What a new-sign-in alert says about the sign-in.
+pub struct NewSignIn<'a> {
+    /// "Firefox on Windows".
+    pub device: &'a str,
+    pub ip: &'a str,
+    /// "2026-12-05 03:21 UTC".
+    pub at: &'a str,
+}
+
 /// To the new address of an email change. It greets no name: nobody has proved yet that this inbox
 /// belongs to the account, and anyone can give their account any name (see `User::name_for_mail`).
 pub fn confirm_email_change(to: &str, link: &str, valid_for: Duration) -> OutgoingMail {
@@ -185,7 +239,7 @@ fn compose(p: Parts) -> OutgoingMail {
         "<!DOCTYPE html><html><body style=\"font-family:system-ui,sans-serif;line-height:1.5;color:#1f2933\">\
          <p>{}</p><p>{}</p>",
         escape(&greeting),
-        escape(p.body)
+        escape(p.body).replace('\n', "<br>")
     );
     if let Some((label, link)) = p.action {
         text.push_str(&format!("{label}: {link}\n\n"));

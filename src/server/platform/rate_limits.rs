@@ -45,6 +45,16 @@ pub enum Refused {
     Unavailable,
 }
 
+impl Refused {
+    /// What a code typed past its limit gets: the answer a wrong code gets, so a guesser learns nothing.
+    pub fn as_wrong_code(self) -> crate::error::AppError {
+        match self {
+            Refused::Wait(_) => crate::error::AppError::InvalidCode,
+            Refused::Unavailable => crate::error::AppError::Unavailable,
+        }
+    }
+}
+
 /// Passkey ceremonies a client network may start, per password sign-in it is allowed.
 const PASSKEY_CEREMONIES_PER_SIGN_IN: u32 = 10;
 
@@ -77,6 +87,8 @@ enum Bucket {
     CodeAttemptsPerAccount,
     /// Passkey ceremonies started from one client network: each keeps a row for a few minutes.
     PasskeyCeremoniesPerNetwork,
+    /// "New sign-in to your account" mails to one account.
+    NewDeviceAlertsPerAccount,
 }
 
 impl Bucket {
@@ -88,7 +100,9 @@ impl Bucket {
             }
             Bucket::SignUpPerNetwork => limits.sign_up_per_ip.get(),
             Bucket::MailPerNetwork => limits.mail_per_ip.get(),
-            Bucket::MailPerAddressAndAsker | Bucket::MailPerDevice => limits.mail_per_account.get(),
+            Bucket::MailPerAddressAndAsker | Bucket::MailPerDevice | Bucket::NewDeviceAlertsPerAccount => {
+                limits.mail_per_account.get()
+            }
             Bucket::MailPerAddress => limits.mail_per_account.get().saturating_mul(ADDRESS_ALLOWANCE_FROM_EVERYWHERE),
             Bucket::PasswordChecksPerNetwork => limits.password_checks_per_ip.get(),
             Bucket::AvatarUploadsPerAccount => limits.avatar_uploads_per_account.get(),
@@ -245,6 +259,20 @@ impl RateLimits {
     /// for the owner, who still has the mail's link.
     pub async fn code_attempt(&self, account: &str) -> Result<(), Refused> {
         self.hit(Bucket::CodeAttemptsPerAccount, &[account.as_bytes()]).await
+    }
+
+    /// A code typed for the second step of a sign-in, or to turn two-factor on, for the account `user_id`:
+    /// only someone who had the first factor (or a session) can use this up, apart from codes from mail,
+    /// so strangers cannot lock the owner out of it.
+    pub async fn second_factor_attempt(&self, user_id: &str) -> Result<(), Refused> {
+        self.hit(Bucket::CodeAttemptsPerAccount, &[b"second factor ", user_id.as_bytes()]).await
+    }
+
+    /// A "New sign-in to your account" mail to the account `user_id`. Past the limit the sign-in goes on
+    /// without one: each alert's link secures the account from every device at once, so a mailbox is
+    /// not flooded by someone who signs in again and again.
+    pub async fn new_device_alert(&self, user_id: &str) -> Result<(), Refused> {
+        self.hit(Bucket::NewDeviceAlertsPerAccount, &[user_id.as_bytes()]).await
     }
 
     /// A passkey ceremony started (its challenge waits in the database until answered or expired).

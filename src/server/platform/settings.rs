@@ -53,6 +53,9 @@ pub struct AppSettings {
     /// the outbox, and then only for a browser on this machine that came through no proxy.
     #[serde(deserialize_with = "flag")]
     pub dev_mailbox: bool,
+    /// An account's security activity (`accounts::activity`) is purged when this old.
+    #[serde(with = "humantime_serde")]
+    pub activity_kept_for: Duration,
 }
 
 #[derive(Clone, Debug, Deserialize)]
@@ -212,6 +215,7 @@ impl Default for AppSettings {
             trusted_proxy_hops: 0,
             secret_key: None,
             dev_mailbox: false,
+            activity_kept_for: Duration::from_secs(365 * 86_400),
         }
     }
 }
@@ -304,6 +308,7 @@ pub const KEYS: &[Key] = &[
     Key { file: "app.trusted_proxy_hops", env: "APP_TRUSTED_PROXY_HOPS", hint: "write a number from 0 to 10" },
     Key { file: "app.secret_key", env: "APP_SECRET_KEY", hint: "make one with `openssl rand -hex 32`" },
     Key { file: "app.dev_mailbox", env: "APP_DEV_MAILBOX", hint: "write true or false" },
+    Key { file: "app.activity_kept_for", env: "APP_ACTIVITY_KEPT_FOR", hint: DURATION },
     Key { file: "database.url", env: "DATABASE_URL", hint: "write a sqlite: or postgres:// URL" },
     Key {
         file: "database.max_connections",

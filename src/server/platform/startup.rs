@@ -86,6 +86,7 @@ impl Application {
             decode_memory: Default::default(),
             secret_key,
             background: Default::default(),
+            live: Default::default(),
         });
         Ok(Self { listener, state })
     }
@@ -101,6 +102,17 @@ impl Application {
     /// Serves until `shutdown` resolves, then finishes the requests in flight.
     pub async fn run(self, shutdown: impl Future<Output = ()> + Send + 'static) -> std::io::Result<()> {
         tokio::spawn(purge_periodically(self.state.clone()));
+        if !self.state.db.is_sqlite() {
+            let url = self.state.settings.database.url().to_owned();
+            tokio::spawn(crate::server::sessions::live::listen(self.state.live.clone(), url));
+        }
+        // Open event streams never end by themselves: at shutdown they are told to, or the graceful
+        // shutdown would wait for them forever.
+        let live = self.state.live.clone();
+        let shutdown = async move {
+            shutdown.await;
+            live.close();
+        };
         tokio::task::spawn_blocking(user_agents::warm_up);
         let (mailer, background) = (self.state.mailer.clone(), self.state.background.clone());
         let app = router::router(self.state);
@@ -137,24 +149,29 @@ async fn purge_periodically(app: AppState) {
     let mut tick = tokio::time::interval(PURGE_INTERVAL);
     loop {
         tick.tick().await;
-        let now = app.now();
-        match sessions::purge_expired(&app.db, now, &app.settings.sessions).await {
-            Ok(n) if n > 0 => tracing::info!(count = n, "purged expired sessions"),
-            Ok(_) => {}
-            Err(e) => tracing::warn!(error = %e, "could not purge expired sessions"),
-        }
-        app.limits.forget_recovered(now).await;
-        if let Err(e) = email_tokens::purge_expired(&app.db, now).await {
-            tracing::warn!(error = %e, "could not purge expired email tokens");
-        }
-        if let Err(e) = known_devices::purge_forgotten(&app.db, now).await {
-            tracing::warn!(error = %e, "could not purge forgotten devices");
-        }
-        if let Err(e) = crate::server::accounts::two_factor::purge_expired(&app.db, now).await {
-            tracing::warn!(error = %e, "could not purge expired two-factor sign-ins");
-        }
-        if let Err(e) = crate::server::accounts::passkeys::purge_expired(&app.db, now).await {
-            tracing::warn!(error = %e, "could not purge expired passkey ceremonies");
+        purge_expired(&app).await;
+    }
+}
+
+/// Removes what has run out at the app's clock: sessions, mailed links, forgotten devices, sign-ins and
+/// setups left halfway, old security activity, rate-limit counts. Each kind on its own: one failing does not keep the others.
+pub async fn purge_expired(app: &AppState) {
+    use crate::server::accounts::{activity, passkeys, two_factor};
+    let (db, now) = (&app.db, app.now());
+    app.limits.forget_recovered(now).await;
+    let purges = [
+        ("expired sessions", sessions::purge_expired(db, now, &app.settings.sessions).await),
+        ("expired mailed links", email_tokens::purge_expired(db, now).await),
+        ("forgotten devices", known_devices::purge_forgotten(db, now).await),
+        ("two-factor sign-ins and setups left halfway", two_factor::purge_expired(db, now).await),
+        ("passkey ceremonies nobody answered", passkeys::purge_expired(db, now).await),
+        ("old security activity", activity::purge_old(db, now, app.settings.app.activity_kept_for).await),
+    ];
+    for (what, purged) in purges {
+        match purged {
+            Ok(0) => {}
+            Ok(count) => tracing::info!(count, "purged {what}"),
+            Err(e) => tracing::warn!(error = %e, "could not purge {what}"),
         }
     }
 }

@@ -34,6 +34,8 @@ pub struct AppStateInner {
     pub secret_key: crate::server::platform::secrets::SecretKey,
     /// Work a request leaves running after its answer (`AppState::in_background`), waited for at shutdown.
     pub background: tokio_util::task::TaskTracker,
+    /// Open tabs' event streams (`sessions::live`).
+    pub live: Arc<crate::server::sessions::live::Live>,
 }
 
 impl std::ops::Deref for AppState {
@@ -63,6 +65,12 @@ impl AppState {
     /// Runs `work` after the answer: requests that reveal nothing about who has an account (magic link,
     /// reset, resend) answer at once, the same for every address, and mail from here; and a change that is
     /// done is not undone by a mail server that is down. Failures are logged.
+    /// Tells the account's open tabs, on every app server, that its sessions changed (a sign-in, a
+    /// sign-out): called once the change is committed (`sessions::live`).
+    pub async fn sessions_changed(&self, user_id: &str) {
+        self.live.sessions_changed(&self.db, user_id).await;
+    }
+
     pub fn in_background(
         &self,
         what: &'static str,

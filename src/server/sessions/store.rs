@@ -52,7 +52,14 @@ impl Lookup {
     }
 }
 
-/// Starts a session in the caller's transaction and returns the raw token for the cookie.
+/// A session just started.
+pub struct Started {
+    pub id: String,
+    /// The raw token, for the cookie.
+    pub token: String,
+}
+
+/// Starts a session in the caller's transaction.
 ///
 /// The caller has already written the user's row in that transaction (`users::record_sign_in`), which
 /// locks it until the commit: a password reset or change, which writes the same row first and then
@@ -65,13 +72,13 @@ pub async fn start(
     lifetimes: &SessionSettings,
     user_id: &str,
     client: &ClientInfo,
-) -> Result<String, sqlx::Error> {
-    let token = new_token();
+) -> Result<Started, sqlx::Error> {
+    let (id, token) = (new_id(), new_token());
     sqlx::query(
         "INSERT INTO sessions (id, user_id, token_hash, created_at, last_seen_at, expires_at, ip, user_agent) \
          VALUES ($1, $2, $3, $4, $4, $5, $6, $7)",
     )
-    .bind(new_id())
+    .bind(&id)
     .bind(user_id)
     .bind(hash_token(&token))
     .bind(now)
@@ -80,7 +87,7 @@ pub async fn start(
     .bind(client.user_agent.as_deref().map(|ua| truncate(ua, 512)))
     .execute(&mut **tx)
     .await?;
-    Ok(token)
+    Ok(Started { id, token })
 }
 
 /// Finds the session for a cookie value, ending it if it has run out, and notes activity.
@@ -102,7 +109,7 @@ pub async fn lookup(db: &Db, now: UnixTime, lifetimes: &SessionSettings, token: 
     };
     let idle_deadline = session.last_seen_at.saturating_add(secs(lifetimes.idle_timeout));
     if now >= session.expires_at || now >= idle_deadline {
-        end(db, &session.session_id).await?;
+        end(db.writes(), &session.session_id).await?;
         return Ok(Lookup::Ended);
     }
     if now - session.last_seen_at >= LAST_SEEN_RESOLUTION_SECS {
@@ -151,15 +158,22 @@ pub async fn list_for_user(
 }
 
 /// Ends one of the user's own sessions, never the one making the request (that is what logging out is
-/// for). A session id of another user matches nothing, so the answer reveals nothing about it.
-pub async fn end_for_user(db: &Db, user_id: &str, session_id: &str, current: &str) -> Result<bool, sqlx::Error> {
-    let done = sqlx::query("DELETE FROM sessions WHERE id = $1 AND user_id = $2 AND id <> $3")
-        .bind(session_id)
-        .bind(user_id)
-        .bind(current)
-        .execute(db.writes())
-        .await?;
-    Ok(done.rows_affected() > 0)
+/// for), and returns what it was: `Some(user agent)`. A session id of another user matches nothing, so
+/// the answer reveals nothing about it.
+pub async fn end_for_user<'e>(
+    db: impl sqlx::Executor<'e, Database = Any>,
+    user_id: &str,
+    session_id: &str,
+    current: &str,
+) -> Result<Option<Option<String>>, sqlx::Error> {
+    let ended: Option<(Option<String>,)> =
+        sqlx::query_as("DELETE FROM sessions WHERE id = $1 AND user_id = $2 AND id <> $3 RETURNING user_agent")
+            .bind(session_id)
+            .bind(user_id)
+            .bind(current)
+            .fetch_optional(db)
+            .await?;
+    Ok(ended.map(|(user_agent,)| user_agent))
 }
 
 /// Ends every session of the user but `keep` (Altogic's `signOutAllExceptCurrent`).
@@ -192,9 +206,10 @@ pub async fn exists<'e>(db: impl sqlx::Executor<'e, Database = Any>, session_id:
     Ok(found.is_some())
 }
 
-pub async fn end(db: &Db, session_id: &str) -> Result<(), sqlx::Error> {
-    sqlx::query("DELETE FROM sessions WHERE id = $1").bind(session_id).execute(db.writes()).await?;
-    Ok(())
+/// Ends the session; whether it was there to end.
+pub async fn end<'e>(db: impl sqlx::Executor<'e, Database = Any>, session_id: &str) -> Result<bool, sqlx::Error> {
+    let done = sqlx::query("DELETE FROM sessions WHERE id = $1").bind(session_id).execute(db).await?;
+    Ok(done.rows_affected() == 1)
 }
 
 /// Deletes sessions past either limit; run periodically in the background.
