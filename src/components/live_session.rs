@@ -30,6 +30,10 @@ mod browser {
     use wasm_bindgen::JsCast;
     use web_sys::{EventSource, MessageEvent};
 
+    /// How long a tab waits, when its session ended, for the answer of its own request that may have
+    /// ended it (see `listen`).
+    const OWN_ANSWER_WAIT: std::time::Duration = std::time::Duration::from_millis(1500);
+
     pub fn listen() {
         // The browser connects again by itself when the connection drops (a server restarting).
         let Ok(source) = EventSource::new(crate::routes::paths::LIVE) else { return };
@@ -37,15 +41,23 @@ mod browser {
             let source = source.clone();
             Closure::<dyn FnMut(MessageEvent)>::new(move |_: MessageEvent| {
                 source.close();
-                wasm_bindgen_futures::spawn_local(async {
-                    // This browser may be signed in anew meanwhile (its password changed here, which
-                    // starts a new session): then it listens as that session.
-                    if still_signed_in().await {
-                        listen();
-                    } else {
-                        let _ = leptos::prelude::window().location().set_href(&Notice::SessionEnded.login_url());
-                    }
-                });
+                // The session may have ended by this very tab's doing: its "Logout", whose answer is
+                // taking the tab to the login page already, or its password change, whose answer brings a
+                // new session's cookie. Both answers come right after the news; so the tab waits a moment,
+                // then looks at the cookie it has.
+                leptos::prelude::set_timeout(
+                    || {
+                        wasm_bindgen_futures::spawn_local(async {
+                            if still_signed_in().await {
+                                listen();
+                            } else {
+                                let login = Notice::SessionEnded.login_url();
+                                let _ = leptos::prelude::window().location().set_href(&login);
+                            }
+                        })
+                    },
+                    OWN_ANSWER_WAIT,
+                );
             })
         };
         let refresh = Closure::<dyn FnMut(MessageEvent)>::new(move |_: MessageEvent| {

@@ -17,7 +17,7 @@ use crate::server::{AppState, Error};
 
 /// Whether a reset link can still be used, without using it.
 pub async fn reset_link_is_usable(app: &AppState, token: &str) -> Result<bool, Error> {
-    Ok(email_tokens::peek(&app.db, app.now(), token, &[Purpose::ResetPassword]).await?.is_some())
+    Ok(email_tokens::peek(app.db.reads(), app.now(), token, &[Purpose::ResetPassword]).await?.is_some())
 }
 
 /// Sets a new password from a reset link. Every session of the account ends (whoever had the old password
@@ -30,8 +30,9 @@ pub async fn reset_password(
     password: &Password,
     browser: &Browser<'_>,
 ) -> Result<(), Error> {
-    let link =
-        email_tokens::peek(&app.db, app.now(), token, &[Purpose::ResetPassword]).await?.ok_or(AppError::InvalidLink)?;
+    let link = email_tokens::peek(app.db.reads(), app.now(), token, &[Purpose::ResetPassword])
+        .await?
+        .ok_or(AppError::InvalidLink)?;
     let owner = users::get(app.db.reads(), &link.user_id).await?.ok_or(AppError::InvalidLink)?;
     app.passwords
         .check_strength(Admission::Hash, password, &[&owner.name, &owner.email])
@@ -40,7 +41,7 @@ pub async fn reset_password(
     let password_hash = app.passwords.hash(password).await?;
     let now = app.now();
     let mut tx = app.db.writes().begin().await?;
-    let (_, user) = email_tokens::redeem_for_account(&app.db, &mut tx, now, token, &[Purpose::ResetPassword])
+    let (_, user) = email_tokens::redeem_for_account(&mut tx, now, token, &[Purpose::ResetPassword])
         .await?
         .ok_or(AppError::InvalidLink)?;
     // The link proved the mailbox, as a verification link would have.
@@ -119,7 +120,7 @@ pub async fn request_email_change(
     if new_email.as_str() == user.email {
         return Err(InputError::new(Field::NewEmail, "That is already your email address.").into());
     }
-    if users::find_by_email(&app.db, new_email).await?.is_some() {
+    if users::find_by_email(app.db.reads(), new_email).await?.is_some() {
         app.mailer.send(messages::email_in_use(new_email.as_str())).await?;
     } else {
         let ttl = app.settings.tokens.change_email_ttl;
@@ -154,12 +155,12 @@ pub struct PendingEmailChange {
 /// What a change link would do, if it still works; uses nothing. A link whose new address has meanwhile
 /// been taken by another account counts as unusable, as confirming it would fail.
 pub async fn preview_email_change(app: &AppState, token: &str) -> Result<Option<PendingEmailChange>, Error> {
-    let Some(link) = email_tokens::peek(&app.db, app.now(), token, &[Purpose::ChangeEmail]).await? else {
+    let Some(link) = email_tokens::peek(app.db.reads(), app.now(), token, &[Purpose::ChangeEmail]).await? else {
         return Ok(None);
     };
     let Some(user) = users::get(app.db.reads(), &link.user_id).await? else { return Ok(None) };
     let Ok(new_email) = Email::parse(&link.sent_to) else { return Ok(None) };
-    if users::find_by_email(&app.db, &new_email).await?.is_some() {
+    if users::find_by_email(app.db.reads(), &new_email).await?.is_some() {
         return Ok(None);
     }
     let current = Email::parse(&user.email).map(|e| e.masked()).unwrap_or_default();
@@ -171,7 +172,7 @@ pub async fn preview_email_change(app: &AppState, token: &str) -> Result<Option<
 pub async fn confirm_email_change(app: &AppState, token: &str, client: &ClientInfo) -> Result<String, Error> {
     let now = app.now();
     let mut tx = app.db.writes().begin().await?;
-    let (redeemed, before) = email_tokens::redeem_for_account(&app.db, &mut tx, now, token, &[Purpose::ChangeEmail])
+    let (redeemed, before) = email_tokens::redeem_for_account(&mut tx, now, token, &[Purpose::ChangeEmail])
         .await?
         .ok_or(AppError::InvalidLink)?;
     let user = match users::change_email(&mut tx, &redeemed.user_id, now, &redeemed.sent_to).await? {

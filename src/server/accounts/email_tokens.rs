@@ -153,13 +153,14 @@ pub async fn redeem<'e>(
 /// not work either (but an email change's own link, mailed to the new address). On `None` the caller
 /// drops `tx`, which puts the link back.
 pub async fn redeem_for_account(
-    db: &Db,
     tx: &mut sqlx::Transaction<'_, sqlx::Any>,
     now: UnixTime,
     token: &str,
     accepted: &[Purpose],
 ) -> Result<Option<(Redeemed, super::users::User)>, sqlx::Error> {
-    let Some(link) = peek(db, now, token, accepted).await? else { return Ok(None) };
+    // Read in the transaction: a second connection, taken while this one is held, could wait forever
+    // for a pool that requests like this one have used up.
+    let Some(link) = peek(&mut **tx, now, token, accepted).await? else { return Ok(None) };
     if !super::users::hold(&mut **tx, &link.user_id, None).await? {
         return Ok(None);
     }
@@ -175,7 +176,6 @@ pub async fn redeem_for_account(
 /// the account (a guess is a guess at each), and a code tried `CODE_TRIES` times wrong is dropped. The
 /// tries are written in `tx`: on `None` the caller commits it all the same.
 pub async fn redeem_code_for_account(
-    db: &Db,
     tx: &mut sqlx::Transaction<'_, sqlx::Any>,
     key: &SecretKey,
     now: UnixTime,
@@ -187,7 +187,7 @@ pub async fn redeem_code_for_account(
     if accepted.is_empty() {
         return Ok(None);
     }
-    let Some(user) = super::users::find_by_email(db, email).await? else { return Ok(None) };
+    let Some(user) = super::users::find_by_email(&mut **tx, email).await? else { return Ok(None) };
     if !super::users::hold(&mut **tx, &user.id, None).await? {
         return Ok(None);
     }
@@ -232,7 +232,12 @@ pub async fn redeem_code_for_account(
 /// Who a token would sign in or act for, without using it: lets a page say "this link has expired" or
 /// "this signs in as a•••@example.com" before anyone acts on it. Only tokens still bound to the
 /// account's current address count (an email change voids links sent to the old one).
-pub async fn peek(db: &Db, now: UnixTime, token: &str, accepted: &[Purpose]) -> Result<Option<Redeemed>, sqlx::Error> {
+pub async fn peek<'e>(
+    db: impl sqlx::Executor<'e, Database = sqlx::Any>,
+    now: UnixTime,
+    token: &str,
+    accepted: &[Purpose],
+) -> Result<Option<Redeemed>, sqlx::Error> {
     if !is_well_formed(token) || accepted.is_empty() {
         return Ok(None);
     }
@@ -244,7 +249,7 @@ pub async fn peek(db: &Db, now: UnixTime, token: &str, accepted: &[Purpose]) -> 
     ))
     .bind(hash_token(token))
     .bind(now)
-    .fetch_optional(db.reads())
+    .fetch_optional(db)
     .await?;
     Ok(row.and_then(redeemed))
 }

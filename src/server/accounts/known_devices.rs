@@ -70,7 +70,7 @@ pub async fn known_for_address(
     now: UnixTime,
 ) -> Result<Option<String>, sqlx::Error> {
     let Some(token) = device_token else { return Ok(None) };
-    let Some(user) = users::find_by_email(db, address).await? else { return Ok(None) };
+    let Some(user) = users::find_by_email(db.reads(), address).await? else { return Ok(None) };
     let kept = kept_of(&user.id, token);
     let known: Option<(i64,)> = sqlx::query_as(
         "SELECT last_seen_at FROM known_devices WHERE user_id = $1 AND token_hash = $2 AND last_seen_at > $3",

@@ -46,7 +46,7 @@ pub fn mail_link(app: &AppState, email: Email, link: MailedLink) {
     };
     let task = app.clone();
     app.in_background("mailed link", async move {
-        let Some(user) = users::find_by_email(&task.db, &email).await? else { return Ok(()) };
+        let Some(user) = users::find_by_email(task.db.reads(), &email).await? else { return Ok(()) };
         let (key, now) = (&task.secret_key, task.now());
         let issued = email_tokens::issue(task.db.writes(), key, now, &user.id, purpose, &user.email, ttl).await?;
         let url = task.link(page, &[(param, &issued.token)]);

@@ -15,11 +15,10 @@
 
 use super::activity::{self, Event, Kind};
 use super::email_tokens::{self, Purpose};
-use super::{known_devices, passwords, two_factor, users, Browser};
+use super::{known_devices, passwords, two_factor, users};
 use crate::error::AppError;
 use crate::routes::paths;
 use crate::server::mail::messages::{self, NewSignIn};
-use crate::server::mail::transport::PreparedMail;
 use crate::server::platform::clock::UnixTime;
 use crate::server::sessions::{self, user_agents, ClientInfo};
 use crate::server::{AppState, Error};
@@ -28,56 +27,50 @@ use std::time::Duration;
 /// How long "This wasn't me" works.
 pub const LINK_VALID_FOR: Duration = Duration::from_secs(7 * 86_400);
 
-/// The alert for a sign-in from a new device, written in the sign-in's transaction (its link) and built
-/// for sending once that commits. `None` past the account's allowance of alerts
-/// (`RateLimits::new_device_alert`), or when it cannot be built (logged): the sign-in goes on.
-pub(super) async fn alert_for_new_device(
-    app: &AppState,
-    tx: &mut sqlx::Transaction<'_, sqlx::Any>,
-    user_id: &str,
-    browser: &Browser<'_>,
-    now: UnixTime,
-) -> Result<Option<PreparedMail>, Error> {
-    if app.limits.new_device_alert(user_id).await.is_err() {
-        tracing::info!(target: "audit", user_id, "new-device alert not sent: too many this hour");
-        return Ok(None);
-    }
-    let Some(user) = users::get(&mut **tx, user_id).await? else { return Ok(None) };
-    let link = email_tokens::issue(
-        &mut **tx,
-        &app.secret_key,
-        now,
-        user_id,
-        Purpose::SecureAccount,
-        &user.email,
-        LINK_VALID_FOR,
-    )
-    .await?;
-    let secure_link = app.link(paths::SECURE_ACCOUNT, &[("token", &link.token)]);
-    let device = user_agents::describe(browser.client.user_agent.as_deref());
-    let ip = browser.client.ip.as_deref().unwrap_or("unknown");
-    let at = crate::time_format::exact_utc(now);
-    let sign_in = NewSignIn { device: &device, ip, at: &at };
-    let mail = messages::new_sign_in(&user.email, user.name_for_mail(), &sign_in, &secure_link, LINK_VALID_FOR);
-    match app.mailer.prepare(mail) {
-        Ok(prepared) => Ok(Some(prepared)),
-        Err(e) => {
-            tracing::warn!(error = %e, "could not build a new-device alert");
-            Ok(None)
+/// Mails the alert for a sign-in from a new device (`at`: the sign-in's time), once the sign-in is
+/// committed, after the answer: nothing of it may hold up the sign-in, nor hold a second database
+/// connection while the sign-in's transaction holds one. Past the account's allowance of alerts
+/// (`RateLimits::new_device_alert`) none is sent: one link secures the account from every browser.
+pub(super) fn alert_new_device(app: &AppState, user_id: &str, client: &ClientInfo, at: UnixTime) {
+    let (app, user_id, client) = (app.clone(), user_id.to_owned(), client.clone());
+    let task = app.clone();
+    task.in_background("new-device alert", async move {
+        if app.limits.new_device_alert(&user_id).await.is_err() {
+            tracing::info!(target: "audit", user_id, "new-device alert not sent: too many this hour");
+            return Ok(());
         }
-    }
+        let Some(user) = users::get(app.db.reads(), &user_id).await? else { return Ok(()) };
+        let link = email_tokens::issue(
+            app.db.writes(),
+            &app.secret_key,
+            at,
+            &user_id,
+            Purpose::SecureAccount,
+            &user.email,
+            LINK_VALID_FOR,
+        )
+        .await?;
+        let secure_link = app.link(paths::SECURE_ACCOUNT, &[("token", &link.token)]);
+        let device = user_agents::describe(client.user_agent.as_deref());
+        let ip = client.ip.as_deref().unwrap_or("unknown");
+        let at = crate::time_format::exact_utc(at);
+        let sign_in = NewSignIn { device: &device, ip, at: &at };
+        app.mailer
+            .send(messages::new_sign_in(&user.email, user.name_for_mail(), &sign_in, &secure_link, LINK_VALID_FOR))
+            .await
+    });
 }
 
 /// Whether a "This wasn't me" link still works, without using it.
 pub async fn link_is_usable(app: &AppState, token: &str) -> Result<bool, Error> {
-    Ok(email_tokens::peek(&app.db, app.now(), token, &[Purpose::SecureAccount]).await?.is_some())
+    Ok(email_tokens::peek(app.db.reads(), app.now(), token, &[Purpose::SecureAccount]).await?.is_some())
 }
 
 /// "Secure my account" (see the module's comment). Returns the account's id.
 pub async fn secure(app: &AppState, token: &str, client: &ClientInfo) -> Result<String, Error> {
     let now = app.now();
     let mut tx = app.db.writes().begin().await?;
-    let (link, user) = email_tokens::redeem_for_account(&app.db, &mut tx, now, token, &[Purpose::SecureAccount])
+    let (link, user) = email_tokens::redeem_for_account(&mut tx, now, token, &[Purpose::SecureAccount])
         .await?
         .ok_or(AppError::InvalidLink)?;
     users::set_password(&mut *tx, &user.id, now, &passwords::unusable_hash()).await?;

@@ -37,7 +37,7 @@ pub async fn sign_in(app: &AppState, email: &str, password: &str, browser: &Brow
         return Err(AppError::InvalidCredentials.into());
     }
     let user = match Email::parse(email) {
-        Ok(email) => users::find_by_email(&app.db, &email).await?,
+        Ok(email) => users::find_by_email(app.db.reads(), &email).await?,
         Err(_) => None,
     };
     // Unknown addresses are checked against a dummy hash so they take as long as a wrong password.
@@ -114,13 +114,12 @@ pub async fn sign_in_with_link(
     let mut tx = app.db.writes().begin().await?;
     let by_code = matches!(from_mail, FromMail::Code { .. });
     let (redeemed, user) = match from_mail {
-        FromMail::Link(token) => email_tokens::redeem_for_account(&app.db, &mut tx, now, token, &PURPOSES)
-            .await?
-            .ok_or(AppError::InvalidLink)?,
+        FromMail::Link(token) => {
+            email_tokens::redeem_for_account(&mut tx, now, token, &PURPOSES).await?.ok_or(AppError::InvalidLink)?
+        }
         FromMail::Code { email, code } => {
             let used =
-                email_tokens::redeem_code_for_account(&app.db, &mut tx, &app.secret_key, now, email, code, &PURPOSES)
-                    .await?;
+                email_tokens::redeem_code_for_account(&mut tx, &app.secret_key, now, email, code, &PURPOSES).await?;
             match used {
                 Some(used) => used,
                 None => {
@@ -166,7 +165,8 @@ pub async fn sign_in_with_link(
 /// The address a sign-in link was mailed to, if the link still works; uses nothing.
 pub async fn preview_link(app: &AppState, access_token: &str) -> Result<Option<Email>, Error> {
     let found =
-        email_tokens::peek(&app.db, app.now(), access_token, &[Purpose::VerifyEmail, Purpose::MagicLink]).await?;
+        email_tokens::peek(app.db.reads(), app.now(), access_token, &[Purpose::VerifyEmail, Purpose::MagicLink])
+            .await?;
     Ok(found.and_then(|t| Email::parse(&t.sent_to).ok()))
 }
 
@@ -235,15 +235,10 @@ pub(super) async fn finish_sign_in(
     let detail = activity::sign_in_detail(method, second_factor);
     let event = Event::new(Kind::SignedIn, user_id, browser.client).detail(&detail).by_session(&session.id);
     activity::record(&mut *tx, now, event).await?;
-    let alert = match new_device {
-        true => secure_account::alert_for_new_device(app, &mut tx, user_id, browser, now).await?,
-        false => None,
-    };
     tx.commit().await?;
     app.sessions_changed(user_id).await;
-    if let Some(alert) = alert {
-        let mailer = app.mailer.clone();
-        app.in_background("new-device alert", async move { mailer.deliver(alert).await });
+    if new_device {
+        secure_account::alert_new_device(app, user_id, browser.client, now);
     }
     Ok(session.token)
 }

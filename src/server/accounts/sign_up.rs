@@ -54,7 +54,7 @@ pub async fn sign_up(
         AddressClaim::Taken if !verification => Err(AppError::EmailTaken.into()),
         AddressClaim::Taken => {
             tx.rollback().await?;
-            let Some(existing) = users::find_by_email(&app.db, &email).await? else {
+            let Some(existing) = users::find_by_email(app.db.reads(), &email).await? else {
                 return Err(Error::Internal("email reported taken but no user found".into()));
             };
             if existing.is_verified() {
@@ -89,7 +89,7 @@ pub fn resend_verification(app: &AppState, email: Email) {
     }
     let task = app.clone();
     app.in_background("resend verification", async move {
-        if let Some(user) = users::find_by_email(&task.db, &email).await? {
+        if let Some(user) = users::find_by_email(task.db.reads(), &email).await? {
             if !user.is_verified() {
                 let mut tx = task.db.writes().begin().await?;
                 let mail = verification_mail(&task, &mut tx, &user).await?;

@@ -51,10 +51,13 @@ pub async fn get<'e>(db: impl sqlx::Executor<'e, Database = sqlx::Any>, id: &str
     sqlx::query_as(&format!("SELECT {COLUMNS} FROM users WHERE id = $1")).bind(id).fetch_optional(db).await
 }
 
-pub async fn find_by_email(db: &Db, email: &Email) -> Result<Option<User>, sqlx::Error> {
+pub async fn find_by_email<'e>(
+    db: impl sqlx::Executor<'e, Database = sqlx::Any>,
+    email: &Email,
+) -> Result<Option<User>, sqlx::Error> {
     sqlx::query_as(&format!("SELECT {COLUMNS} FROM users WHERE email = $1"))
         .bind(email.as_str())
-        .fetch_optional(db.reads())
+        .fetch_optional(db)
         .await
 }
 

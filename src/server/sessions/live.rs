@@ -38,6 +38,8 @@ pub struct Live {
     open: Mutex<Open>,
     /// Flips to true at shutdown: every stream ends, so the server's graceful shutdown is not held up.
     closing: watch::Sender<bool>,
+    /// With PostgreSQL: whether news from other app servers is being listened to now (`listen`).
+    listening: std::sync::atomic::AtomicBool,
 }
 
 #[derive(Default)]
@@ -131,6 +133,11 @@ impl Live {
     /// Ends every stream (at shutdown).
     pub fn close(&self) {
         self.closing.send_replace(true);
+    }
+
+    /// With PostgreSQL, whether this server hears other servers' news now; with SQLite, always false.
+    pub fn is_listening(&self) -> bool {
+        self.listening.load(std::sync::atomic::Ordering::Acquire)
     }
 
     /// How many streams are open on this server.
@@ -230,12 +237,14 @@ pub async fn listen(live: Arc<Live>, url: String) {
             Ok(mut listener) => match listener.listen(CHANNEL).await {
                 Ok(()) => {
                     wait = Duration::from_millis(250);
+                    live.listening.store(true, std::sync::atomic::Ordering::Release);
                     // Whatever happened while not listening is news to everyone.
                     live.tell_everyone();
                     loop {
                         match listener.recv().await {
                             Ok(notification) => live.tell(notification.payload()),
                             Err(e) => {
+                                live.listening.store(false, std::sync::atomic::Ordering::Release);
                                 tracing::warn!(error = %e, "lost the session news connection; connecting again");
                                 break;
                             }
