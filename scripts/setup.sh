@@ -36,9 +36,28 @@ if ! rustup target list --installed 2>/dev/null | grep -qx wasm32-unknown-unknow
   rustup target add wasm32-unknown-unknown
 fi
 
-if [[ "$(cargo leptos --version 2>/dev/null | awk '{print $2}')" != "$CARGO_LEPTOS_VERSION" ]]; then
+# cargo-leptos is built from its published source with our lockfile, scripts/cargo-leptos/Cargo.lock: its
+# own, except wasm_split_cli_support 0.2.4 (and the three crates that needs newer) for 0.2.3. The WASM
+# splitter 0.2.3 puts every island's text back into the main file whenever its new layout of the data
+# comes out a few bytes longer than the old, which happens by chance as code changes (once: +9.6 KB
+# brotli on every first visit). A stamp says which lockfile the installed one was built with.
+leptos_stamp="${XDG_CACHE_HOME:-$HOME/.cache}/authkit/cargo-leptos-built-with"
+leptos_wanted="$CARGO_LEPTOS_VERSION $(sha256sum scripts/cargo-leptos/Cargo.lock | cut -d' ' -f1)"
+if [[ "$(cargo leptos --version 2>/dev/null | awk '{print $2}')" != "$CARGO_LEPTOS_VERSION" ||
+  "$(cat "$leptos_stamp" 2>/dev/null)" != "$leptos_wanted" ]]; then
   step "installing cargo-leptos $CARGO_LEPTOS_VERSION (about 10-15 minutes, once)"
-  cargo install cargo-leptos --version "$CARGO_LEPTOS_VERSION" --locked
+  work=$(mktemp -d)
+  # The registry is the one source that is sure to be reachable: cargo fetches the published crate.
+  mkdir -p "$work/fetch/src" && touch "$work/fetch/src/lib.rs"
+  printf '[package]\nname = "fetch"\nversion = "0.0.0"\nedition = "2021"\n[dependencies]\ncargo-leptos = "=%s"\n' \
+    "$CARGO_LEPTOS_VERSION" > "$work/fetch/Cargo.toml"
+  (cd "$work/fetch" && cargo fetch --quiet)
+  crate=$(ls "${CARGO_HOME:-$HOME/.cargo}"/registry/cache/*/"cargo-leptos-$CARGO_LEPTOS_VERSION.crate" | head -1)
+  tar xzf "$crate" -C "$work"
+  cp scripts/cargo-leptos/Cargo.lock "$work/cargo-leptos-$CARGO_LEPTOS_VERSION/Cargo.lock"
+  cargo install --path "$work/cargo-leptos-$CARGO_LEPTOS_VERSION" --locked --force
+  rm -rf "$work"
+  mkdir -p "$(dirname "$leptos_stamp")" && echo "$leptos_wanted" > "$leptos_stamp"
 fi
 
 # cargo-leptos runs whatever wasm-bindgen is on PATH; it must be the exact version the app links against,

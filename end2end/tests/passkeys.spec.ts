@@ -37,6 +37,9 @@ test("add a passkey on the profile, then sign in with it alone", async ({ page }
   await page.getByLabel("Name", { exact: true }).last().fill("My test key");
   await page.getByRole("button", { name: "Save name" }).click();
   await expect(page.locator(".passkey-name")).toHaveText("My test key");
+  // For the README's tour.
+  await page.setViewportSize({ width: 1280, height: 800 });
+  await page.locator("#sign-in-methods").screenshot({ path: "screenshots/sign-in-methods-passkey-desktop-light.png" });
 
   // The login page offers the passkey in the Email field's autofill (conditional mediation), which the
   // virtual authenticator answers at once, as a user picking it there would.

@@ -225,8 +225,9 @@ async fn sign_ins_by_magic_link_and_by_email_code_say_so() {
 async fn the_list_comes_a_page_at_a_time() {
     let app = spawn_app().await;
     let ada = app.signed_in_user("Ada", ADA).await;
-    // 3 events so far; 27 failures make 30.
+    // 3 events so far; 27 failures, each over an hour after the last (or they would be one), make 30.
     for _ in 0..27 {
+        app.clock.advance(Duration::from_secs(3_601));
         app.login(&browser(), ADA, "not her password").await;
     }
     let (_, first) = text(app.get(&ada, "/profile/activity").await).await;
@@ -265,4 +266,25 @@ async fn events_are_kept_for_the_set_time_then_purged() {
     app.clock.advance(Duration::from_secs(20 * 86_400));
     authkit::server::platform::startup::purge_expired(&app.state).await;
     assert_eq!(app.count("SELECT COUNT(*) FROM security_events").await, 0);
+}
+
+#[tokio::test]
+async fn repeated_failed_sign_ins_within_an_hour_are_one_event_with_a_count() {
+    let app = spawn_app().await;
+    let ada = app.signed_in_user("Ada", ADA).await;
+    let rows_before = app.count("SELECT COUNT(*) FROM security_events").await;
+    for _ in 0..5 {
+        app.login(&browser(), ADA, "not her password").await;
+    }
+    assert_eq!(app.count("SELECT COUNT(*) FROM security_events").await, rows_before + 1, "one row for the five");
+    assert_eq!(activity_of(&app, &ada).await[0], "Sign-in failed: wrong password, 5 times within the hour");
+
+    // An hour after the first failure, a new row starts.
+    app.clock.advance(Duration::from_secs(3_601));
+    app.login(&browser(), ADA, "not her password").await;
+    let said = activity_of(&app, &ada).await;
+    assert_eq!(
+        said[..2],
+        ["Sign-in failed: wrong password", "Sign-in failed: wrong password, 5 times within the hour"]
+    );
 }

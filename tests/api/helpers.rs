@@ -21,6 +21,9 @@ pub struct TestApp {
     pub clock: Arc<ManualClock>,
     pub state: AppState,
     pub data_dir: TempDir,
+    /// Resolves `Application::run`'s shutdown future (`shut_down`).
+    stop: std::sync::Mutex<Option<tokio::sync::oneshot::Sender<()>>>,
+    server: std::sync::Mutex<Option<tokio::task::JoinHandle<std::io::Result<()>>>>,
 }
 
 /// Starts the server with default settings (email verification on).
@@ -53,8 +56,11 @@ pub async fn spawn_app_with(overrides: &[(&str, &str)]) -> TestApp {
     let clock = Arc::new(ManualClock::starting_now());
     let app = Application::build(settings, clock.clone(), Some(listener)).await.expect("build app");
     let state = app.state().clone();
-    tokio::spawn(app.run(std::future::pending()));
-    TestApp { address, clock, state, data_dir }
+    let (stop, stopped) = tokio::sync::oneshot::channel::<()>();
+    let server = tokio::spawn(app.run(async move {
+        let _ = stopped.await;
+    }));
+    TestApp { address, clock, state, data_dir, stop: Some(stop).into(), server: Some(server).into() }
 }
 
 /// With `TEST_DATABASE_URL=postgres://…` (a server the tests may create databases on), every test app gets
@@ -106,6 +112,16 @@ pub fn client_builder() -> reqwest::ClientBuilder {
 }
 
 impl TestApp {
+    /// Shuts the server down as a signal would (`Application::run`'s shutdown future) and waits until it
+    /// has finished, or panics after `within`.
+    pub async fn shut_down(&self, within: std::time::Duration) {
+        let stop = self.stop.lock().unwrap().take().expect("shut down once");
+        let server = self.server.lock().unwrap().take().expect("shut down once");
+        stop.send(()).unwrap();
+        let ran = tokio::time::timeout(within, server).await.expect("the server finished shutting down in time");
+        ran.unwrap().expect("the server ran and stopped without an error");
+    }
+
     pub fn url(&self, path: &str) -> String {
         format!("{}{}", self.address, path)
     }

@@ -25,6 +25,12 @@ impl Stream {
         Self { body: Box::pin(res.bytes_stream()), buffer: String::new() }
     }
 
+    /// `GET /api/live` with `cookie` alone, from a client that keeps none.
+    async fn open_with_cookie(app: &TestApp, cookie: &str) -> reqwest::Response {
+        let client = client_builder().build().unwrap();
+        client.get(app.url("/api/live")).header("cookie", cookie).send().await.unwrap()
+    }
+
     /// The name of the next event, skipping heartbeats; `None` if the stream closed or nothing came
     /// within `wait`.
     async fn next_event(&mut self, wait: Duration) -> Option<String> {
@@ -150,22 +156,51 @@ async fn item_71_only_a_session_opens_a_stream_and_each_opens_a_bounded_number()
     }
     open.push(Stream::open(&app, &ada).await);
 
-    // A session that has ended is told at once.
-    app.post_form(&ada, "/api/logout", "/profile", &[]).await;
-    let ended = client_builder().build().unwrap();
-    let cookie = format!("session={}", "A".repeat(43));
-    let res = ended.get(app.url("/api/live")).header("cookie", cookie).send().await.unwrap();
-    assert_eq!(res.status(), StatusCode::OK);
-    assert!(res.text().await.unwrap().contains("event: ended"));
+    // A session that has ended is told at once: its own cookie, kept from before it signed out (a tab
+    // that missed the news), and a made-up one.
+    let phone = client_builder().build().unwrap();
+    let res = app.login(&phone, ADA, PASSWORD).await;
+    let cookie = session_cookie(&res);
+    assert_eq!(Stream::open_with_cookie(&app, &cookie).await.status(), StatusCode::OK, "still signed in");
+    app.post_form(&ada, "/api/end_other_sessions", "/profile", &[]).await;
+    for cookie in [cookie, format!("session={}", "A".repeat(43))] {
+        let res = Stream::open_with_cookie(&app, &cookie).await;
+        assert_eq!(res.status(), StatusCode::OK);
+        assert!(res.text().await.unwrap().contains("event: ended"), "{cookie}");
+    }
 }
 
 #[tokio::test]
 async fn streams_close_when_the_server_shuts_down() {
     let app = spawn_app().await;
     let ada = app.signed_in_user("Ada", ADA).await;
-    let mut stream = Stream::open(&app, &ada).await;
-    app.state.live.close();
-    assert_eq!(stream.next_event(Duration::from_secs(5)).await, None);
+    let mut streams = vec![Stream::open(&app, &ada).await, Stream::open(&app, &ada).await];
+    // Without streams being told to end, the graceful shutdown would wait for them forever.
+    app.shut_down(Duration::from_secs(10)).await;
+    for stream in &mut streams {
+        assert_eq!(stream.next_event(Duration::from_secs(5)).await, None);
+    }
+}
+
+#[tokio::test]
+async fn one_account_holds_a_bounded_number_of_streams_whatever_its_sessions() {
+    let app = spawn_app().await;
+    let per_session = authkit::server::sessions::live::STREAMS_PER_SESSION;
+    let per_account = authkit::server::sessions::live::STREAMS_PER_ACCOUNT;
+    app.signed_in_user("Ada", ADA).await;
+    let mut open = Vec::new();
+    let mut tab = app.sign_in_from(ADA, PHONE).await;
+    for n in 0..per_account {
+        if n > 0 && n % per_session == 0 {
+            tab = app.sign_in_from(ADA, PHONE).await;
+        }
+        open.push(Stream::open(&app, &tab).await);
+    }
+    let another = app.sign_in_from(ADA, PHONE).await;
+    let res = another.get(app.url("/api/live")).send().await.unwrap();
+    assert_eq!(res.status(), StatusCode::TOO_MANY_REQUESTS, "a new session of the account has no room left");
+    let bob = app.signed_in_user("Bob", "bob@example.com").await;
+    Stream::open(&app, &bob).await;
 }
 
 /// Two app servers on one PostgreSQL database (`TEST_DATABASE_URL`): a sign-out on one reaches the tab

@@ -301,5 +301,56 @@ async fn item_66_passkey_ceremonies_are_limited_per_client_network() {
     }
     let res = app.call(&browser(), "/api/start_passkey_sign_in", &[]).await;
     assert_eq!(res.status(), StatusCode::TOO_MANY_REQUESTS);
-    assert_eq!(app.count("SELECT COUNT(*) FROM webauthn_ceremonies").await, 10);
+    assert_eq!(app.count("SELECT COUNT(*) FROM webauthn_answered").await, 0, "a ceremony started writes no row");
+}
+
+#[tokio::test]
+async fn item_63_an_answered_ceremony_is_not_answered_again_even_with_its_own_cookie() {
+    let app = spawn_named_app().await;
+    let ada = app.signed_in_user("Ada", ADA).await;
+    let mut phone = Device::new();
+    add_passkey(&app, &ada, &mut phone).await;
+    let res = app.call(&browser(), "/api/start_passkey_sign_in", &[]).await;
+    let cookie = set_cookies(&res).into_iter().find(|c| c.starts_with("webauthn=")).unwrap();
+    let cookie = cookie.split(';').next().unwrap().to_owned();
+    let credential = phone.get(&origin(&app), &res.json::<String>().await.unwrap());
+    // Whoever copied both the cookie and the answer (a client keeping no cookies of its own sends them).
+    let replayer = Client::builder().redirect(reqwest::redirect::Policy::none()).build().unwrap();
+    let finish = || {
+        replayer
+            .post(app.url("/api/finish_passkey_sign_in"))
+            .header("accept", "application/json")
+            .header("cookie", &cookie)
+            .form(&[("credential", &credential)])
+            .send()
+    };
+    assert_eq!(finish().await.unwrap().status(), StatusCode::OK);
+    let (status, body) = text(finish().await.unwrap()).await;
+    assert!(status.is_client_error() && failed(&body), "{status} {body}");
+
+    // A sealed ceremony altered, or one sealed for a registration, answers nothing either.
+    let res = app.call(&ada, "/api/start_passkey_registration", &[("current_password", PASSWORD)]).await;
+    let registration = set_cookies(&res).into_iter().find(|c| c.starts_with("webauthn=")).unwrap();
+    let registration = registration.split(';').next().unwrap().to_owned();
+    let mut altered = cookie.clone().into_bytes();
+    let last = altered.len() - 1;
+    altered[last] = if altered[last] == b'A' { b'B' } else { b'A' };
+    for cookie in [String::from_utf8(altered).unwrap(), registration] {
+        let res = replayer
+            .post(app.url("/api/finish_passkey_sign_in"))
+            .header("accept", "application/json")
+            .header("cookie", &cookie)
+            .form(&[("credential", &credential)])
+            .send()
+            .await
+            .unwrap();
+        let (status, body) = text(res).await;
+        assert!(status.is_client_error() && failed(&body), "{status} {body}");
+    }
+
+    // Answered ceremonies are forgotten once they would have expired anyway.
+    assert_eq!(app.count("SELECT COUNT(*) FROM webauthn_answered").await, 2, "the registration and the sign-in");
+    app.clock.advance(Duration::from_secs(5 * 60));
+    authkit::server::platform::startup::purge_expired(&app.state).await;
+    assert_eq!(app.count("SELECT COUNT(*) FROM webauthn_answered").await, 0);
 }

@@ -10,7 +10,7 @@ use crate::server::platform::clock::{secs, UnixTime};
 use crate::server::platform::db::Db;
 use crate::server::platform::secrets::random_bytes;
 use crate::server::sessions::{user_agents, ClientInfo, CurrentSession};
-use sqlx::{Any, Executor};
+use sqlx::{Any, AnyConnection, Executor};
 use std::sync::atomic::{AtomicU64, Ordering};
 use std::time::Duration;
 
@@ -217,6 +217,36 @@ pub async fn record<'e>(
     Ok(())
 }
 
+/// How long after a failed sign-in the same failure adds to its row (`record_failed_sign_in`).
+const FAILURES_FOLDED_FOR: UnixTime = 3_600;
+
+/// Records a failed sign-in (`Kind::SignInFailed`): a repeat of the same failure within the hour after
+/// the first adds to that row's count, so someone guessing at an account adds at most one row an hour
+/// per kind of failure, however many guesses the rate limits let through. (Two app servers racing may
+/// each add a row: still bounded.) Every failure is logged.
+pub async fn record_failed_sign_in(
+    conn: &mut AnyConnection,
+    now: UnixTime,
+    event: Event<'_>,
+) -> Result<(), sqlx::Error> {
+    debug_assert_eq!(event.kind, Kind::SignInFailed);
+    let folded = sqlx::query(
+        "UPDATE security_events SET repeats = repeats + 1 WHERE id = (SELECT id FROM security_events \
+         WHERE user_id = $1 AND kind = $2 AND detail = $3 AND created_at > $4 ORDER BY created_at DESC, id DESC LIMIT 1)",
+    )
+    .bind(event.user_id)
+    .bind(event.kind.as_str())
+    .bind(event.detail)
+    .bind(now - FAILURES_FOLDED_FOR)
+    .execute(&mut *conn)
+    .await?;
+    if folded.rows_affected() == 0 {
+        return record(conn, now, event).await;
+    }
+    audit::event(event.kind.as_str(), event.user_id);
+    Ok(())
+}
+
 /// An id that sorts as the events were made: the real clock's microseconds (strictly increasing within
 /// this process, whatever the clock does), then random bits, unique across app servers.
 fn new_event_id() -> String {
@@ -252,6 +282,7 @@ struct Stored {
     ip: Option<String>,
     user_agent: Option<String>,
     created_at: i64,
+    repeats: i32,
 }
 
 /// How many events a page of the list shows.
@@ -261,7 +292,7 @@ pub const PAGE_SIZE: u32 = 25;
 pub async fn page_for(db: &Db, user_id: &str, session_id: &str, page: u32) -> Result<(Vec<Shown>, bool), sqlx::Error> {
     let offset = i64::from(page.max(1) - 1) * i64::from(PAGE_SIZE);
     let rows: Vec<Stored> = sqlx::query_as(
-        "SELECT kind, detail, session_id, ip, user_agent, created_at FROM security_events WHERE user_id = $1 \
+        "SELECT kind, detail, session_id, ip, user_agent, created_at, repeats FROM security_events WHERE user_id = $1 \
          ORDER BY created_at DESC, id DESC LIMIT $2 OFFSET $3",
     )
     .bind(user_id)
@@ -274,7 +305,10 @@ pub async fn page_for(db: &Db, user_id: &str, session_id: &str, page: u32) -> Re
         .into_iter()
         .take(PAGE_SIZE as usize)
         .map(|row| Shown {
-            what: describe(&row.kind, row.detail.as_deref()),
+            what: match row.repeats {
+                1 => describe(&row.kind, row.detail.as_deref()),
+                n => format!("{}, {n} times within the hour", describe(&row.kind, row.detail.as_deref())),
+            },
             at: row.created_at,
             device: user_agents::describe(row.user_agent.as_deref()),
             this_session: row.session_id.as_deref() == Some(session_id),

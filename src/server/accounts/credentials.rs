@@ -207,6 +207,19 @@ pub(super) async fn still_as_checked(
     Ok(())
 }
 
+/// Starts a change that needs the current password: checks it, then opens the change's transaction with
+/// the account held and still as checked (`still_as_checked`).
+pub(super) async fn begin_with_current_password(
+    app: &AppState,
+    session: &CurrentSession,
+    password: &str,
+) -> Result<(User, sqlx::Transaction<'static, sqlx::Any>), Error> {
+    let user = check_current_password(app, session, password).await?;
+    let mut tx = app.db.writes().begin().await?;
+    still_as_checked(&mut tx, &user, session).await?;
+    Ok((user, tx))
+}
+
 pub(super) async fn check_current_password(
     app: &AppState,
     session: &CurrentSession,

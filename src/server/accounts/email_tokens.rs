@@ -129,10 +129,7 @@ pub async fn redeem<'e>(
     token: &str,
     accepted: &[Purpose],
 ) -> Result<Option<Redeemed>, sqlx::Error> {
-    if !is_well_formed(token) || accepted.is_empty() {
-        return Ok(None);
-    }
-    let purposes = sql_list(accepted);
+    let Some(purposes) = purposes_matching(token, accepted) else { return Ok(None) };
     let row: Option<Row> = sqlx::query_as(&format!(
         "UPDATE email_tokens SET used_at = $1 \
          WHERE token_hash = $2 AND used_at IS NULL AND expires_at > $1 AND purpose IN ({purposes}) \
@@ -238,14 +235,11 @@ pub async fn peek<'e>(
     token: &str,
     accepted: &[Purpose],
 ) -> Result<Option<Redeemed>, sqlx::Error> {
-    if !is_well_formed(token) || accepted.is_empty() {
-        return Ok(None);
-    }
+    let Some(purposes) = purposes_matching(token, accepted) else { return Ok(None) };
     let row: Option<Row> = sqlx::query_as(&format!(
         "SELECT t.user_id, t.purpose, t.sent_to, t.created_at FROM email_tokens t JOIN users u ON u.id = t.user_id \
-         WHERE t.token_hash = $1 AND t.used_at IS NULL AND t.expires_at > $2 AND t.purpose IN ({}) \
-         AND (t.sent_to = u.email OR t.purpose = 'change_email')",
-        sql_list(accepted)
+         WHERE t.token_hash = $1 AND t.used_at IS NULL AND t.expires_at > $2 AND t.purpose IN ({purposes}) \
+         AND (t.sent_to = u.email OR t.purpose = 'change_email')"
     ))
     .bind(hash_token(token))
     .bind(now)
@@ -286,6 +280,12 @@ pub async fn revoke<'e>(
 
 /// `'verify_email', 'magic_link'`: purposes are our own constants, never user input, so listing them in
 /// the SQL text is safe.
+/// The `accepted` purposes as an SQL list, or `None` when no stored token can match `token` (malformed, or
+/// nothing accepted).
+fn purposes_matching(token: &str, accepted: &[Purpose]) -> Option<String> {
+    (is_well_formed(token) && !accepted.is_empty()).then(|| sql_list(accepted))
+}
+
 fn sql_list(purposes: &[Purpose]) -> String {
     purposes.iter().map(|p| format!("'{}'", p.as_str())).collect::<Vec<_>>().join(", ")
 }

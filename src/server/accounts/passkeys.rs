@@ -4,16 +4,18 @@
 //! since the browser signs for this site's origin only.
 //!
 //! Each ceremony is two requests: the server's challenge, then the browser's signed answer. Between them
-//! the ceremony waits in `webauthn_ceremonies`, for the browser holding its token (`cookies::WEBAUTHN`),
-//! for `cookies::Step::LIFETIME`, and is taken out by the answer whatever its outcome: a challenge is never
-//! answered twice, and an answer from another browser finds nothing to answer. A registration also
-//! belongs to the session that asked for it.
+//! the ceremony waits sealed with the server's key in the cookie of the browser that asked
+//! (`cookies::WEBAUTHN`), for `cookies::Step::LIFETIME`: starting one, which anyone may do, writes
+//! nothing, and an answer from another browser has nothing to answer. A right answer records the
+//! ceremony as answered (`webauthn_answered`) in the transaction of its sign-in or new passkey, so a
+//! ceremony is answered once, on any number of app servers. A registration is sealed for the session
+//! that asked for it and opens for no other.
 //!
 //! The relying party is `APP_BASE_URL`: its host is the relying-party id, its origin the only one
 //! accepted. Browsers allow passkeys only on a host name (`localhost` included), never an IP address.
 
 use super::activity::{self, Event, Kind, SignInMethod};
-use super::credentials::{check_current_password, still_as_checked};
+use super::credentials::{begin_with_current_password, check_current_password, still_as_checked};
 use super::sign_in::{self, Browser};
 use super::users;
 use crate::error::AppError;
@@ -22,7 +24,7 @@ use crate::server::http::cookies::Step;
 use crate::server::mail::messages;
 use crate::server::platform::clock::{secs, UnixTime};
 use crate::server::platform::db::Db;
-use crate::server::platform::secrets::{hash_token, is_well_formed, new_id, new_token};
+use crate::server::platform::secrets::{hash_token, new_id};
 use crate::server::sessions::{user_agents, ClientInfo, CurrentSession};
 use crate::server::{AppState, Error};
 use webauthn_rs::prelude::{
@@ -74,8 +76,8 @@ pub async fn start_registration(
     let mut options = serde_json::to_value(&options).map_err(|e| Error::Internal(e.to_string()))?;
     options["publicKey"]["authenticatorSelection"]["residentKey"] = "required".into();
     options["publicKey"]["authenticatorSelection"]["requireResidentKey"] = true.into();
-    let token = new_ceremony(app, Ceremony::Register, Some(session), &state).await?;
-    Ok((json(&options)?, token))
+    let sealed = seal_ceremony(app, Ceremony::Register, Some(&session.session_id), &state)?;
+    Ok((json(&options)?, sealed))
 }
 
 /// Adds the passkey the browser made, named after the device (`client`): "Chrome on macOS".
@@ -86,11 +88,9 @@ pub async fn finish_registration(
     credential: &str,
     client: &ClientInfo,
 ) -> Result<Listed, Error> {
-    let (state, asked_by) = take_ceremony(app, ceremony, Ceremony::Register).await?.ok_or(AppError::PasskeyFailed)?;
-    if asked_by.as_deref() != Some(session.session_id.as_str()) {
-        return Err(AppError::PasskeyFailed.into());
-    }
-    let state: PasskeyRegistration = serde_json::from_str(&state).map_err(|e| Error::Internal(e.to_string()))?;
+    let sealed = ceremony.ok_or(AppError::PasskeyFailed)?;
+    let state: PasskeyRegistration =
+        open_ceremony(app, sealed, Ceremony::Register, Some(&session.session_id)).ok_or(AppError::PasskeyFailed)?;
     let credential: RegisterPublicKeyCredential =
         serde_json::from_str(credential).map_err(|_| AppError::PasskeyFailed)?;
     let passkey = relying_party(app)?.finish_passkey_registration(&credential, &state).map_err(|e| {
@@ -101,6 +101,7 @@ pub async fn finish_registration(
     let now = app.now();
     let mut tx = app.db.writes().begin().await?;
     still_as_checked(&mut tx, &user, session).await?;
+    mark_answered(&mut tx, sealed, now).await?;
     let name: String = user_agents::describe(client.user_agent.as_deref()).chars().take(NAME_MAX_CHARS).collect();
     let id = new_id();
     sqlx::query(
@@ -131,8 +132,8 @@ pub async fn start_sign_in(app: &AppState) -> Result<(String, String), Error> {
     let (options, state) = relying_party(app)?
         .start_discoverable_authentication()
         .map_err(|e| Error::Internal(format!("could not start a passkey sign-in: {e}")))?;
-    let token = new_ceremony(app, Ceremony::SignIn, None, &state).await?;
-    Ok((json(&options)?, token))
+    let sealed = seal_ceremony(app, Ceremony::SignIn, None, &state)?;
+    Ok((json(&options)?, sealed))
 }
 
 /// Signs in with the browser's answer, and returns the new session's token. Any failure is
@@ -143,8 +144,9 @@ pub async fn finish_sign_in(
     credential: &str,
     browser: &Browser<'_>,
 ) -> Result<String, Error> {
-    let (state, _) = take_ceremony(app, ceremony, Ceremony::SignIn).await?.ok_or(AppError::PasskeyFailed)?;
-    let state: DiscoverableAuthentication = serde_json::from_str(&state).map_err(|e| Error::Internal(e.to_string()))?;
+    let sealed = ceremony.ok_or(AppError::PasskeyFailed)?;
+    let state: DiscoverableAuthentication =
+        open_ceremony(app, sealed, Ceremony::SignIn, None).ok_or(AppError::PasskeyFailed)?;
     let credential: PublicKeyCredential = serde_json::from_str(credential).map_err(|_| AppError::PasskeyFailed)?;
     let rp = relying_party(app)?;
     let (handle, credential_id) =
@@ -169,6 +171,7 @@ pub async fn finish_sign_in(
     if !users::hold(&mut *tx, &user_id, None).await? {
         return Err(AppError::PasskeyFailed.into());
     }
+    mark_answered(&mut tx, sealed, now).await?;
     // Only over the record that was checked: a removal meanwhile signs nobody in, and of two sign-ins at
     // once the second fails rather than write back an older signature counter.
     let kept = sqlx::query("UPDATE passkeys SET passkey = $2, last_used_at = $3 WHERE id = $1 AND passkey = $4")
@@ -208,9 +211,7 @@ pub async fn remove(
     id: &str,
     current_password: &str,
 ) -> Result<(), Error> {
-    let user = check_current_password(app, session, current_password).await?;
-    let mut tx = app.db.writes().begin().await?;
-    still_as_checked(&mut tx, &user, session).await?;
+    let (user, mut tx) = begin_with_current_password(app, session, current_password).await?;
     let removed: Option<String> =
         sqlx::query_scalar("DELETE FROM passkeys WHERE id = $1 AND user_id = $2 RETURNING name")
             .bind(id)
@@ -228,10 +229,10 @@ pub async fn remove(
     Ok(())
 }
 
-/// Removes ceremonies nobody answered.
+/// Forgets answered ceremonies once they could no longer be answered anyway.
 pub async fn purge_expired(db: &Db, now: UnixTime) -> Result<u64, sqlx::Error> {
     let done =
-        sqlx::query("DELETE FROM webauthn_ceremonies WHERE expires_at <= $1").bind(now).execute(db.writes()).await?;
+        sqlx::query("DELETE FROM webauthn_answered WHERE expires_at <= $1").bind(now).execute(db.writes()).await?;
     Ok(done.rows_affected())
 }
 
@@ -284,45 +285,58 @@ async fn stored_passkeys(db: &Db, user_id: &str) -> Result<Vec<(String, Passkey)
         .collect()
 }
 
-async fn new_ceremony(
-    app: &AppState,
-    kind: Ceremony,
-    session: Option<&CurrentSession>,
-    state: &impl serde::Serialize,
-) -> Result<String, Error> {
-    let token = new_token();
-    sqlx::query(
-        "INSERT INTO webauthn_ceremonies (token_hash, kind, user_id, session_id, state, expires_at) \
-         VALUES ($1, $2, $3, $4, $5, $6)",
-    )
-    .bind(hash_token(&token))
-    .bind(kind.as_str())
-    .bind(session.map(|s| s.user_id.clone()))
-    .bind(session.map(|s| s.session_id.clone()))
-    .bind(json(state)?)
-    .bind(app.now().saturating_add(secs(Step::LIFETIME)))
-    .execute(app.db.writes())
-    .await?;
-    Ok(token)
+/// What the browser's cookie holds between a ceremony's two requests.
+#[derive(serde::Serialize, serde::Deserialize)]
+struct Waiting<S> {
+    state: S,
+    expires_at: UnixTime,
 }
 
-/// Takes the browser's ceremony out (so it is answered at most once), if it is of `kind` and unexpired:
-/// its state, and the session that asked for it.
-async fn take_ceremony(
+const CEREMONY_SEALING: &str = "passkey ceremony";
+
+/// Seals a ceremony's state for the browser's cookie, bound to its kind and the session that asked (a
+/// registration) so that it opens as nothing else.
+fn seal_ceremony(
     app: &AppState,
-    token: Option<&str>,
     kind: Ceremony,
-) -> Result<Option<(String, Option<String>)>, Error> {
-    let Some(token) = token.filter(|t| is_well_formed(t)) else { return Ok(None) };
-    let taken: Option<(String, String, Option<String>, i64)> = sqlx::query_as(
-        "DELETE FROM webauthn_ceremonies WHERE token_hash = $1 RETURNING kind, state, session_id, expires_at",
+    session_id: Option<&str>,
+    state: &impl serde::Serialize,
+) -> Result<String, Error> {
+    let waiting = Waiting { state, expires_at: app.now().saturating_add(secs(Step::LIFETIME)) };
+    let waiting = serde_json::to_vec(&waiting).map_err(|e| Error::Internal(e.to_string()))?;
+    Ok(app.secret_key.seal(CEREMONY_SEALING, &ceremony_context(kind, session_id), &waiting))
+}
+
+/// The state of the ceremony sealed in `sealed`, if it is of `kind`, for `session_id`, and unexpired.
+fn open_ceremony<S: serde::de::DeserializeOwned>(
+    app: &AppState,
+    sealed: &str,
+    kind: Ceremony,
+    session_id: Option<&str>,
+) -> Option<S> {
+    let waiting = app.secret_key.open(CEREMONY_SEALING, &ceremony_context(kind, session_id), sealed)?;
+    let waiting: Waiting<S> = serde_json::from_slice(&waiting).ok()?;
+    (waiting.expires_at > app.now()).then_some(waiting.state)
+}
+
+fn ceremony_context(kind: Ceremony, session_id: Option<&str>) -> String {
+    format!("{}:{}", kind.as_str(), session_id.unwrap_or_default())
+}
+
+/// Records in `tx` that the ceremony sealed in `sealed` was answered; if it already was (a replay, or
+/// the same answer at two app servers at once), the answer fails.
+async fn mark_answered(tx: &mut sqlx::Transaction<'_, sqlx::Any>, sealed: &str, now: UnixTime) -> Result<(), Error> {
+    let recorded = sqlx::query(
+        "INSERT INTO webauthn_answered (ceremony_hash, expires_at) VALUES ($1, $2) ON CONFLICT (ceremony_hash) DO NOTHING",
     )
-    .bind(hash_token(token))
-    .fetch_optional(app.db.writes())
+    .bind(hash_token(sealed))
+    .bind(now.saturating_add(secs(Step::LIFETIME)))
+    .execute(&mut **tx)
     .await?;
-    Ok(taken
-        .filter(|(taken_kind, _, _, expires_at)| taken_kind == kind.as_str() && *expires_at > app.now())
-        .map(|(_, state, session_id, _)| (state, session_id)))
+    match recorded.rows_affected() {
+        1 => Ok(()),
+        _ => Err(AppError::PasskeyFailed.into()),
+    }
 }
 
 /// Mails the account's address about a change to its passkeys, in the background.

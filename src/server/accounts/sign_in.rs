@@ -46,7 +46,7 @@ pub async fn sign_in(app: &AppState, email: &str, password: &str, browser: &Brow
         Some(user) if matches => user,
         Some(user) => {
             let failed = Event::new(Kind::SignInFailed, &user.id, browser.client).detail(activity::WRONG_PASSWORD);
-            activity::record(app.db.writes(), app.now(), failed).await?;
+            activity::record_failed_sign_in(&mut *app.db.writes().acquire().await?, app.now(), failed).await?;
             return Err(AppError::InvalidCredentials.into());
         }
         None => {

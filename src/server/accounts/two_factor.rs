@@ -14,7 +14,7 @@
 //!   second step accepts it, and only the second step makes a session.
 
 use super::activity::{self, Event, Kind, SecondFactor, SignInMethod};
-use super::credentials::{check_current_password, still_as_checked};
+use super::credentials::begin_with_current_password;
 use super::sign_in::{finish_sign_in, Browser};
 use super::users;
 use crate::error::AppError;
@@ -128,9 +128,7 @@ pub async fn turn_on(
     current_password: &str,
 ) -> Result<(), Error> {
     let now = app.now();
-    let user = check_current_password(app, session, current_password).await?;
-    let mut tx = app.db.writes().begin().await?;
-    still_as_checked(&mut tx, &user, session).await?;
+    let (user, mut tx) = begin_with_current_password(app, session, current_password).await?;
     let row: Option<(String, Option<i64>, i64)> =
         sqlx::query_as("SELECT secret_sealed, enabled_at, last_used_step FROM two_factor WHERE user_id = $1")
             .bind(&user.id)
@@ -160,9 +158,7 @@ pub async fn turn_off(
     client: &ClientInfo,
     current_password: &str,
 ) -> Result<(), Error> {
-    let user = check_current_password(app, session, current_password).await?;
-    let mut tx = app.db.writes().begin().await?;
-    still_as_checked(&mut tx, &user, session).await?;
+    let (user, mut tx) = begin_with_current_password(app, session, current_password).await?;
     forget(&mut tx, &user.id).await?;
     activity::record(&mut *tx, app.now(), Event::of_session(Kind::TwoFactorOff, session, client)).await?;
     tx.commit().await?;
@@ -177,10 +173,8 @@ pub async fn renew_recovery_codes(
     client: &ClientInfo,
     current_password: &str,
 ) -> Result<(), Error> {
-    let user = check_current_password(app, session, current_password).await?;
     let now = app.now();
-    let mut tx = app.db.writes().begin().await?;
-    still_as_checked(&mut tx, &user, session).await?;
+    let (user, mut tx) = begin_with_current_password(app, session, current_password).await?;
     if !is_on(&mut *tx, &user.id).await? {
         return Err(AppError::InvalidCode.into());
     }
@@ -307,7 +301,7 @@ pub async fn complete(
             .execute(&mut *tx)
             .await?;
         let failed = Event::new(Kind::SignInFailed, &user.id, browser.client).detail(activity::WRONG_SECOND_FACTOR);
-        activity::record(&mut *tx, now, failed).await?;
+        activity::record_failed_sign_in(&mut tx, now, failed).await?;
         tx.commit().await?;
         return Ok(Err(if tried.rows_affected() == 1 { Refusal::WrongCode } else { Refusal::NoChallenge }));
     };

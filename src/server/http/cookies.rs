@@ -139,15 +139,28 @@ pub mod device {
 }
 
 /// A cookie that holds a browser's place in a two-request step for five minutes: the token of a sign-in
-/// halfway (`TWO_FACTOR`) or of a passkey ceremony (`WEBAUTHN`). Only the browser holding it can finish.
-pub struct Step(Kind);
+/// halfway (`TWO_FACTOR`), or a passkey ceremony sealed by the server (`WEBAUTHN`). Only the browser
+/// holding it can finish.
+pub struct Step(Kind, Holds);
+
+/// What a step's cookie holds, to refuse anything else before it is looked at.
+enum Holds {
+    /// A token (`secrets::new_token`).
+    Token,
+    /// A value the server sealed (`SecretKey::seal`): opening it checks it.
+    Sealed,
+}
 
 impl Step {
-    /// Also how long the step's row waits in the database (a second factor's challenge, a ceremony).
+    /// Also how long the step waits (a second factor's challenge in the database, a sealed ceremony).
     pub const LIFETIME: Duration = Duration::from_secs(5 * 60);
 
     pub fn read(&self, cookies: &Cookies, settings: &Settings) -> Option<String> {
-        self.0.read(cookies, settings).filter(|s| is_well_formed(s))
+        self.0.read(cookies, settings).filter(|value| match self.1 {
+            Holds::Token => is_well_formed(value),
+            // Well above a sealed ceremony (about 600 characters), well below what a browser keeps.
+            Holds::Sealed => value.len() <= 3_000,
+        })
     }
 
     pub fn set(&self, cookies: &Cookies, settings: &Settings, token: String) {
@@ -161,7 +174,7 @@ impl Step {
 
 /// A sign-in halfway (`accounts::two_factor::challenge`): the first factor was right, the second is
 /// awaited on `/login/two-factor`.
-pub const TWO_FACTOR: Step = Step(Kind { name: "two_factor", https_name: "__Host-two_factor" });
+pub const TWO_FACTOR: Step = Step(Kind { name: "two_factor", https_name: "__Host-two_factor" }, Holds::Token);
 
 /// A passkey ceremony between its two requests (`accounts::passkeys`).
-pub const WEBAUTHN: Step = Step(Kind { name: "webauthn", https_name: "__Host-webauthn" });
+pub const WEBAUTHN: Step = Step(Kind { name: "webauthn", https_name: "__Host-webauthn" }, Holds::Sealed);

@@ -254,19 +254,19 @@ impl RequestContext {
         }
     }
 
-    /// Gives the browser the token of the passkey ceremony it was just challenged for.
-    pub fn hold_passkey_ceremony(&self, token: String) {
+    /// Gives the browser the passkey ceremony it was just challenged for, sealed.
+    pub fn hold_passkey_ceremony(&self, sealed: String) {
         if let Some(cookies) = &self.cookies {
-            cookies::WEBAUTHN.set(cookies, &self.app.settings, token);
+            cookies::WEBAUTHN.set(cookies, &self.app.settings, sealed);
         }
     }
 
     /// The passkey ceremony this browser holds, which the answer takes (see `accounts::passkeys`).
     pub fn take_passkey_ceremony(&self) -> Option<String> {
         let cookies = self.cookies.as_ref()?;
-        let token = cookies::WEBAUTHN.read(cookies, &self.app.settings);
+        let sealed = cookies::WEBAUTHN.read(cookies, &self.app.settings);
         cookies::WEBAUTHN.clear(cookies, &self.app.settings);
-        token
+        sealed
     }
 
     pub fn clear_session_cookie(&self) {

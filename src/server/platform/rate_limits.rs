@@ -85,7 +85,7 @@ enum Bucket {
     AvatarUploadsPerAccount,
     /// One-time codes typed for one account, right or wrong.
     CodeAttemptsPerAccount,
-    /// Passkey ceremonies started from one client network: each keeps a row for a few minutes.
+    /// Passkey ceremonies started from one client network: each makes a challenge and seals it.
     PasskeyCeremoniesPerNetwork,
     /// "New sign-in to your account" mails to one account.
     NewDeviceAlertsPerAccount,
@@ -275,7 +275,7 @@ impl RateLimits {
         self.hit(Bucket::NewDeviceAlertsPerAccount, &[user_id.as_bytes()]).await
     }
 
-    /// A passkey ceremony started (its challenge waits in the database until answered or expired).
+    /// A passkey ceremony started: it writes nothing but this count, but answering one checks a signature.
     pub async fn passkey_ceremony(&self, ip: Option<IpAddr>) -> Result<(), Refused> {
         self.per_network(Bucket::PasskeyCeremoniesPerNetwork, ip).await
     }

@@ -12,7 +12,9 @@
 //! goes through `NOTIFY`, which every app server `LISTEN`s to (`listen`), so a sign-out on one server
 //! reaches a tab connected to another.
 //!
-//! Streams are bounded per session (`STREAMS_PER_SESSION`) and per server (`STREAMS_PER_SERVER`), send a
+//! Streams are bounded per session (`STREAMS_PER_SESSION`), per account (`STREAMS_PER_ACCOUNT`: one
+//! account signing in again and again cannot take the server's room from everyone else) and per server
+//! (`STREAMS_PER_SERVER`), send a
 //! comment every `HEARTBEAT` (proxies close quiet connections), and free everything when the browser
 //! leaves.
 
@@ -25,6 +27,8 @@ use tokio::sync::{broadcast, watch};
 
 /// Open streams one session may hold (its tabs).
 pub const STREAMS_PER_SESSION: usize = 16;
+/// Open streams one account's sessions may hold together.
+pub const STREAMS_PER_ACCOUNT: usize = 64;
 /// Open streams one app server holds at most.
 pub const STREAMS_PER_SERVER: usize = 20_000;
 /// How often a quiet stream sends a comment.
@@ -54,6 +58,7 @@ struct Open {
 #[derive(Debug, PartialEq, Eq)]
 pub enum Full {
     Session,
+    Account,
     Server,
 }
 
@@ -83,6 +88,10 @@ impl Live {
         let mut open = self.open.lock().expect("live streams lock");
         if open.streams >= STREAMS_PER_SERVER {
             return Err(Full::Server);
+        }
+        // Each stream holds one receiver of its account's channel: their count is the account's streams.
+        if open.accounts.get(user_id).is_some_and(|channel| channel.receiver_count() >= STREAMS_PER_ACCOUNT) {
+            return Err(Full::Account);
         }
         let tabs = open.per_session.entry(session_id.to_owned()).or_default();
         if *tabs >= STREAMS_PER_SESSION {
@@ -275,5 +284,17 @@ mod tests {
         assert_eq!(live.open_streams(), 0);
         let open = live.open.lock().unwrap();
         assert!(open.accounts.is_empty() && open.per_session.is_empty(), "nothing left behind");
+    }
+
+    #[test]
+    fn one_account_cannot_hold_more_than_its_share_whatever_its_sessions() {
+        let live = Arc::new(Live::default());
+        let held: Vec<_> = (0..STREAMS_PER_ACCOUNT)
+            .map(|n| live.subscribe("mallory", &format!("session {}", n / STREAMS_PER_SESSION)).unwrap())
+            .collect();
+        assert_eq!(live.subscribe("mallory", "one more session").err(), Some(Full::Account));
+        assert!(live.subscribe("ada", "laptop").is_ok(), "other accounts still get in");
+        drop(held);
+        assert!(live.subscribe("mallory", "one more session").is_ok(), "the places came back");
     }
 }
