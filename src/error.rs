@@ -16,6 +16,9 @@ pub enum AppError {
     /// Right password, but the address was never confirmed.
     #[error("Please verify your email address first: open the link we sent you, or ask for a new one below.")]
     EmailNotVerified,
+    /// Right credentials, but an operator locked the account.
+    #[error("This account is locked. Contact the site's operator to have it unlocked.")]
+    AccountLocked,
     /// Only when email verification is off: there is no mail to hide behind, so say it plainly.
     #[error("An account with this email already exists. Log in instead.")]
     EmailTaken,
@@ -83,7 +86,7 @@ impl AppError {
             | AppError::SignInRequired
             | AppError::SessionEnded
             | AppError::SignInAgain => StatusCode::UNAUTHORIZED,
-            AppError::EmailNotVerified => StatusCode::FORBIDDEN,
+            AppError::EmailNotVerified | AppError::AccountLocked => StatusCode::FORBIDDEN,
             AppError::EmailTaken => StatusCode::CONFLICT,
             AppError::RateLimited { .. } => StatusCode::TOO_MANY_REQUESTS,
             AppError::Unexpected => StatusCode::INTERNAL_SERVER_ERROR,

@@ -100,9 +100,14 @@ fn PasskeyItem(now: i64, passkey: PasskeyView, on_removed: Callback<String>) -> 
     let name = RwSignal::new(passkey.name.clone());
     let (renamed, removed) = (rename.value(), remove.value());
     let id = passkey.id.clone();
+    let rename_details = NodeRef::<leptos::html::Details>::new();
     Effect::new(move |_| {
         if let Some(Ok(kept)) = renamed.get() {
             name.set(kept);
+            // Saved: the editor closes, as the name shows the new one.
+            if let Some(details) = rename_details.get_untracked() {
+                let _ = details.remove_attribute("open");
+            }
         }
         if matches!(removed.get(), Some(Ok(()))) {
             on_removed.run(id.clone());
@@ -123,7 +128,7 @@ fn PasskeyItem(now: i64, passkey: PasskeyView, on_removed: Callback<String>) -> 
                     None => "Not used yet".into_any(),
                 }}
             </p>
-            <details>
+            <details node_ref=rename_details>
                 <summary>"Rename…"</summary>
                 <ServerForm action=rename class="form" novalidate=true>
                     <FormError error=rename_error/>

@@ -13,6 +13,7 @@
 pub mod accounts;
 pub mod http;
 pub mod mail;
+pub mod operator;
 pub mod platform;
 pub mod sessions;
 pub mod storage;

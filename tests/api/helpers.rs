@@ -10,6 +10,9 @@ use tempfile::TempDir;
 
 pub const PASSWORD: &str = "correct horse battery staple";
 
+/// The key app servers sharing a PostgreSQL database share (`APP_SECRET_KEY`).
+const SHARED_SECRET_KEY: &str = "a key the test servers on one database share";
+
 /// Browsers to sign in from, each listed under its own name ("Firefox on Windows").
 pub const FIREFOX_WINDOWS: &str = "Mozilla/5.0 (Windows NT 10.0; Win64; x64; rv:128.0) Gecko/20100101 Firefox/128.0";
 pub const CHROME_LINUX: &str =
@@ -45,7 +48,7 @@ pub async fn spawn_app_with(overrides: &[(&str, &str)]) -> TestApp {
     if let Some(database_url) = fresh_postgres_database().await {
         env.insert("DATABASE_URL".into(), database_url);
         // App servers sharing PostgreSQL must share a key (`APP_SECRET_KEY`).
-        env.insert("APP_SECRET_KEY".into(), "a key the test servers on one database share".into());
+        env.insert("APP_SECRET_KEY".into(), SHARED_SECRET_KEY.into());
     }
     // "{port}" in a value stands for the server's port: `("APP_BASE_URL", "http://localhost:{port}")`.
     let port = listener.local_addr().unwrap().port().to_string();
@@ -120,6 +123,26 @@ impl TestApp {
         stop.send(()).unwrap();
         let ran = tokio::time::timeout(within, server).await.expect("the server finished shutting down in time");
         ran.unwrap().expect("the server ran and stopped without an error");
+    }
+
+    /// Runs `authkit admin <args>` (the real binary) against this server's database and data folder, as an
+    /// operator would on the same machine: its exit status, standard output and standard error.
+    pub async fn admin(&self, args: &[&str]) -> (std::process::ExitStatus, String, String) {
+        let settings = &self.state.settings;
+        let mut cmd = server_binary();
+        cmd.arg("admin")
+            .args(args)
+            .env("APP_DATA_DIR", &settings.app.data_dir)
+            .env("APP_BASE_URL", settings.app.base_url.as_str());
+        if !self.state.db.is_sqlite() {
+            cmd.env("DATABASE_URL", settings.database.url()).env("APP_SECRET_KEY", SHARED_SECRET_KEY);
+        }
+        let out = cmd.output().await.expect("run authkit admin");
+        (
+            out.status,
+            String::from_utf8_lossy(&out.stdout).into_owned(),
+            String::from_utf8_lossy(&out.stderr).into_owned(),
+        )
     }
 
     pub fn url(&self, path: &str) -> String {

@@ -16,6 +16,7 @@ mod login;
 mod logout;
 mod managed_sessions;
 mod new_device_alerts;
+mod operator;
 mod passkeys;
 mod peers;
 mod profile;

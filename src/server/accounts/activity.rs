@@ -41,10 +41,15 @@ pub enum Kind {
     RecoveryCodesRenewed,
     /// "Secure my account". `detail`: how many sign-in methods added since the alert were removed.
     AccountSecured,
+    /// By the site's operator (`server::operator`).
+    AccountLocked,
+    AccountUnlocked,
+    /// Every session ended by the site's operator. `detail`: how many.
+    SignedOutByOperator,
 }
 
 impl Kind {
-    const ALL: [Kind; 17] = [
+    const ALL: [Kind; 20] = [
         Kind::AccountCreated,
         Kind::EmailConfirmed,
         Kind::SignedIn,
@@ -62,6 +67,9 @@ impl Kind {
         Kind::RecoveryCodeUsed,
         Kind::RecoveryCodesRenewed,
         Kind::AccountSecured,
+        Kind::AccountLocked,
+        Kind::AccountUnlocked,
+        Kind::SignedOutByOperator,
     ];
 
     pub fn as_str(self) -> &'static str {
@@ -83,6 +91,9 @@ impl Kind {
             Kind::RecoveryCodeUsed => "recovery_code_used",
             Kind::RecoveryCodesRenewed => "recovery_codes_renewed",
             Kind::AccountSecured => "account_secured",
+            Kind::AccountLocked => "account_locked",
+            Kind::AccountUnlocked => "account_unlocked",
+            Kind::SignedOutByOperator => "signed_out_by_operator",
         }
     }
 
@@ -354,6 +365,9 @@ fn describe(kind: &str, detail: Option<&str>) -> String {
             "1" => "Account secured: signed out everywhere, 1 new sign-in method removed".into(),
             n => format!("Account secured: signed out everywhere, {n} new sign-in methods removed"),
         },
+        Kind::AccountLocked => "Account locked by the site's operator".into(),
+        Kind::AccountUnlocked => "Account unlocked by the site's operator".into(),
+        Kind::SignedOutByOperator => format!("Signed out everywhere by the site's operator ({detail})"),
     }
 }
 

@@ -7,6 +7,7 @@ pub mod audit;
 pub mod credentials;
 pub mod email_tokens;
 pub mod known_devices;
+pub mod lifecycle;
 pub mod mailed_links;
 pub mod passkeys;
 pub mod passwords;
@@ -25,4 +26,4 @@ pub use sign_in::{
     preview_link, sign_in, sign_in_with_link, sign_out, sign_out_device, sign_out_other_devices, Browser, FromMail,
     SignedIn, SignedInWithLink,
 };
-pub use sign_up::{resend_verification, sign_up, SignUpOutcome};
+pub use sign_up::{mail_verification, resend_verification, sign_up, SignUpOutcome};

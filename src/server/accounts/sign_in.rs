@@ -58,6 +58,11 @@ pub async fn sign_in(app: &AppState, email: &str, password: &str, browser: &Brow
         audit::event("sign_in_unverified", &user.id);
         return Err(AppError::EmailNotVerified.into());
     }
+    // Said only after the right password; before any second step, which would be asked for nothing.
+    if user.locked_at.is_some() {
+        audit::event("sign_in_locked", &user.id);
+        return Err(AppError::AccountLocked.into());
+    }
     let now = app.now();
     let mut tx = app.db.writes().begin().await?;
     if !users::hold(&mut *tx, &user.id, Some(&user.password_hash)).await? {
@@ -229,7 +234,10 @@ pub(super) async fn finish_sign_in(
     second_factor: Option<SecondFactor>,
 ) -> Result<String, Error> {
     let now = app.now();
-    users::record_sign_in(&mut *tx, user_id, now, None).await?;
+    if !users::record_sign_in(&mut *tx, user_id, now).await? {
+        audit::event("sign_in_locked", user_id);
+        return Err(AppError::AccountLocked.into());
+    }
     let new_device = known_devices::is_new(&mut *tx, user_id, browser.device, now).await?;
     let session = start_session(app, &mut tx, user_id, browser).await?;
     let detail = activity::sign_in_detail(method, second_factor);

@@ -89,17 +89,22 @@ pub fn resend_verification(app: &AppState, email: Email) {
     }
     let task = app.clone();
     app.in_background("resend verification", async move {
-        if let Some(user) = users::find_by_email(task.db.reads(), &email).await? {
-            if !user.is_verified() {
-                let mut tx = task.db.writes().begin().await?;
-                let mail = verification_mail(&task, &mut tx, &user).await?;
-                tx.commit().await?;
-                task.mailer.deliver(mail).await?;
-                audit::event("verification_resent", &user.id);
-            }
+        match users::find_by_email(task.db.reads(), &email).await? {
+            Some(user) if !user.is_verified() => mail_verification(&task, &user).await,
+            _ => Ok(()),
         }
-        Ok(())
     });
+}
+
+/// Mails the unverified account `user` a fresh verification link, and waits until the mail is handed
+/// over.
+pub async fn mail_verification(app: &AppState, user: &User) -> Result<(), Error> {
+    let mut tx = app.db.writes().begin().await?;
+    let mail = verification_mail(app, &mut tx, user).await?;
+    tx.commit().await?;
+    app.mailer.deliver(mail).await?;
+    audit::event("verification_resent", &user.id);
+    Ok(())
 }
 
 /// A new verification link for `user`, issued in `tx`, and its mail, built (not yet sent).

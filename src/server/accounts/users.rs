@@ -19,6 +19,8 @@ pub struct User {
     /// Until the address is confirmed: what the account keeps of the signing-up browser's secret
     /// (`cookies::sign_up`).
     pub sign_up_proof: Option<String>,
+    /// Set by an operator (`accounts::lifecycle::lock`): nobody signs in.
+    pub locked_at: Option<i64>,
 }
 
 impl User {
@@ -45,7 +47,7 @@ impl User {
 }
 
 const COLUMNS: &str = "id, email, name, password_hash, email_verified_at, avatar_key, created_at, updated_at, \
-                       last_login_at, sign_up_proof";
+                       last_login_at, sign_up_proof, locked_at";
 
 pub async fn get<'e>(db: impl sqlx::Executor<'e, Database = sqlx::Any>, id: &str) -> Result<Option<User>, sqlx::Error> {
     sqlx::query_as(&format!("SELECT {COLUMNS} FROM users WHERE id = $1")).bind(id).fetch_optional(db).await
@@ -64,7 +66,7 @@ pub async fn find_by_email<'e>(
 /// The outcome of a write that claims an address for an account (signing up, moving to a new address).
 pub enum AddressClaim {
     /// The address is the account's: the account as written.
-    Claimed(User),
+    Claimed(Box<User>),
     /// Another account has the address.
     Taken,
 }
@@ -91,6 +93,7 @@ pub async fn create(
         updated_at: now,
         last_login_at: None,
         sign_up_proof: sign_up_proof.map(str::to_owned),
+        locked_at: None,
     };
     let inserted = sqlx::query(
         "INSERT INTO users (id, email, name, password_hash, created_at, updated_at, sign_up_proof) \
@@ -105,7 +108,7 @@ pub async fn create(
     .execute(&mut **tx)
     .await;
     match inserted {
-        Ok(_) => Ok(AddressClaim::Claimed(user)),
+        Ok(_) => Ok(AddressClaim::Claimed(Box::new(user))),
         Err(e) if is_unique_violation(&e) => Ok(AddressClaim::Taken),
         Err(e) => Err(e),
     }
@@ -155,20 +158,33 @@ pub async fn hold<'e>(
     Ok(done.rows_affected() == 1)
 }
 
-/// Notes a sign-in, in the transaction that starts its session, and says whether it may go ahead: with
-/// `password_hash`, only if the password is still the one just checked. Writing the row first holds it
-/// until the commit, so a password reset racing this sign-in either comes first (and this sees the new
-/// hash) or waits and then ends the new session (see `sessions::start`).
+/// Notes a sign-in, in the transaction that starts its session, and says whether it may go ahead: not
+/// if the account is locked (or gone). Writing the row first holds it until the commit, so a lock (or a
+/// password reset) racing this sign-in either comes first, and this sees it, or waits, and then ends the
+/// session this started.
 pub async fn record_sign_in<'e>(
     db: impl sqlx::Executor<'e, Database = sqlx::Any>,
     id: &str,
     now: UnixTime,
-    password_hash: Option<&str>,
 ) -> Result<bool, sqlx::Error> {
-    let done = sqlx::query("UPDATE users SET last_login_at = $2 WHERE id = $1 AND ($3 IS NULL OR password_hash = $3)")
+    let done = sqlx::query("UPDATE users SET last_login_at = $2 WHERE id = $1 AND locked_at IS NULL")
         .bind(id)
         .bind(now)
-        .bind(password_hash)
+        .execute(db)
+        .await?;
+    Ok(done.rows_affected() == 1)
+}
+
+/// Locks the account (`Some(now)`) or unlocks it (`None`), in the caller's transaction; false if it was
+/// already so.
+pub async fn set_locked<'e>(
+    db: impl sqlx::Executor<'e, Database = sqlx::Any>,
+    id: &str,
+    locked_at: Option<UnixTime>,
+) -> Result<bool, sqlx::Error> {
+    let done = sqlx::query("UPDATE users SET locked_at = $2 WHERE id = $1 AND (locked_at IS NULL) = ($2 IS NOT NULL)")
+        .bind(id)
+        .bind(locked_at)
         .execute(db)
         .await?;
     Ok(done.rows_affected() == 1)
@@ -240,7 +256,9 @@ pub async fn change_email(
         .execute(&mut **tx)
         .await;
     match changed {
-        Ok(_) => get(&mut **tx, id).await?.map(AddressClaim::Claimed).ok_or(sqlx::Error::RowNotFound),
+        Ok(_) => {
+            get(&mut **tx, id).await?.map(|user| AddressClaim::Claimed(Box::new(user))).ok_or(sqlx::Error::RowNotFound)
+        }
         Err(e) if is_unique_violation(&e) => Ok(AddressClaim::Taken),
         Err(e) => Err(e),
     }

@@ -42,52 +42,13 @@ impl Application {
         clock: Arc<dyn Clock>,
         listener: Option<TcpListener>,
     ) -> Result<Self, String> {
-        let data_dir = &settings.app.data_dir;
-        std::fs::create_dir_all(data_dir).map_err(|e| {
-            format!("cannot create the data folder {} (app.data_dir / APP_DATA_DIR): {e}", data_dir.display())
-        })?;
-        let db = db::connect(&settings)
-            .await
-            .map_err(|e| format!("cannot open the database (database.url / DATABASE_URL): {e}"))?;
-        let secret_key = match &settings.app.secret_key {
-            Some(key) => SecretKey::from_text(secrecy::ExposeSecret::expose_secret(key)),
-            // Several app servers must share one key, and each has its own data folder.
-            None if !db.is_sqlite() => {
-                return Err("set `app.secret_key` (environment variable APP_SECRET_KEY) when the database is \
-                            PostgreSQL: every app server must use the same key. Make one with \
-                            `openssl rand -hex 32`."
-                    .into())
-            }
-            None => SecretKey::load_or_create(data_dir)?,
-        };
-        let mailer = Mailer::from_settings(&settings)?;
-        let cpu = CpuWork::start().map_err(|e| e.to_string())?;
-        let passwords = Passwords::new(cpu.clone()).map_err(|e| e.to_string())?;
-        let storage = Storage::from_settings(&settings)?;
-        // Limits are counted where every app server sees them: in a shared (PostgreSQL) database, or in
-        // this process's memory for SQLite, which one server uses alone.
-        let limits = RateLimits::new(&settings.limits, clock.clone(), &db, !db.is_sqlite());
+        let state = prepare(settings, clock).await?;
         let listener = match listener {
             Some(listener) => listener,
-            None => TcpListener::bind(settings.site.addr)
-                .await
-                .map_err(|e| format!("cannot listen on {} (site.addr / LEPTOS_SITE_ADDR): {e}", settings.site.addr))?,
+            None => TcpListener::bind(state.settings.site.addr).await.map_err(|e| {
+                format!("cannot listen on {} (site.addr / LEPTOS_SITE_ADDR): {e}", state.settings.site.addr)
+            })?,
         };
-        let state = AppState::new(AppStateInner {
-            leptos_options: leptos_options(&settings),
-            db,
-            settings,
-            clock,
-            mailer: Arc::new(mailer),
-            passwords,
-            storage,
-            limits,
-            cpu,
-            decode_memory: Default::default(),
-            secret_key,
-            background: Default::default(),
-            live: Default::default(),
-        });
         Ok(Self { listener, state })
     }
 
@@ -114,17 +75,68 @@ impl Application {
             live.close();
         };
         tokio::task::spawn_blocking(user_agents::warm_up);
-        let (mailer, background) = (self.state.mailer.clone(), self.state.background.clone());
+        let state = self.state.clone();
         let app = router::router(self.state);
         axum::serve(self.listener, app.into_make_service_with_connect_info::<SocketAddr>())
             .with_graceful_shutdown(shutdown)
             .await?;
-        // What the last requests left running (their mail) gets the grace period too.
-        background.close();
-        let _ = tokio::time::timeout(MAIL_GRACE, background.wait()).await;
-        mailer.finish_sending(MAIL_GRACE).await;
+        finish_background(&state).await;
         Ok(())
     }
+}
+
+/// Gives what the last requests (or an operator's command) left running, their mail above all, the
+/// grace period to finish.
+pub async fn finish_background(state: &AppState) {
+    state.background.close();
+    let _ = tokio::time::timeout(MAIL_GRACE, state.background.wait()).await;
+    state.mailer.finish_sending(MAIL_GRACE).await;
+}
+
+/// Everything the server and the operator's commands (`server::operator`) share: settings → data folder →
+/// database → key → mail → storage.
+pub async fn prepare(settings: Settings, clock: Arc<dyn Clock>) -> Result<AppState, String> {
+    let data_dir = &settings.app.data_dir;
+    std::fs::create_dir_all(data_dir).map_err(|e| {
+        format!("cannot create the data folder {} (app.data_dir / APP_DATA_DIR): {e}", data_dir.display())
+    })?;
+    let db = db::connect(&settings)
+        .await
+        .map_err(|e| format!("cannot open the database (database.url / DATABASE_URL): {e}"))?;
+    let secret_key = match &settings.app.secret_key {
+        Some(key) => SecretKey::from_text(secrecy::ExposeSecret::expose_secret(key)),
+        // Several app servers must share one key, and each has its own data folder.
+        None if !db.is_sqlite() => {
+            return Err("set `app.secret_key` (environment variable APP_SECRET_KEY) when the database is \
+                        PostgreSQL: every app server must use the same key. Make one with \
+                        `openssl rand -hex 32`."
+                .into())
+        }
+        None => SecretKey::load_or_create(data_dir)?,
+    };
+    let mailer = Mailer::from_settings(&settings)?;
+    let cpu = CpuWork::start().map_err(|e| e.to_string())?;
+    let passwords = Passwords::new(cpu.clone()).map_err(|e| e.to_string())?;
+    let storage = Storage::from_settings(&settings)?;
+    // Limits are counted where every app server sees them: in a shared (PostgreSQL) database, or in
+    // this process's memory for SQLite, which one server uses alone.
+    let limits = RateLimits::new(&settings.limits, clock.clone(), &db, !db.is_sqlite());
+    let state = AppState::new(AppStateInner {
+        leptos_options: leptos_options(&settings),
+        db,
+        settings,
+        clock,
+        mailer: Arc::new(mailer),
+        passwords,
+        storage,
+        limits,
+        cpu,
+        decode_memory: Default::default(),
+        secret_key,
+        background: Default::default(),
+        live: Default::default(),
+    });
+    Ok(state)
 }
 
 fn leptos_options(settings: &Settings) -> LeptosOptions {
@@ -196,14 +208,25 @@ pub async fn shutdown_signal() {
     tracing::info!("shutting down: finishing requests in flight");
 }
 
-/// The binary's entry point: settings from `Leptos.toml` and the environment, then serve.
+/// The binary's entry point: settings from `Leptos.toml` and the environment, then serve, or run the
+/// operator's command (`server::operator`).
 pub async fn run_from_env() -> ExitCode {
+    use crate::server::operator::{self, Cli, Command};
+    let command = <Cli as clap::Parser>::parse().command;
+    let serving = !matches!(command, Some(Command::Admin(_)));
     tracing_subscriber::fmt()
         // Colours for a person at a terminal; plain lines for log files and collectors.
         .with_ansi(std::io::IsTerminal::is_terminal(&std::io::stdout()))
+        // A command's own output is on stdout; its log (warnings, the audit trail) goes to stderr.
+        .with_writer(move || -> Box<dyn std::io::Write> {
+            match serving {
+                true => Box::new(std::io::stdout()),
+                false => Box::new(std::io::stderr()),
+            }
+        })
         .with_env_filter(
             tracing_subscriber::EnvFilter::try_from_default_env()
-                .unwrap_or_else(|_| "info,sqlx=warn,tower_http=info".into()),
+                .unwrap_or_else(|_| if serving { "info,sqlx=warn,tower_http=info" } else { "warn" }.into()),
         )
         .init();
     let settings = match Settings::load() {
@@ -213,6 +236,9 @@ pub async fn run_from_env() -> ExitCode {
             return ExitCode::from(2);
         }
     };
+    if let Some(Command::Admin(command)) = command {
+        return operator::run(settings, command).await;
+    }
     let app = match Application::build(settings, Arc::new(SystemClock), None).await {
         Ok(app) => app,
         Err(e) => {

@@ -62,15 +62,15 @@ impl AppState {
         self.clock.now()
     }
 
-    /// Runs `work` after the answer: requests that reveal nothing about who has an account (magic link,
-    /// reset, resend) answer at once, the same for every address, and mail from here; and a change that is
-    /// done is not undone by a mail server that is down. Failures are logged.
     /// Tells the account's open tabs, on every app server, that its sessions changed (a sign-in, a
     /// sign-out): called once the change is committed (`sessions::live`).
     pub async fn sessions_changed(&self, user_id: &str) {
         self.live.sessions_changed(&self.db, user_id).await;
     }
 
+    /// Runs `work` after the answer: requests that reveal nothing about who has an account (magic link,
+    /// reset, resend) answer at once, the same for every address, and mail from here; and a change that is
+    /// done is not undone by a mail server that is down. Failures are logged.
     pub fn in_background(
         &self,
         what: &'static str,

@@ -1,0 +1,53 @@
+//! An account's standing apart from its credentials: an operator may lock it (nobody signs in, and it has
+//! no sessions) and unlock it, or sign it out everywhere (`server::operator`). Every way into a session
+//! checks the lock where it notes the sign-in (`users::record_sign_in`), so no way in is missed.
+
+use super::activity::{self, Event, Kind};
+use super::users;
+use crate::server::sessions::{self, ClientInfo};
+use crate::server::{AppState, Error};
+
+/// What an operator's change is recorded as coming from: no network, no browser.
+const OPERATOR: ClientInfo = ClientInfo { ip: None, user_agent: None };
+
+/// Locks the account and ends its sessions. `None` if it was locked already; else how many sessions ended.
+pub async fn lock(app: &AppState, user_id: &str) -> Result<Option<u64>, Error> {
+    let now = app.now();
+    let mut tx = app.db.writes().begin().await?;
+    if !users::set_locked(&mut *tx, user_id, Some(now)).await? {
+        return Ok(None);
+    }
+    let ended = sessions::end_all_for_user(&mut *tx, user_id).await?;
+    activity::record(&mut *tx, now, Event::new(Kind::AccountLocked, user_id, &OPERATOR)).await?;
+    tx.commit().await?;
+    app.sessions_changed(user_id).await;
+    Ok(Some(ended))
+}
+
+/// Unlocks the account; false if it was not locked.
+pub async fn unlock(app: &AppState, user_id: &str) -> Result<bool, Error> {
+    let now = app.now();
+    let mut tx = app.db.writes().begin().await?;
+    if !users::set_locked(&mut *tx, user_id, None).await? {
+        return Ok(false);
+    }
+    activity::record(&mut *tx, now, Event::new(Kind::AccountUnlocked, user_id, &OPERATOR)).await?;
+    tx.commit().await?;
+    Ok(true)
+}
+
+/// Ends every session of the account (its owner can sign in again); how many ended.
+pub async fn sign_out_everywhere(app: &AppState, user_id: &str) -> Result<u64, Error> {
+    let mut tx = app.db.writes().begin().await?;
+    // The user's row first, as every change to an account's sessions takes it (`users::hold`).
+    if !users::hold(&mut *tx, user_id, None).await? {
+        return Ok(0);
+    }
+    let ended = sessions::end_all_for_user(&mut *tx, user_id).await?;
+    let detail = ended.to_string();
+    let event = Event::new(Kind::SignedOutByOperator, user_id, &OPERATOR).detail(&detail);
+    activity::record(&mut *tx, app.now(), event).await?;
+    tx.commit().await?;
+    app.sessions_changed(user_id).await;
+    Ok(ended)
+}

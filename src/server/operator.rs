@@ -1,0 +1,168 @@
+//! The operator's commands: `authkit admin <command>`, the same binary reading the same settings
+//! (`Leptos.toml` and the environment) as the server, so nobody needs a database shell to help a user.
+//! Each prints what it did, or what is wrong, and exits non-zero on failure; a change is recorded in the
+//! account's security activity as the site operator's.
+
+use crate::domain::Email;
+use crate::server::accounts::{self, lifecycle, passkeys, two_factor, users};
+use crate::server::platform::clock::SystemClock;
+use crate::server::platform::settings::Settings;
+use crate::server::platform::startup;
+use crate::server::sessions::{self, user_agents};
+use crate::server::AppState;
+use crate::time_format::exact_utc;
+use clap::{Parser, Subcommand};
+use std::process::ExitCode;
+use std::sync::Arc;
+
+/// The binary's command line: nothing to serve the app, `admin …` for the operator.
+#[derive(Parser)]
+#[command(name = "authkit", version, about = "Authkit: serves the app, or runs an operator's command (`admin`).")]
+pub struct Cli {
+    #[command(subcommand)]
+    pub command: Option<Command>,
+}
+
+#[derive(Subcommand)]
+pub enum Command {
+    /// Serves the app (what running it with no command does).
+    Serve,
+    /// Commands for the site's operator, against the database of the settings in use.
+    #[command(subcommand)]
+    Admin(Admin),
+}
+
+#[derive(Subcommand)]
+pub enum Admin {
+    /// Shows an account: its address, name, state, and how it signs in.
+    FindUser { email: String },
+    /// Lists an account's sessions, newest first.
+    Sessions { email: String },
+    /// Signs an account out on every device (it can sign in again).
+    EndSessions { email: String },
+    /// Locks an account: every session ends and nobody signs in until it is unlocked. Its owner is told
+    /// to contact the operator.
+    Lock { email: String },
+    /// Unlocks an account locked with `lock`.
+    Unlock { email: String },
+    /// Mails a new verification link to an account whose address is not confirmed yet.
+    ResendVerification { email: String },
+}
+
+/// Runs an operator's command and says how it went.
+pub async fn run(settings: Settings, command: Admin) -> ExitCode {
+    let app = match startup::prepare(settings, Arc::new(SystemClock)).await {
+        Ok(app) => app,
+        Err(e) => {
+            eprintln!("error: {e}");
+            return ExitCode::FAILURE;
+        }
+    };
+    let outcome = execute(&app, command).await;
+    // Mail the command queued is sent before the process ends.
+    startup::finish_background(&app).await;
+    match outcome {
+        Ok(said) => {
+            println!("{said}");
+            ExitCode::SUCCESS
+        }
+        Err(e) => {
+            eprintln!("error: {e}");
+            ExitCode::FAILURE
+        }
+    }
+}
+
+/// What a command did, in words, or why it failed.
+async fn execute(app: &AppState, command: Admin) -> Result<String, String> {
+    let (Admin::FindUser { email }
+    | Admin::Sessions { email }
+    | Admin::EndSessions { email }
+    | Admin::Lock { email }
+    | Admin::Unlock { email }
+    | Admin::ResendVerification { email }) = &command;
+    let user = account(app, email).await?;
+    let failed = |e: crate::server::Error| e.to_string();
+    match command {
+        Admin::FindUser { .. } => describe(app, &user).await.map_err(failed),
+        Admin::Sessions { .. } => list_sessions(app, &user).await.map_err(failed),
+        Admin::EndSessions { .. } => {
+            let ended = lifecycle::sign_out_everywhere(app, &user.id).await.map_err(failed)?;
+            Ok(format!("{}: {}", user.email, sessions_ended(ended)))
+        }
+        Admin::Lock { .. } => match lifecycle::lock(app, &user.id).await.map_err(failed)? {
+            Some(ended) => Ok(format!("{} is locked; {}", user.email, sessions_ended(ended))),
+            None => Ok(format!("{} was already locked", user.email)),
+        },
+        Admin::Unlock { .. } => match lifecycle::unlock(app, &user.id).await.map_err(failed)? {
+            true => Ok(format!("{} is unlocked", user.email)),
+            false => Ok(format!("{} was not locked", user.email)),
+        },
+        Admin::ResendVerification { .. } => {
+            if user.is_verified() {
+                return Err(format!("{} is already verified: no link sent", user.email));
+            }
+            accounts::mail_verification(app, &user).await.map_err(failed)?;
+            Ok(format!("a new verification link was mailed to {}", user.email))
+        }
+    }
+}
+
+async fn account(app: &AppState, email: &str) -> Result<users::User, String> {
+    let email = Email::parse(email).map_err(|e| format!("{email:?} is not an email address: {}", e.message))?;
+    users::find_by_email(app.db.reads(), &email)
+        .await
+        .map_err(|e| format!("could not read the database: {e}"))?
+        .ok_or_else(|| format!("no account has the address {}", email.as_str()))
+}
+
+async fn describe(app: &AppState, user: &users::User) -> Result<String, crate::server::Error> {
+    let now = app.now();
+    let sessions = sessions::list_for_user(&app.db, now, &app.settings.sessions, &user.id).await?;
+    let passkeys = passkeys::list(&app.db, &user.id).await?;
+    let two_factor = two_factor::is_on(app.db.reads(), &user.id).await?;
+    let when = |at: Option<i64>, otherwise: &str| at.map(exact_utc).unwrap_or_else(|| otherwise.to_owned());
+    Ok([
+        ("id", user.id.clone()),
+        ("email", user.email.clone()),
+        ("name", user.name.clone()),
+        ("created", exact_utc(user.created_at)),
+        ("verified", when(user.email_verified_at, "no")),
+        ("last sign-in", when(user.last_login_at, "never")),
+        ("locked", user.locked_at.map(|at| format!("yes, since {}", exact_utc(at))).unwrap_or_else(|| "no".into())),
+        ("sessions", sessions.len().to_string()),
+        ("passkeys", passkeys.len().to_string()),
+        ("two-factor", if two_factor { "on" } else { "off" }.into()),
+    ]
+    .iter()
+    .map(|(label, value)| format!("{label:<13}{value}"))
+    .collect::<Vec<_>>()
+    .join("\n"))
+}
+
+async fn list_sessions(app: &AppState, user: &users::User) -> Result<String, crate::server::Error> {
+    let sessions = sessions::list_for_user(&app.db, app.now(), &app.settings.sessions, &user.id).await?;
+    if sessions.is_empty() {
+        return Ok(format!("{} has no sessions", user.email));
+    }
+    Ok(sessions
+        .iter()
+        .map(|s| {
+            format!(
+                "{}  from {}  signed in {}  last active {}",
+                user_agents::describe(s.user_agent.as_deref()),
+                s.ip.as_deref().unwrap_or("an unknown address"),
+                exact_utc(s.created_at),
+                exact_utc(s.last_seen_at),
+            )
+        })
+        .collect::<Vec<_>>()
+        .join("\n"))
+}
+
+fn sessions_ended(ended: u64) -> String {
+    match ended {
+        1 => "1 session ended".into(),
+        n => format!("{n} sessions ended"),
+    }
+}
