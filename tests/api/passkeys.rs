@@ -328,7 +328,7 @@ async fn item_63_an_answered_ceremony_is_not_answered_again_even_with_its_own_co
     let (status, body) = text(finish().await.unwrap()).await;
     assert!(status.is_client_error() && failed(&body), "{status} {body}");
 
-    // A sealed ceremony altered, or one sealed for a registration, answers nothing either.
+    // A sealed sign-in altered, or a registration's token, answers nothing either.
     let res = app.call(&ada, "/api/start_passkey_registration", &[("current_password", PASSWORD)]).await;
     let registration = set_cookies(&res).into_iter().find(|c| c.starts_with("webauthn=")).unwrap();
     let registration = registration.split(';').next().unwrap().to_owned();
@@ -348,9 +348,29 @@ async fn item_63_an_answered_ceremony_is_not_answered_again_even_with_its_own_co
         assert!(status.is_client_error() && failed(&body), "{status} {body}");
     }
 
-    // Answered ceremonies are forgotten once they would have expired anyway.
-    assert_eq!(app.count("SELECT COUNT(*) FROM webauthn_answered").await, 2, "the registration and the sign-in");
+    // Answered sign-ins are forgotten once they would have expired anyway, as are registrations nobody
+    // answered (the one started above).
+    let kept = "SELECT (SELECT COUNT(*) FROM webauthn_answered) + (SELECT COUNT(*) FROM passkey_registrations)";
+    assert_eq!(app.count(kept).await, 2, "the sign-in answered and the registration waiting");
     app.clock.advance(Duration::from_secs(5 * 60));
     authkit::server::platform::startup::purge_expired(&app.state).await;
-    assert_eq!(app.count("SELECT COUNT(*) FROM webauthn_answered").await, 0);
+    assert_eq!(app.count(kept).await, 0);
+}
+
+#[tokio::test]
+async fn an_account_has_at_most_twenty_passkeys() {
+    let app = spawn_named_app().await;
+    let ada = app.signed_in_user("Ada", ADA).await;
+    let most = authkit::server::accounts::passkeys::MAX_PER_ACCOUNT;
+    let mut devices: Vec<Device> = (0..most).map(|_| Device::new()).collect();
+    for device in &mut devices {
+        add_passkey(&app, &ada, device).await;
+    }
+    let res = app.call(&ada, "/api/start_passkey_registration", &[("current_password", PASSWORD)]).await;
+    let (status, body) = text(res).await;
+    assert_eq!(status, StatusCode::BAD_REQUEST);
+    assert!(body.contains("You have 20 passkeys, the most an account can have. Remove one to add another."), "{body}");
+    // Each still signs in.
+    let (_, res) = sign_in_with_passkey(&app, &mut devices[most - 1]).await;
+    assert_eq!(res.status(), StatusCode::OK);
 }

@@ -3,13 +3,13 @@
 //! its user verification (a fingerprint, a face, a PIN): both factors at once, and phishing-resistant,
 //! since the browser signs for this site's origin only.
 //!
-//! Each ceremony is two requests: the server's challenge, then the browser's signed answer. Between them
-//! the ceremony waits sealed with the server's key in the cookie of the browser that asked
-//! (`cookies::WEBAUTHN`), for `cookies::Step::LIFETIME`: starting one, which anyone may do, writes
-//! nothing, and an answer from another browser has nothing to answer. A right answer records the
-//! ceremony as answered (`webauthn_answered`) in the transaction of its sign-in or new passkey, so a
-//! ceremony is answered once, on any number of app servers. A registration is sealed for the session
-//! that asked for it and opens for no other.
+//! Each ceremony is two requests: the server's challenge, then the browser's signed answer, within
+//! `cookies::Step::LIFETIME` and from the browser that asked (its `cookies::WEBAUTHN`):
+//! - A sign-in, which anyone may start, waits sealed with the server's key in that cookie, so starting one
+//!   writes nothing. A right answer records it as answered (`webauthn_answered`) in the transaction of its
+//!   sign-in: it is answered once, on any number of app servers.
+//! - Adding a passkey waits in `passkey_registrations`, for the session that asked (after its password),
+//!   and is taken out by the answer: its state lists the account's passkeys and could outgrow a cookie.
 //!
 //! The relying party is `APP_BASE_URL`: its host is the relying-party id, its origin the only one
 //! accepted. Browsers allow passkeys only on a host name (`localhost` included), never an IP address.
@@ -18,13 +18,14 @@ use super::activity::{self, Event, Kind, SignInMethod};
 use super::credentials::{begin_with_current_password, check_current_password, still_as_checked};
 use super::sign_in::{self, Browser};
 use super::users;
+use crate::domain::{Field, InputError};
 use crate::error::AppError;
 use crate::routes::paths;
 use crate::server::http::cookies::Step;
 use crate::server::mail::messages;
 use crate::server::platform::clock::{secs, UnixTime};
 use crate::server::platform::db::Db;
-use crate::server::platform::secrets::{hash_token, new_id};
+use crate::server::platform::secrets::{hash_token, is_well_formed, new_id, new_token};
 use crate::server::sessions::{user_agents, ClientInfo, CurrentSession};
 use crate::server::{AppState, Error};
 use webauthn_rs::prelude::{
@@ -34,6 +35,11 @@ use webauthn_rs::prelude::{
 
 /// The longest name a passkey may have.
 pub const NAME_MAX_CHARS: usize = 60;
+
+/// The most passkeys an account may have: each is listed to the browser when another is added (so the
+/// same device is not added twice), and that list travels in the ceremony's cookie, which must stay
+/// well under what browsers keep (4 KB).
+pub const MAX_PER_ACCOUNT: usize = 20;
 
 /// A passkey as the profile lists it.
 pub struct Listed {
@@ -58,7 +64,7 @@ pub async fn list(db: &Db, user_id: &str) -> Result<Vec<Listed>, sqlx::Error> {
 
 /// The challenge for adding a passkey to the signed-in account, after the current password (a passkey
 /// signs in on its own, so a session left open must not be enough to plant one): the options for
-/// `navigator.credentials.create` as JSON, and the ceremony's token for the browser's cookie.
+/// `navigator.credentials.create` as JSON, and the sealed ceremony for the browser's cookie.
 pub async fn start_registration(
     app: &AppState,
     session: &CurrentSession,
@@ -67,6 +73,11 @@ pub async fn start_registration(
     let rp = relying_party(app)?;
     let user = check_current_password(app, session, current_password).await?;
     let existing: Vec<Passkey> = stored_passkeys(&app.db, &user.id).await?.into_iter().map(|(_, p)| p).collect();
+    if existing.len() >= MAX_PER_ACCOUNT {
+        let message =
+            format!("You have {MAX_PER_ACCOUNT} passkeys, the most an account can have. Remove one to add another.");
+        return Err(InputError::new(Field::PasskeyName, message).into());
+    }
     let exclude = existing.iter().map(|p| p.cred_id().clone()).collect();
     let (options, state) = rp
         .start_passkey_registration(user_handle(&user.id)?, &user.email, &user.name, Some(exclude))
@@ -76,8 +87,19 @@ pub async fn start_registration(
     let mut options = serde_json::to_value(&options).map_err(|e| Error::Internal(e.to_string()))?;
     options["publicKey"]["authenticatorSelection"]["residentKey"] = "required".into();
     options["publicKey"]["authenticatorSelection"]["requireResidentKey"] = true.into();
-    let sealed = seal_ceremony(app, Ceremony::Register, Some(&session.session_id), &state)?;
-    Ok((json(&options)?, sealed))
+    let token = new_token();
+    sqlx::query(
+        "INSERT INTO passkey_registrations (token_hash, user_id, session_id, state, expires_at) \
+         VALUES ($1, $2, $3, $4, $5)",
+    )
+    .bind(hash_token(&token))
+    .bind(&session.user_id)
+    .bind(&session.session_id)
+    .bind(json(&state)?)
+    .bind(app.now().saturating_add(secs(Step::LIFETIME)))
+    .execute(app.db.writes())
+    .await?;
+    Ok((json(&options)?, token))
 }
 
 /// Adds the passkey the browser made, named after the device (`client`): "Chrome on macOS".
@@ -88,9 +110,8 @@ pub async fn finish_registration(
     credential: &str,
     client: &ClientInfo,
 ) -> Result<Listed, Error> {
-    let sealed = ceremony.ok_or(AppError::PasskeyFailed)?;
-    let state: PasskeyRegistration =
-        open_ceremony(app, sealed, Ceremony::Register, Some(&session.session_id)).ok_or(AppError::PasskeyFailed)?;
+    let state = take_registration(app, ceremony, session).await?.ok_or(AppError::PasskeyFailed)?;
+    let state: PasskeyRegistration = serde_json::from_str(&state).map_err(|e| Error::Internal(e.to_string()))?;
     let credential: RegisterPublicKeyCredential =
         serde_json::from_str(credential).map_err(|_| AppError::PasskeyFailed)?;
     let passkey = relying_party(app)?.finish_passkey_registration(&credential, &state).map_err(|e| {
@@ -101,7 +122,6 @@ pub async fn finish_registration(
     let now = app.now();
     let mut tx = app.db.writes().begin().await?;
     still_as_checked(&mut tx, &user, session).await?;
-    mark_answered(&mut tx, sealed, now).await?;
     let name: String = user_agents::describe(client.user_agent.as_deref()).chars().take(NAME_MAX_CHARS).collect();
     let id = new_id();
     sqlx::query(
@@ -132,7 +152,7 @@ pub async fn start_sign_in(app: &AppState) -> Result<(String, String), Error> {
     let (options, state) = relying_party(app)?
         .start_discoverable_authentication()
         .map_err(|e| Error::Internal(format!("could not start a passkey sign-in: {e}")))?;
-    let sealed = seal_ceremony(app, Ceremony::SignIn, None, &state)?;
+    let sealed = seal_sign_in(app, &state)?;
     Ok((json(&options)?, sealed))
 }
 
@@ -145,8 +165,7 @@ pub async fn finish_sign_in(
     browser: &Browser<'_>,
 ) -> Result<String, Error> {
     let sealed = ceremony.ok_or(AppError::PasskeyFailed)?;
-    let state: DiscoverableAuthentication =
-        open_ceremony(app, sealed, Ceremony::SignIn, None).ok_or(AppError::PasskeyFailed)?;
+    let state: DiscoverableAuthentication = open_sign_in(app, sealed).ok_or(AppError::PasskeyFailed)?;
     let credential: PublicKeyCredential = serde_json::from_str(credential).map_err(|_| AppError::PasskeyFailed)?;
     let rp = relying_party(app)?;
     let (handle, credential_id) =
@@ -229,26 +248,16 @@ pub async fn remove(
     Ok(())
 }
 
-/// Forgets answered ceremonies once they could no longer be answered anyway.
+/// Forgets answered sign-ins once they could no longer be answered anyway, and registrations nobody
+/// answered.
 pub async fn purge_expired(db: &Db, now: UnixTime) -> Result<u64, sqlx::Error> {
-    let done =
-        sqlx::query("DELETE FROM webauthn_answered WHERE expires_at <= $1").bind(now).execute(db.writes()).await?;
-    Ok(done.rows_affected())
-}
-
-#[derive(Clone, Copy)]
-enum Ceremony {
-    Register,
-    SignIn,
-}
-
-impl Ceremony {
-    fn as_str(self) -> &'static str {
-        match self {
-            Ceremony::Register => "register",
-            Ceremony::SignIn => "sign_in",
-        }
+    let mut purged = 0;
+    for table in ["webauthn_answered", "passkey_registrations"] {
+        let done =
+            sqlx::query(&format!("DELETE FROM {table} WHERE expires_at <= $1")).bind(now).execute(db.writes()).await?;
+        purged += done.rows_affected();
     }
+    Ok(purged)
 }
 
 /// This site as a WebAuthn relying party (see the module's comment).
@@ -285,46 +294,50 @@ async fn stored_passkeys(db: &Db, user_id: &str) -> Result<Vec<(String, Passkey)
         .collect()
 }
 
-/// What the browser's cookie holds between a ceremony's two requests.
+/// What the browser's cookie holds between a passkey sign-in's two requests.
 #[derive(serde::Serialize, serde::Deserialize)]
 struct Waiting<S> {
     state: S,
     expires_at: UnixTime,
 }
 
-const CEREMONY_SEALING: &str = "passkey ceremony";
+const SIGN_IN_SEALING: &str = "passkey sign-in";
 
-/// Seals a ceremony's state for the browser's cookie, bound to its kind and the session that asked (a
-/// registration) so that it opens as nothing else.
-fn seal_ceremony(
-    app: &AppState,
-    kind: Ceremony,
-    session_id: Option<&str>,
-    state: &impl serde::Serialize,
-) -> Result<String, Error> {
+/// Seals a sign-in's state for the browser's cookie.
+fn seal_sign_in(app: &AppState, state: &DiscoverableAuthentication) -> Result<String, Error> {
     let waiting = Waiting { state, expires_at: app.now().saturating_add(secs(Step::LIFETIME)) };
     let waiting = serde_json::to_vec(&waiting).map_err(|e| Error::Internal(e.to_string()))?;
-    Ok(app.secret_key.seal(CEREMONY_SEALING, &ceremony_context(kind, session_id), &waiting))
+    Ok(app.secret_key.seal(SIGN_IN_SEALING, "", &waiting))
 }
 
-/// The state of the ceremony sealed in `sealed`, if it is of `kind`, for `session_id`, and unexpired.
-fn open_ceremony<S: serde::de::DeserializeOwned>(
-    app: &AppState,
-    sealed: &str,
-    kind: Ceremony,
-    session_id: Option<&str>,
-) -> Option<S> {
-    let waiting = app.secret_key.open(CEREMONY_SEALING, &ceremony_context(kind, session_id), sealed)?;
-    let waiting: Waiting<S> = serde_json::from_slice(&waiting).ok()?;
+/// The state of the sign-in sealed in `sealed`, if it is one and unexpired.
+fn open_sign_in(app: &AppState, sealed: &str) -> Option<DiscoverableAuthentication> {
+    let waiting = app.secret_key.open(SIGN_IN_SEALING, "", sealed)?;
+    let waiting: Waiting<DiscoverableAuthentication> = serde_json::from_slice(&waiting).ok()?;
     (waiting.expires_at > app.now()).then_some(waiting.state)
 }
 
-fn ceremony_context(kind: Ceremony, session_id: Option<&str>) -> String {
-    format!("{}:{}", kind.as_str(), session_id.unwrap_or_default())
+/// Takes the browser's registration out (so it is answered at most once), if it is unexpired and was
+/// started by `session`: its state.
+async fn take_registration(
+    app: &AppState,
+    token: Option<&str>,
+    session: &CurrentSession,
+) -> Result<Option<String>, Error> {
+    let Some(token) = token.filter(|t| is_well_formed(t)) else { return Ok(None) };
+    let taken: Option<(String, String, i64)> = sqlx::query_as(
+        "DELETE FROM passkey_registrations WHERE token_hash = $1 RETURNING session_id, state, expires_at",
+    )
+    .bind(hash_token(token))
+    .fetch_optional(app.db.writes())
+    .await?;
+    Ok(taken
+        .filter(|(asked_by, _, expires_at)| *asked_by == session.session_id && *expires_at > app.now())
+        .map(|(_, state, _)| state))
 }
 
-/// Records in `tx` that the ceremony sealed in `sealed` was answered; if it already was (a replay, or
-/// the same answer at two app servers at once), the answer fails.
+/// Records in `tx` that the sign-in sealed in `sealed` was answered; if it already was (a replay, or the
+/// same answer at two app servers at once), the answer fails.
 async fn mark_answered(tx: &mut sqlx::Transaction<'_, sqlx::Any>, sealed: &str, now: UnixTime) -> Result<(), Error> {
     let recorded = sqlx::query(
         "INSERT INTO webauthn_answered (ceremony_hash, expires_at) VALUES ($1, $2) ON CONFLICT (ceremony_hash) DO NOTHING",
@@ -345,4 +358,22 @@ fn notify(app: &AppState, user: &users::User, what: &str, subject: &'static str)
     let mail = messages::security_notice(&user.email, user.name_for_mail(), subject, what, &reset);
     let mailer = app.mailer.clone();
     app.in_background("passkey notice", async move { mailer.send(mail).await });
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::server::platform::secrets::SecretKey;
+
+    /// A sign-in's sealed state is the same size for every account (it lists no passkeys), well within
+    /// what `cookies::WEBAUTHN` reads (3,000 characters) and what browsers keep.
+    #[test]
+    fn a_sealed_sign_in_fits_its_cookie() {
+        let rp = WebauthnBuilder::new("example.com", &"https://example.com".parse().unwrap()).unwrap().build().unwrap();
+        let (_, state) = rp.start_discoverable_authentication().unwrap();
+        let waiting = serde_json::to_vec(&Waiting { state, expires_at: 0 }).unwrap();
+        let key = SecretKey::from_text("a test key of at least thirty-two characters");
+        let sealed = key.seal(SIGN_IN_SEALING, "", &waiting);
+        assert!(sealed.len() <= 1_000, "{} characters", sealed.len());
+    }
 }

@@ -139,16 +139,16 @@ pub mod device {
 }
 
 /// A cookie that holds a browser's place in a two-request step for five minutes: the token of a sign-in
-/// halfway (`TWO_FACTOR`), or a passkey ceremony sealed by the server (`WEBAUTHN`). Only the browser
-/// holding it can finish.
+/// halfway (`TWO_FACTOR`), or a passkey ceremony (`WEBAUTHN`: a sign-in sealed by the server, or the token
+/// of a passkey being added). Only the browser holding it can finish.
 pub struct Step(Kind, Holds);
 
 /// What a step's cookie holds, to refuse anything else before it is looked at.
 enum Holds {
     /// A token (`secrets::new_token`).
     Token,
-    /// A value the server sealed (`SecretKey::seal`): opening it checks it.
-    Sealed,
+    /// A value the server sealed (`SecretKey::seal`), or a token: opening or looking it up checks it.
+    SealedOrToken,
 }
 
 impl Step {
@@ -158,8 +158,8 @@ impl Step {
     pub fn read(&self, cookies: &Cookies, settings: &Settings) -> Option<String> {
         self.0.read(cookies, settings).filter(|value| match self.1 {
             Holds::Token => is_well_formed(value),
-            // Well above a sealed ceremony (about 600 characters), well below what a browser keeps.
-            Holds::Sealed => value.len() <= 3_000,
+            // Above a sealed passkey sign-in (its test: under 1,000 characters), below what browsers keep.
+            Holds::SealedOrToken => value.len() <= 2_000,
         })
     }
 
@@ -177,4 +177,4 @@ impl Step {
 pub const TWO_FACTOR: Step = Step(Kind { name: "two_factor", https_name: "__Host-two_factor" }, Holds::Token);
 
 /// A passkey ceremony between its two requests (`accounts::passkeys`).
-pub const WEBAUTHN: Step = Step(Kind { name: "webauthn", https_name: "__Host-webauthn" }, Holds::Sealed);
+pub const WEBAUTHN: Step = Step(Kind { name: "webauthn", https_name: "__Host-webauthn" }, Holds::SealedOrToken);

@@ -254,7 +254,7 @@ impl RequestContext {
         }
     }
 
-    /// Gives the browser the passkey ceremony it was just challenged for, sealed.
+    /// Gives the browser the passkey ceremony it was just challenged for (`accounts::passkeys`).
     pub fn hold_passkey_ceremony(&self, sealed: String) {
         if let Some(cookies) = &self.cookies {
             cookies::WEBAUTHN.set(cookies, &self.app.settings, sealed);
