@@ -161,7 +161,10 @@ async fn item_71_only_a_session_opens_a_stream_and_each_opens_a_bounded_number()
     let phone = client_builder().build().unwrap();
     let res = app.login(&phone, ADA, PASSWORD).await;
     let cookie = session_cookie(&res);
-    assert_eq!(Stream::open_with_cookie(&app, &cookie).await.status(), StatusCode::OK, "still signed in");
+    let res = Stream::open_with_cookie(&app, &cookie).await;
+    assert_eq!(res.status(), StatusCode::OK);
+    let mut open = Stream { body: Box::pin(res.bytes_stream()), buffer: String::new() };
+    assert_eq!(open.next_event(Duration::from_secs(1)).await, None, "still signed in: nothing to hear");
     app.post_form(&ada, "/api/end_other_sessions", "/profile", &[]).await;
     for cookie in [cookie, format!("session={}", "A".repeat(43))] {
         let res = Stream::open_with_cookie(&app, &cookie).await;

@@ -25,8 +25,11 @@ async fn an_operator_finds_an_account_lists_and_ends_its_sessions_and_locks_it()
     assert_eq!(out.lines().count(), 2, "{out}");
     assert!(out.lines().any(|line| line.starts_with("Firefox on Windows  from 127.0.0.1  signed in ")), "{out}");
 
-    // Locked: every session ends, and a right password is told to ask the operator; a wrong one learns
-    // nothing new.
+    // Locked: every session ends, and every link mailed before (a pending email change, say) dies; a
+    // right password is told to ask the operator; a wrong one learns nothing new.
+    let before = app.mails_about(ADA, "Your sign-in link");
+    app.post_form(&browser(), "/api/send_magic_link", "/login-with-magic-link", &[("email", ADA)]).await;
+    let mailed_before = app.new_mail_about(ADA, "Your sign-in link", before).await.link().unwrap();
     let (status, out, _) = app.admin(&["lock", ADA]).await;
     assert!(status.success());
     assert_eq!(out.trim(), "ada@example.com is locked; 2 sessions ended");
@@ -52,6 +55,10 @@ async fn an_operator_finds_an_account_lists_and_ends_its_sessions_and_locks_it()
     // Unlocked: the same link now signs in.
     let (status, out, _) = app.admin(&["unlock", ADA]).await;
     assert!((status.success(), out.trim()) == (true, "ada@example.com is unlocked"), "{out}");
+    assert!(!app.confirm_link(&browser(), &mailed_before).await.headers()["location"]
+        .to_str()
+        .unwrap()
+        .ends_with("/profile"));
     assert_redirect(&app.confirm_link(&stranger, &link).await, "/profile");
     let (_, out, _) = app.admin(&["unlock", ADA]).await;
     assert_eq!(out.trim(), "ada@example.com was not locked");

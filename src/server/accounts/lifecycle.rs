@@ -3,14 +3,16 @@
 //! checks the lock where it notes the sign-in (`users::record_sign_in`), so no way in is missed.
 
 use super::activity::{self, Event, Kind};
-use super::users;
+use super::{email_tokens, users};
 use crate::server::sessions::{self, ClientInfo};
 use crate::server::{AppState, Error};
 
 /// What an operator's change is recorded as coming from: no network, no browser.
 const OPERATOR: ClientInfo = ClientInfo { ip: None, user_agent: None };
 
-/// Locks the account and ends its sessions. `None` if it was locked already; else how many sessions ended.
+/// Locks the account: its sessions end, and so does everything halfway that could act for it later (mailed
+/// links such as a pending email change, sign-ins waiting for a second step, passkeys being added).
+/// `None` if it was locked already; else how many sessions ended.
 pub async fn lock(app: &AppState, user_id: &str) -> Result<Option<u64>, Error> {
     let now = app.now();
     let mut tx = app.db.writes().begin().await?;
@@ -18,6 +20,10 @@ pub async fn lock(app: &AppState, user_id: &str) -> Result<Option<u64>, Error> {
         return Ok(None);
     }
     let ended = sessions::end_all_for_user(&mut *tx, user_id).await?;
+    email_tokens::revoke_all(&mut *tx, user_id).await?;
+    for halfway in ["two_factor_challenges", "passkey_registrations"] {
+        sqlx::query(&format!("DELETE FROM {halfway} WHERE user_id = $1")).bind(user_id).execute(&mut *tx).await?;
+    }
     activity::record(&mut *tx, now, Event::new(Kind::AccountLocked, user_id, &OPERATOR)).await?;
     tx.commit().await?;
     app.sessions_changed(user_id).await;

@@ -37,8 +37,7 @@ use webauthn_rs::prelude::{
 pub const NAME_MAX_CHARS: usize = 60;
 
 /// The most passkeys an account may have: each is listed to the browser when another is added (so the
-/// same device is not added twice), and that list travels in the ceremony's cookie, which must stay
-/// well under what browsers keep (4 KB).
+/// same device is not added twice) and kept with the registration waiting for its answer.
 pub const MAX_PER_ACCOUNT: usize = 20;
 
 /// A passkey as the profile lists it.
@@ -166,6 +165,9 @@ pub async fn finish_sign_in(
 ) -> Result<String, Error> {
     let sealed = ceremony.ok_or(AppError::PasskeyFailed)?;
     let state: DiscoverableAuthentication = open_sign_in(app, sealed).ok_or(AppError::PasskeyFailed)?;
+    // Used up by this answer whatever its outcome, as a challenge must be: recorded on its own, before any
+    // check, so a refused or rolled-back answer cannot be tried again.
+    mark_answered(app.db.writes(), sealed, app.now()).await?;
     let credential: PublicKeyCredential = serde_json::from_str(credential).map_err(|_| AppError::PasskeyFailed)?;
     let rp = relying_party(app)?;
     let (handle, credential_id) =
@@ -190,7 +192,6 @@ pub async fn finish_sign_in(
     if !users::hold(&mut *tx, &user_id, None).await? {
         return Err(AppError::PasskeyFailed.into());
     }
-    mark_answered(&mut tx, sealed, now).await?;
     // Only over the record that was checked: a removal meanwhile signs nobody in, and of two sign-ins at
     // once the second fails rather than write back an older signature counter.
     let kept = sqlx::query("UPDATE passkeys SET passkey = $2, last_used_at = $3 WHERE id = $1 AND passkey = $4")
@@ -336,15 +337,20 @@ async fn take_registration(
         .map(|(_, state, _)| state))
 }
 
-/// Records in `tx` that the sign-in sealed in `sealed` was answered; if it already was (a replay, or the
-/// same answer at two app servers at once), the answer fails.
-async fn mark_answered(tx: &mut sqlx::Transaction<'_, sqlx::Any>, sealed: &str, now: UnixTime) -> Result<(), Error> {
+/// Records that the sign-in sealed in `sealed` was answered; if it already was (a replay, or the same
+/// answer at two app servers at once), the answer fails. Kept twice the ceremony's lifetime: app servers'
+/// clocks may differ a little, and a record must outlive the ceremony on each.
+async fn mark_answered<'e>(
+    db: impl sqlx::Executor<'e, Database = sqlx::Any>,
+    sealed: &str,
+    now: UnixTime,
+) -> Result<(), Error> {
     let recorded = sqlx::query(
         "INSERT INTO webauthn_answered (ceremony_hash, expires_at) VALUES ($1, $2) ON CONFLICT (ceremony_hash) DO NOTHING",
     )
     .bind(hash_token(sealed))
-    .bind(now.saturating_add(secs(Step::LIFETIME)))
-    .execute(&mut **tx)
+    .bind(now.saturating_add(2 * secs(Step::LIFETIME)))
+    .execute(db)
     .await?;
     match recorded.rows_affected() {
         1 => Ok(()),
@@ -366,7 +372,7 @@ mod tests {
     use crate::server::platform::secrets::SecretKey;
 
     /// A sign-in's sealed state is the same size for every account (it lists no passkeys), well within
-    /// what `cookies::WEBAUTHN` reads (3,000 characters) and what browsers keep.
+    /// what `cookies::WEBAUTHN` reads (2,000 characters) and what browsers keep.
     #[test]
     fn a_sealed_sign_in_fits_its_cookie() {
         let rp = WebauthnBuilder::new("example.com", &"https://example.com".parse().unwrap()).unwrap().build().unwrap();

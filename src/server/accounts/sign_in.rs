@@ -135,6 +135,11 @@ pub async fn sign_in_with_link(
             }
         }
     };
+    // Refused before anything is used or asked for: the link (or code) still works once unlocked.
+    if user.locked_at.is_some() {
+        audit::event("sign_in_locked", &user.id);
+        return Err(AppError::AccountLocked.into());
+    }
     if !user.is_verified() {
         let in_sign_up_browser = user.signed_up_in(browser.sign_up_proof);
         users::confirm_address(&mut *tx, &user, now, in_sign_up_browser).await?;

@@ -226,7 +226,7 @@ pub async fn run_from_env() -> ExitCode {
         })
         .with_env_filter(
             tracing_subscriber::EnvFilter::try_from_default_env()
-                .unwrap_or_else(|_| if serving { "info,sqlx=warn,tower_http=info" } else { "warn" }.into()),
+                .unwrap_or_else(|_| if serving { "info,sqlx=warn,tower_http=info" } else { "warn,audit=info" }.into()),
         )
         .init();
     let settings = match Settings::load() {
