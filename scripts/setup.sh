@@ -47,6 +47,7 @@ if [[ "$(cargo leptos --version 2>/dev/null | awk '{print $2}')" != "$CARGO_LEPT
   "$(cat "$leptos_stamp" 2>/dev/null)" != "$leptos_wanted" ]]; then
   step "installing cargo-leptos $CARGO_LEPTOS_VERSION (about 10-15 minutes, once)"
   work=$(mktemp -d)
+  trap 'rm -rf "$work"' EXIT
   # The registry is the one source that is sure to be reachable: cargo fetches the published crate.
   mkdir -p "$work/fetch/src" && touch "$work/fetch/src/lib.rs"
   printf '[package]\nname = "fetch"\nversion = "0.0.0"\nedition = "2021"\n[dependencies]\ncargo-leptos = "=%s"\n' \

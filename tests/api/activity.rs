@@ -287,4 +287,10 @@ async fn repeated_failed_sign_ins_within_an_hour_are_one_event_with_a_count() {
         said[..2],
         ["Sign-in failed: wrong password", "Sign-in failed: wrong password, 5 times within the hour"]
     );
+    // Another browser's failure is not shown under this one's, and after it this one's starts anew.
+    let rows = app.count("SELECT COUNT(*) FROM security_events").await;
+    let firefox = client_builder().user_agent(FIREFOX_WINDOWS).build().unwrap();
+    app.login(&firefox, ADA, "not her password").await;
+    app.login(&browser(), ADA, "not her password").await;
+    assert_eq!(app.count("SELECT COUNT(*) FROM security_events").await, rows + 2);
 }

@@ -220,7 +220,7 @@ pub async fn record<'e>(
     .bind(event.detail)
     .bind(event.session_id)
     .bind(event.client.ip.as_deref())
-    .bind(event.client.user_agent.as_deref().map(|ua| ua.chars().take(512).collect::<String>()))
+    .bind(stored_user_agent(event.client))
     .bind(now)
     .execute(db)
     .await?;
@@ -231,10 +231,12 @@ pub async fn record<'e>(
 /// How long after a failed sign-in the same failure adds to its row (`record_failed_sign_in`).
 const FAILURES_FOLDED_FOR: UnixTime = 3_600;
 
-/// Records a failed sign-in (`Kind::SignInFailed`): a repeat of the same failure within the hour after
-/// the first adds to that row's count, so someone guessing at an account adds at most one row an hour
-/// per kind of failure, however many guesses the rate limits let through. (Two app servers racing may
-/// each add a row: still bounded.) Every failure is logged.
+/// Records a failed sign-in (`Kind::SignInFailed`): a repeat of the account's newest event, the same
+/// failure from the same network and browser within the hour after it, adds to that row's count, so
+/// someone guessing at an account adds at most one row an hour per kind of failure, network and browser.
+/// Anything else in between (a sign-in, a failure from elsewhere) starts a new row, so no failure is shown
+/// under another's device. (Two app servers racing may each add a row: still bounded.) Every failure is
+/// logged.
 pub async fn record_failed_sign_in(
     conn: &mut AnyConnection,
     now: UnixTime,
@@ -242,13 +244,17 @@ pub async fn record_failed_sign_in(
 ) -> Result<(), sqlx::Error> {
     debug_assert_eq!(event.kind, Kind::SignInFailed);
     let folded = sqlx::query(
-        "UPDATE security_events SET repeats = repeats + 1 WHERE id = (SELECT id FROM security_events \
-         WHERE user_id = $1 AND kind = $2 AND detail = $3 AND created_at > $4 ORDER BY created_at DESC, id DESC LIMIT 1)",
+        "UPDATE security_events SET repeats = repeats + 1 \
+         WHERE id = (SELECT id FROM security_events WHERE user_id = $1 ORDER BY created_at DESC, id DESC LIMIT 1) \
+         AND kind = $2 AND detail = $3 AND created_at > $4 \
+         AND COALESCE(ip, '') = $5 AND COALESCE(user_agent, '') = $6",
     )
     .bind(event.user_id)
     .bind(event.kind.as_str())
     .bind(event.detail)
     .bind(now - FAILURES_FOLDED_FOR)
+    .bind(event.client.ip.as_deref().unwrap_or_default())
+    .bind(stored_user_agent(event.client).unwrap_or_default())
     .execute(&mut *conn)
     .await?;
     if folded.rows_affected() == 0 {
@@ -256,6 +262,11 @@ pub async fn record_failed_sign_in(
     }
     audit::event(event.kind.as_str(), event.user_id);
     Ok(())
+}
+
+/// A request's user agent as an event keeps it: its first 512 characters.
+fn stored_user_agent(client: &ClientInfo) -> Option<String> {
+    client.user_agent.as_deref().map(|ua| ua.chars().take(512).collect())
 }
 
 /// An id that sorts as the events were made: the real clock's microseconds (strictly increasing within

@@ -73,9 +73,7 @@ pub async fn start_registration(
     let user = check_current_password(app, session, current_password).await?;
     let existing: Vec<Passkey> = stored_passkeys(&app.db, &user.id).await?.into_iter().map(|(_, p)| p).collect();
     if existing.len() >= MAX_PER_ACCOUNT {
-        let message =
-            format!("You have {MAX_PER_ACCOUNT} passkeys, the most an account can have. Remove one to add another.");
-        return Err(InputError::new(Field::PasskeyName, message).into());
+        return Err(too_many_passkeys());
     }
     let exclude = existing.iter().map(|p| p.cred_id().clone()).collect();
     let (options, state) = rp
@@ -121,6 +119,14 @@ pub async fn finish_registration(
     let now = app.now();
     let mut tx = app.db.writes().begin().await?;
     still_as_checked(&mut tx, &user, session).await?;
+    // Counted again under the account's row lock: two registrations started at once cannot both pass.
+    let count: i64 = sqlx::query_scalar("SELECT COUNT(*) FROM passkeys WHERE user_id = $1")
+        .bind(&user.id)
+        .fetch_one(&mut *tx)
+        .await?;
+    if count >= MAX_PER_ACCOUNT as i64 {
+        return Err(too_many_passkeys());
+    }
     let name: String = user_agents::describe(client.user_agent.as_deref()).chars().take(NAME_MAX_CHARS).collect();
     let id = new_id();
     sqlx::query(
@@ -259,6 +265,12 @@ pub async fn purge_expired(db: &Db, now: UnixTime) -> Result<u64, sqlx::Error> {
         purged += done.rows_affected();
     }
     Ok(purged)
+}
+
+fn too_many_passkeys() -> Error {
+    let message =
+        format!("You have {MAX_PER_ACCOUNT} passkeys, the most an account can have. Remove one to add another.");
+    InputError::new(Field::PasskeyName, message).into()
 }
 
 /// This site as a WebAuthn relying party (see the module's comment).
