@@ -1,11 +1,11 @@
 //! The HTML shell, the router and the routes.
 
 use crate::pages::{
-    auth_redirect::AuthRedirectPage, check_email::CheckEmailPage, confirm_email_change::ConfirmEmailChangePage,
-    forgot_password::ForgotPasswordPage, home::HomePage, login::LoginPage, magic_link::MagicLinkPage,
-    not_found::NotFoundPage, profile::ProfilePage, register::RegisterPage, reset_password::ResetPasswordPage,
-    secure_account::SecureAccountPage, security_activity::SecurityActivityPage, two_factor_login::TwoFactorLoginPage,
-    two_factor_setup::TwoFactorSetupPage,
+    auth_redirect::AuthRedirectPage, cancel_deletion::CancelDeletionPage, check_email::CheckEmailPage,
+    confirm_email_change::ConfirmEmailChangePage, forgot_password::ForgotPasswordPage, home::HomePage,
+    login::LoginPage, magic_link::MagicLinkPage, not_found::NotFoundPage, profile::ProfilePage, register::RegisterPage,
+    reset_password::ResetPasswordPage, secure_account::SecureAccountPage, security_activity::SecurityActivityPage,
+    two_factor_login::TwoFactorLoginPage, two_factor_setup::TwoFactorSetupPage,
 };
 use leptos::prelude::*;
 use leptos_meta::{provide_meta_context, MetaTags, Stylesheet};
@@ -89,6 +89,7 @@ pub fn App() -> impl IntoView {
                 <Route path=path!("/reset-password") ssr=SsrMode::Async view=ResetPasswordPage/>
                 <Route path=path!("/confirm-email-change") ssr=SsrMode::Async view=ConfirmEmailChangePage/>
                 <Route path=path!("/secure-account") ssr=SsrMode::Async view=SecureAccountPage/>
+                <Route path=path!("/cancel-deletion") ssr=SsrMode::Async view=CancelDeletionPage/>
                 <Route path=path!("/profile") ssr=SsrMode::Async view=ProfilePage/>
                 <Route path=path!("/profile/two-factor") ssr=SsrMode::Async view=TwoFactorSetupPage/>
                 <Route path=path!("/profile/activity") ssr=SsrMode::Async view=SecurityActivityPage/>

@@ -19,6 +19,9 @@ pub enum AppError {
     /// Right credentials, but an operator locked the account.
     #[error("This account is locked. Contact the site's operator to have it unlocked.")]
     AccountLocked,
+    /// Right credentials, but the owner deleted the account; it is erased after the grace period.
+    #[error("This account is being deleted. To keep it, open the \"Cancel deletion\" link in the email we sent when it was deleted.")]
+    AccountBeingDeleted,
     /// Only when email verification is off: there is no mail to hide behind, so say it plainly.
     #[error("An account with this email already exists. Log in instead.")]
     EmailTaken,
@@ -86,7 +89,9 @@ impl AppError {
             | AppError::SignInRequired
             | AppError::SessionEnded
             | AppError::SignInAgain => StatusCode::UNAUTHORIZED,
-            AppError::EmailNotVerified | AppError::AccountLocked => StatusCode::FORBIDDEN,
+            AppError::EmailNotVerified | AppError::AccountLocked | AppError::AccountBeingDeleted => {
+                StatusCode::FORBIDDEN
+            }
             AppError::EmailTaken => StatusCode::CONFLICT,
             AppError::RateLimited { .. } => StatusCode::TOO_MANY_REQUESTS,
             AppError::Unexpected => StatusCode::INTERNAL_SERVER_ERROR,

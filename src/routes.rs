@@ -20,6 +20,10 @@ pub mod paths {
     pub const TWO_FACTOR: &str = "/profile/two-factor";
     /// The account's security activity.
     pub const ACTIVITY: &str = "/profile/activity";
+    /// "Download your data": a ZIP of everything the account holds.
+    pub const EXPORT: &str = "/profile/export";
+    /// "Cancel deletion", from the mail sent when an account is deleted.
+    pub const CANCEL_DELETION: &str = "/cancel-deletion";
     /// A signed-in tab's event stream (`server::sessions::live`).
     pub const LIVE: &str = "/api/live";
 }
@@ -41,7 +45,7 @@ pub fn access(path: &str) -> Access {
         // A signed-in user changes the password on the profile; a reset link opened while signed in is
         // not used up, and works once they log out (as in Phoenix, Laravel and Devise; the profile says so).
         paths::RESET_PASSWORD => Access::GuestsOnly(Some(Notice::ResetLinkNotUsed)),
-        paths::PROFILE | paths::TWO_FACTOR | paths::ACTIVITY => Access::SignedIn,
+        paths::PROFILE | paths::TWO_FACTOR | paths::ACTIVITY | paths::EXPORT => Access::SignedIn,
         _ => Access::Anyone,
     }
 }
@@ -49,7 +53,14 @@ pub fn access(path: &str) -> Access {
 /// Pages whose URL carries a secret token: they send no referrer, so the token never leaks to another
 /// site through a link or a loaded resource.
 pub fn carries_token(path: &str) -> bool {
-    matches!(path, paths::AUTH_REDIRECT | paths::RESET_PASSWORD | paths::CONFIRM_EMAIL_CHANGE | paths::SECURE_ACCOUNT)
+    matches!(
+        path,
+        paths::AUTH_REDIRECT
+            | paths::RESET_PASSWORD
+            | paths::CONFIRM_EMAIL_CHANGE
+            | paths::SECURE_ACCOUNT
+            | paths::CANCEL_DELETION
+    )
 }
 
 /// Where a page with a mailed link goes when the link fails: its own address without the token, saying
@@ -76,10 +87,14 @@ pub enum Notice {
     SignInAgain,
     /// "Secure my account" was pressed.
     AccountSecured,
+    /// "Delete account": signed out, waiting to be erased.
+    AccountDeleted,
+    /// "Cancel deletion" from the mail.
+    DeletionCancelled,
 }
 
 impl Notice {
-    const ALL: [Notice; 10] = [
+    const ALL: [Notice; 12] = [
         Notice::SessionEnded,
         Notice::SignedOut,
         Notice::PasswordReset,
@@ -90,6 +105,8 @@ impl Notice {
         Notice::TwoFactorOff,
         Notice::SignInAgain,
         Notice::AccountSecured,
+        Notice::AccountDeleted,
+        Notice::DeletionCancelled,
     ];
 
     pub fn as_query(self) -> &'static str {
@@ -104,6 +121,8 @@ impl Notice {
             Notice::TwoFactorOff => "two_factor_off",
             Notice::SignInAgain => "sign_in_again",
             Notice::AccountSecured => "account_secured",
+            Notice::AccountDeleted => "account_deleted",
+            Notice::DeletionCancelled => "deletion_cancelled",
         }
     }
 
@@ -133,12 +152,24 @@ impl Notice {
                 "Your account is secured: it was signed out everywhere and its password no longer works. We \
                  emailed you a link to choose a new one."
             }
+            Notice::AccountDeleted => {
+                "Your account is deleted and signed out everywhere. We emailed you the date it will be erased, \
+                 with a link to cancel the deletion until then."
+            }
+            Notice::DeletionCancelled => "Your account is kept, as it was. Log in to use it.",
         }
     }
 
     /// Successes read as successes; the rest are plain information.
     pub fn is_success(self) -> bool {
-        !matches!(self, Notice::SessionEnded | Notice::SignedOut | Notice::ResetLinkNotUsed | Notice::SignInAgain)
+        !matches!(
+            self,
+            Notice::SessionEnded
+                | Notice::SignedOut
+                | Notice::ResetLinkNotUsed
+                | Notice::SignInAgain
+                | Notice::AccountDeleted
+        )
     }
 
     /// `path?notice=…`

@@ -21,6 +21,7 @@ const GUEST_PAGES: [string, string][] = [
   ["auth-redirect-invalid", "/auth-redirect?access_token=invalid"],
   ["login-two-factor", "/login/two-factor"],
   ["secure-account-expired", "/secure-account?token=expired"],
+  ["cancel-deletion-expired", "/cancel-deletion?token=expired"],
   ["not-found", "/no-such-page"],
 ];
 
@@ -110,6 +111,20 @@ for (const scheme of ["light", "dark"] as const) {
       await expectAccessible(page, `secure account (${scheme})`);
       await shoot(page, "secure-account", scheme);
       await other.close();
+    });
+
+    test("deleting the account and its cancel page are accessible", async ({ page }) => {
+      const email = uniqueEmail(`look-delete-${scheme}`);
+      await signUpAndVerify(page, "Ada Lovelace", email, true);
+      const yourData = page.getByRole("region", { name: "Your data" });
+      await yourData.getByLabel("Current password", { exact: true }).fill(PASSWORD);
+      await yourData.getByRole("button", { name: "Delete account" }).click();
+      await expect(page).toHaveURL(/\/login\?notice=account_deleted$/);
+      await expectAccessible(page, `login after deleting (${scheme})`);
+      await page.goto(await latestLinkTo(email, "Your account will be deleted"));
+      await expectHydrated(page, true);
+      await expectAccessible(page, `cancel deletion (${scheme})`);
+      await shoot(page, "cancel-deletion", scheme);
     });
 
     test("the two-factor setup and recovery codes are accessible", async ({ page }) => {

@@ -40,7 +40,7 @@ function parse(raw: string, mtime: number): Mail {
   return { to: header(head, "To"), subject: header(head, "Subject"), text, mtime };
 }
 
-function mails(): Mail[] {
+export function mails(): Mail[] {
   let files: string[] = [];
   try {
     files = readdirSync(outbox).filter((f) => f.endsWith(".eml"));

@@ -13,6 +13,8 @@ pub struct Profile {
     pub avatar_url: String,
     /// Uploads above this are refused; shown as a hint and checked in the browser before uploading.
     pub avatar_max_bytes: u64,
+    /// How long a deleted account waits before it is erased: "14 days".
+    pub deletion_grace: String,
 }
 
 /// After a name change: the name as stored (trimmed) and the avatar, whose default shows the initials.
@@ -33,6 +35,7 @@ pub async fn get_profile() -> Result<Profile, AppError> {
         email: session.email.clone(),
         avatar_url: avatar_url_of(&session.name, &session.user_id, session.avatar_key.as_deref()),
         avatar_max_bytes: req.app.settings.storage.avatar_max_bytes(),
+        deletion_grace: crate::server::mail::messages::describe(req.app.settings.app.deletion_grace),
     })
 }
 

@@ -9,6 +9,7 @@ pub mod secure_account;
 pub mod sessions;
 pub mod sign_in_methods;
 pub mod two_factor;
+pub mod your_data;
 
 /// Whether the browser being answered asked for mail to `address` (`server::cookies::mail_requested`).
 /// Pages render on the server; in the browser the answer is no.

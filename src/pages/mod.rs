@@ -1,6 +1,7 @@
 //! One file per page.
 
 pub mod auth_redirect;
+pub mod cancel_deletion;
 pub mod check_email;
 pub mod confirm_email_change;
 pub mod forgot_password;

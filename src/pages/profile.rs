@@ -2,9 +2,11 @@ use crate::api::account::{get_profile, Profile};
 use crate::api::auth::Logout;
 use crate::api::sessions::{list_sessions, DeviceList};
 use crate::api::sign_in_methods::{get_sign_in_methods, SignInMethods};
+use crate::api::your_data::DeleteAccount;
 use crate::components::account_settings::AccountSettings;
-use crate::components::alert::{Alert, AlertKind, NoticeBanner};
+use crate::components::alert::{last_error, Alert, AlertKind, FormError, NoticeBanner};
 use crate::components::avatar_upload::AvatarUpload;
+use crate::components::form_field::FormField;
 use crate::components::live_session::{LiveSession, SESSIONS_CHANGED};
 use crate::components::name_editor::NameEditor;
 use crate::components::page_address::non_empty_value;
@@ -12,6 +14,7 @@ use crate::components::server_form::ServerForm;
 use crate::components::sessions_list::{SessionsChanged, SessionsList, CONFIRM_PARAM, CONFIRM_SIGN_OUT_OTHERS};
 use crate::components::sign_in_methods::SignInMethodsPanel;
 use crate::components::submit_button::SubmitButton;
+use crate::domain::Field;
 use crate::error::AppError;
 use crate::hydration::island_hydrated;
 use leptos::prelude::*;
@@ -67,10 +70,12 @@ pub struct AddressState {
     pub confirming_sign_out: bool,
     /// `?new_email=…`: the address as typed before it was refused.
     pub new_email: Option<String>,
+    /// `?export_error=…`: why "Download your data" was refused.
+    pub export_error: Option<String>,
 }
 
 impl AddressState {
-    /// One read of the address for all five.
+    /// One read of the address for all of them.
     fn read() -> Self {
         leptos_router::hooks::use_query_map().with_untracked(|query| {
             let value = |name: &str| non_empty_value(query, name);
@@ -80,6 +85,7 @@ impl AddressState {
                 avatar_error: value("avatar_error"),
                 confirming_sign_out: value(CONFIRM_PARAM).as_deref() == Some(CONFIRM_SIGN_OUT_OTHERS),
                 new_email: value("new_email"),
+                export_error: value("export_error"),
             }
         })
     }
@@ -95,6 +101,7 @@ pub fn ProfileContent(
     address: AddressState,
 ) -> impl IntoView {
     let email = profile.email.clone();
+    let deletion_grace = profile.deletion_grace.clone();
     view! {
         <ProfileSections/>
         <ProfileHeader
@@ -110,6 +117,7 @@ pub fn ProfileContent(
             new_email=address.new_email
         />
         <SignInMethodsPanel methods/>
+        <YourData deletion_grace export_error=address.export_error/>
     }
 }
 
@@ -123,6 +131,7 @@ fn ProfileSections() -> impl IntoView {
             <a href="#sessions">"Sessions"</a>
             <a href="#sign-in-methods">"Sign-in methods"</a>
             <a href="#account">"Account"</a>
+            <a href="#your-data">"Your data"</a>
             <a href=crate::routes::paths::ACTIVITY>"Security activity"</a>
         </nav>
     }
@@ -187,4 +196,41 @@ fn AccountPanels(
         <AccountSettings email new_email/>
     }
     .into_any()
+}
+
+/// "Your data": download everything the account holds (a plain link: the browser saves the file), or
+/// delete the account, after the password.
+#[cfg_attr(feature = "lazy-islands", island(lazy))]
+#[cfg_attr(not(feature = "lazy-islands"), island)]
+fn YourData(deletion_grace: String, export_error: Option<String>) -> impl IntoView {
+    island_hydrated();
+    let delete = ServerAction::<DeleteAccount>::new();
+    let error = last_error(delete);
+    let export_refused = export_error.map(|code| match code.as_str() {
+        "too_many" => "You downloaded your data many times this hour. Please try again later.",
+        _ => "We could not prepare your data. Please try again in a moment.",
+    });
+    view! {
+        <section class="panel" id="your-data" aria-labelledby="your-data-heading">
+            <h2 id="your-data-heading">"Your data"</h2>
+            <section class="subsection" aria-labelledby="download-data-heading">
+                <h3 id="download-data-heading">"Download"</h3>
+                <p class="muted">"One ZIP file with everything your account holds: your profile and picture, sign-in methods (names and dates, never secrets), sessions and security activity."</p>
+                {export_refused.map(|message| view! { <Alert kind=AlertKind::Error>{message}</Alert> })}
+                <a class="button" href=crate::routes::paths::EXPORT download="">"Download your data"</a>
+            </section>
+            <section class="subsection" aria-labelledby="delete-account-heading">
+                <h3 id="delete-account-heading">"Delete account"</h3>
+                <p class="muted">
+                    "Deleting your account signs it out everywhere at once. " {deletion_grace}
+                    " later it is erased with everything it holds; until then, the link we email you can cancel the deletion."
+                </p>
+                <ServerForm action=delete class="form" novalidate=true>
+                    <FormError error/>
+                    <FormField form="delete-account" field=Field::CurrentPassword label="Current password" input_type="password" autocomplete="current-password" error/>
+                    <SubmitButton label="Delete account" pending=delete.pending() class="button button-danger"/>
+                </ServerForm>
+            </section>
+        </section>
+    }
 }

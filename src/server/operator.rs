@@ -4,7 +4,9 @@
 //! account's security activity as the site operator's.
 
 use crate::domain::Email;
-use crate::server::accounts::{self, lifecycle, passkeys, two_factor, users};
+use crate::server::accounts::activity::{self, Event, Kind};
+use crate::server::accounts::deletion::{self, EraseNow, OperatorCancel};
+use crate::server::accounts::{self, export, lifecycle, passkeys, two_factor, users};
 use crate::server::platform::clock::SystemClock;
 use crate::server::platform::settings::Settings;
 use crate::server::platform::startup;
@@ -47,6 +49,21 @@ pub enum Admin {
     Unlock { email: String },
     /// Mails a new verification link to an account whose address is not confirmed yet.
     ResendVerification { email: String },
+    /// Deletes an account as its owner's "Delete account" does: signed out everywhere, erased after the
+    /// grace period (app.deletion_grace), and its owner mailed a link to cancel until then.
+    ScheduleDeletion { email: String },
+    /// Keeps an account whose deletion is scheduled, as the owner's "Cancel deletion" link does.
+    CancelDeletion { email: String },
+    /// Erases an account now, every row and file of it, whether its deletion was scheduled or not. There
+    /// is no undo.
+    EraseNow { email: String },
+    /// Writes everything an account holds to FILE, as a ZIP: the file its owner's "Download your data"
+    /// gives.
+    Export {
+        email: String,
+        /// Where to write the ZIP; an existing file is not overwritten.
+        file: std::path::PathBuf,
+    },
 }
 
 /// Runs an operator's command and says how it went.
@@ -80,7 +97,11 @@ async fn execute(app: &AppState, command: Admin) -> Result<String, String> {
     | Admin::EndSessions { email }
     | Admin::Lock { email }
     | Admin::Unlock { email }
-    | Admin::ResendVerification { email }) = &command;
+    | Admin::ResendVerification { email }
+    | Admin::ScheduleDeletion { email }
+    | Admin::CancelDeletion { email }
+    | Admin::EraseNow { email }
+    | Admin::Export { email, .. }) = &command;
     let user = account(app, email).await?;
     let failed = |e: crate::server::Error| e.to_string();
     match command {
@@ -105,7 +126,56 @@ async fn execute(app: &AppState, command: Admin) -> Result<String, String> {
             accounts::mail_verification(app, &user).await.map_err(failed)?;
             Ok(format!("a new verification link was mailed to {}", user.email))
         }
+        Admin::ScheduleDeletion { .. } => match deletion::schedule_by_operator(app, &user.id).await.map_err(failed)? {
+            Some(erase_after) => Ok(format!(
+                "{} is deleted and will be erased on {}; its owner was mailed a link to cancel",
+                user.email,
+                exact_utc(erase_after)
+            )),
+            None => Err(format!("{} is deleted already", user.email)),
+        },
+        Admin::CancelDeletion { .. } => match deletion::cancel_by_operator(app, &user.id).await.map_err(failed)? {
+            OperatorCancel::Cancelled => Ok(format!("{} is kept: its deletion is cancelled", user.email)),
+            OperatorCancel::NotScheduled => Err(format!("{} is not deleted: nothing to cancel", user.email)),
+            OperatorCancel::BeingErased => Err(format!("{} is being erased: too late to cancel", user.email)),
+        },
+        Admin::EraseNow { .. } => match deletion::erase_now(app, &user.id).await.map_err(failed)? {
+            EraseNow::Erased => Ok(format!("{} is erased", user.email)),
+            EraseNow::ClaimedElsewhere { until } => Err(format!(
+                "{} is being erased by another app server; if that server stopped, try again after {}",
+                user.email,
+                exact_utc(until)
+            )),
+        },
+        Admin::Export { file, .. } => export_to_file(app, &user, &file).await,
     }
+}
+
+/// Writes the account's ZIP to a new file (never over an existing one), recorded in its security
+/// activity as the operator's.
+async fn export_to_file(app: &AppState, user: &users::User, path: &std::path::Path) -> Result<String, String> {
+    let file = tokio::fs::OpenOptions::new()
+        .write(true)
+        .create_new(true)
+        .open(path)
+        .await
+        .map_err(|e| format!("cannot create {}: {e}", path.display()))?;
+    let event = Event::new(Kind::DataExported, &user.id, &lifecycle::OPERATOR).detail(activity::BY_OPERATOR);
+    activity::record(app.db.writes(), app.now(), event).await.map_err(|e| e.to_string())?;
+    let written = match export::write_zip(app, &user.id, file).await {
+        Ok(written) => written,
+        Err(e) => {
+            let _ = tokio::fs::remove_file(path).await;
+            return Err(format!("could not export {}: {e}", user.email));
+        }
+    };
+    let size = tokio::fs::metadata(path).await.map(|m| m.len()).unwrap_or(0);
+    Ok(format!(
+        "wrote {} ({size} bytes): {} security events{}",
+        path.display(),
+        written.events,
+        if written.avatar { ", the avatar" } else { "" }
+    ))
 }
 
 async fn account(app: &AppState, email: &str) -> Result<users::User, String> {
@@ -130,6 +200,10 @@ async fn describe(app: &AppState, user: &users::User) -> Result<String, crate::s
         ("verified", when(user.email_verified_at, "no")),
         ("last sign-in", when(user.last_login_at, "never")),
         ("locked", user.locked_at.map(|at| format!("yes, since {}", exact_utc(at))).unwrap_or_else(|| "no".into())),
+        (
+            "deleted",
+            user.erase_after.map(|at| format!("yes, erased on {}", exact_utc(at))).unwrap_or_else(|| "no".into()),
+        ),
         ("sessions", sessions.len().to_string()),
         ("passkeys", passkeys.len().to_string()),
         ("two-factor", if two_factor { "on" } else { "off" }.into()),

@@ -128,21 +128,33 @@ impl TestApp {
     /// Runs `authkit admin <args>` (the real binary) against this server's database and data folder, as an
     /// operator would on the same machine: its exit status, standard output and standard error.
     pub async fn admin(&self, args: &[&str]) -> (std::process::ExitStatus, String, String) {
-        let settings = &self.state.settings;
-        let mut cmd = server_binary();
-        cmd.arg("admin")
-            .args(args)
-            .env("APP_DATA_DIR", &settings.app.data_dir)
-            .env("APP_BASE_URL", settings.app.base_url.as_str());
-        if !self.state.db.is_sqlite() {
-            cmd.env("DATABASE_URL", settings.database.url()).env("APP_SECRET_KEY", SHARED_SECRET_KEY);
-        }
-        let out = cmd.output().await.expect("run authkit admin");
+        self.admin_with(args, &[]).await
+    }
+
+    /// `admin`, with more settings (as environment variables) than the database and data folder.
+    pub async fn admin_with(&self, args: &[&str], env: &[(&str, &str)]) -> (std::process::ExitStatus, String, String) {
+        let out = self.admin_command(args, env).output().await.expect("run authkit admin");
         (
             out.status,
             String::from_utf8_lossy(&out.stdout).into_owned(),
             String::from_utf8_lossy(&out.stderr).into_owned(),
         )
+    }
+
+    /// `authkit admin <args>` against this server's database and data folder, with `env` besides, to
+    /// start.
+    pub fn admin_command(&self, args: &[&str], env: &[(&str, &str)]) -> tokio::process::Command {
+        let settings = &self.state.settings;
+        let mut cmd = server_binary();
+        cmd.arg("admin")
+            .args(args)
+            .env("APP_DATA_DIR", &settings.app.data_dir)
+            .env("APP_BASE_URL", settings.app.base_url.as_str())
+            .envs(env.iter().copied());
+        if !self.state.db.is_sqlite() {
+            cmd.env("DATABASE_URL", settings.database.url()).env("APP_SECRET_KEY", SHARED_SECRET_KEY);
+        }
+        cmd
     }
 
     pub fn url(&self, path: &str) -> String {

@@ -27,3 +27,4 @@ mod security_audit;
 mod sessions;
 mod startup;
 mod two_factor;
+mod your_data;

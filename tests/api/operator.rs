@@ -8,7 +8,7 @@ use reqwest::StatusCode;
 const ADA: &str = "ada@example.com";
 
 #[tokio::test]
-async fn an_operator_finds_an_account_lists_and_ends_its_sessions_and_locks_it() {
+async fn item_72_an_operator_finds_an_account_lists_and_ends_its_sessions_and_locks_it() {
     let app = spawn_app().await;
     let laptop = app.signed_in_user("Ada", ADA).await;
     app.sign_in_from(ADA, FIREFOX_WINDOWS).await;

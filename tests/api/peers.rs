@@ -143,10 +143,13 @@ impl S3Server {
 
 /// A TCP relay to `upstream` that can be cut (every connection dropped, new ones closed at once) and
 /// mended: the database going away mid-run, as a failover or network fault makes it, without touching the
-/// database server other tests share.
+/// database server other tests share. Or stalled: new connections are taken and never answered, as a
+/// service that hangs, to hold a client mid-request.
 pub struct Relay {
     pub port: u16,
     up: Arc<AtomicBool>,
+    stalled: Arc<AtomicBool>,
+    held: Arc<Mutex<Vec<TcpStream>>>,
     connections: Arc<Mutex<Vec<AbortHandle>>>,
     accept: AbortHandle,
 }
@@ -156,13 +159,19 @@ impl Relay {
         let listener = TcpListener::bind("127.0.0.1:0").await.unwrap();
         let port = listener.local_addr().unwrap().port();
         let up = Arc::new(AtomicBool::new(true));
+        let stalled = Arc::new(AtomicBool::new(false));
+        let held: Arc<Mutex<Vec<TcpStream>>> = Arc::default();
         let connections: Arc<Mutex<Vec<AbortHandle>>> = Arc::default();
-        let (up2, connections2) = (up.clone(), connections.clone());
+        let (up2, stalled2, held2, connections2) = (up.clone(), stalled.clone(), held.clone(), connections.clone());
         let accept = tokio::spawn(async move {
             loop {
                 let Ok((mut client, _)) = listener.accept().await else { continue };
                 if !up2.load(Ordering::SeqCst) {
                     continue; // dropped: the connection closes at once
+                }
+                if stalled2.load(Ordering::SeqCst) {
+                    held2.lock().unwrap().push(client);
+                    continue;
                 }
                 let upstream = upstream.clone();
                 let task = tokio::spawn(async move {
@@ -174,7 +183,17 @@ impl Relay {
             }
         })
         .abort_handle();
-        Self { port, up, connections, accept }
+        Self { port, up, stalled, held, connections, accept }
+    }
+
+    /// From now on, connections are taken and never answered.
+    pub fn stall(&self) {
+        self.stalled.store(true, Ordering::SeqCst);
+    }
+
+    /// Whether a connection is being held by the stall.
+    pub fn holds_a_connection(&self) -> bool {
+        !self.held.lock().unwrap().is_empty()
     }
 
     pub fn cut(&self) {

@@ -46,10 +46,15 @@ pub enum Kind {
     AccountUnlocked,
     /// Every session ended by the site's operator. `detail`: how many.
     SignedOutByOperator,
+    /// "Download your data". `detail`: `OPERATOR` when the site's operator exported it.
+    DataExported,
+    /// "Delete account" (or the operator's `schedule-deletion`).
+    DeletionScheduled,
+    DeletionCancelled,
 }
 
 impl Kind {
-    const ALL: [Kind; 20] = [
+    const ALL: [Kind; 23] = [
         Kind::AccountCreated,
         Kind::EmailConfirmed,
         Kind::SignedIn,
@@ -70,6 +75,9 @@ impl Kind {
         Kind::AccountLocked,
         Kind::AccountUnlocked,
         Kind::SignedOutByOperator,
+        Kind::DataExported,
+        Kind::DeletionScheduled,
+        Kind::DeletionCancelled,
     ];
 
     pub fn as_str(self) -> &'static str {
@@ -94,6 +102,9 @@ impl Kind {
             Kind::AccountLocked => "account_locked",
             Kind::AccountUnlocked => "account_unlocked",
             Kind::SignedOutByOperator => "signed_out_by_operator",
+            Kind::DataExported => "data_exported",
+            Kind::DeletionScheduled => "deletion_scheduled",
+            Kind::DeletionCancelled => "deletion_cancelled",
         }
     }
 
@@ -172,6 +183,9 @@ pub fn sign_in_detail(method: SignInMethod, second: Option<SecondFactor>) -> Str
 /// The `detail` of a `Kind::SignInFailed` event.
 pub const WRONG_PASSWORD: &str = "password";
 pub const WRONG_SECOND_FACTOR: &str = "second_factor";
+
+/// The `detail` of an event the site's operator caused on the account's behalf (`Kind::DataExported`).
+pub const BY_OPERATOR: &str = "operator";
 
 /// One event, as the code that made the change describes it.
 pub struct Event<'a> {
@@ -327,10 +341,7 @@ pub async fn page_for(db: &Db, user_id: &str, session_id: &str, page: u32) -> Re
         .into_iter()
         .take(PAGE_SIZE as usize)
         .map(|row| Shown {
-            what: match row.repeats {
-                1 => describe(&row.kind, row.detail.as_deref()),
-                n => format!("{}, {n} times within the hour", describe(&row.kind, row.detail.as_deref())),
-            },
+            what: row.describe(),
             at: row.created_at,
             device: user_agents::describe(row.user_agent.as_deref()),
             this_session: row.session_id.as_deref() == Some(session_id),
@@ -338,6 +349,73 @@ pub async fn page_for(db: &Db, user_id: &str, session_id: &str, page: u32) -> Re
         })
         .collect();
     Ok((shown, more))
+}
+
+impl Stored {
+    /// "Sign-in failed: wrong password, 5 times within the hour".
+    fn describe(&self) -> String {
+        match self.repeats {
+            1 => describe(&self.kind, self.detail.as_deref()),
+            n => format!("{}, {n} times within the hour", describe(&self.kind, self.detail.as_deref())),
+        }
+    }
+}
+
+/// One event as a download of the account's data holds it (`accounts::export`).
+pub struct Exported {
+    pub kind: String,
+    /// In words, as the owner's list shows it.
+    pub what: String,
+    pub at: UnixTime,
+    pub ip: Option<String>,
+    pub user_agent: Option<String>,
+    pub repeats: i32,
+}
+
+/// Where a page of `page_for_export` ended: the last event's time and id.
+pub type ExportCursor = (UnixTime, String);
+
+/// Up to `limit` of the account's events older than `after` (all, from the newest, without it), newest
+/// first, and where the next page starts: pages by position, so a long history is read a page at a time
+/// and never skips or repeats an event.
+pub async fn page_for_export(
+    db: &Db,
+    user_id: &str,
+    after: Option<&ExportCursor>,
+    limit: u32,
+) -> Result<(Vec<Exported>, Option<ExportCursor>), sqlx::Error> {
+    #[derive(sqlx::FromRow)]
+    struct Row {
+        id: String,
+        #[sqlx(flatten)]
+        stored: Stored,
+    }
+    let (before_at, before_id) = after.map_or((None, None), |(at, id)| (Some(*at), Some(id.as_str())));
+    let rows: Vec<Row> = sqlx::query_as(
+        "SELECT id, kind, detail, session_id, ip, user_agent, created_at, repeats FROM security_events \
+         WHERE user_id = $1 AND ($2 IS NULL OR created_at < $2 OR (created_at = $2 AND id < $3)) \
+         ORDER BY created_at DESC, id DESC LIMIT $4",
+    )
+    .bind(user_id)
+    .bind(before_at)
+    .bind(before_id)
+    .bind(i64::from(limit))
+    .fetch_all(db.reads())
+    .await?;
+    let next =
+        (rows.len() == limit as usize).then(|| rows.last().map(|r| (r.stored.created_at, r.id.clone()))).flatten();
+    let events = rows
+        .into_iter()
+        .map(|Row { stored, .. }| Exported {
+            what: stored.describe(),
+            kind: stored.kind,
+            at: stored.created_at,
+            ip: stored.ip,
+            user_agent: stored.user_agent,
+            repeats: stored.repeats,
+        })
+        .collect();
+    Ok((events, next))
 }
 
 /// An event in words.
@@ -379,6 +457,10 @@ fn describe(kind: &str, detail: Option<&str>) -> String {
         Kind::AccountLocked => "Account locked by the site's operator".into(),
         Kind::AccountUnlocked => "Account unlocked by the site's operator".into(),
         Kind::SignedOutByOperator => format!("Signed out everywhere by the site's operator ({detail})"),
+        Kind::DataExported if detail == BY_OPERATOR => "Data downloaded by the site's operator".into(),
+        Kind::DataExported => "Data downloaded".into(),
+        Kind::DeletionScheduled => "Account deleted: to be erased after the grace period".into(),
+        Kind::DeletionCancelled => "Account deletion cancelled".into(),
     }
 }
 

@@ -8,10 +8,10 @@ use crate::server::sessions::{self, ClientInfo};
 use crate::server::{AppState, Error};
 
 /// What an operator's change is recorded as coming from: no network, no browser.
-const OPERATOR: ClientInfo = ClientInfo { ip: None, user_agent: None };
+pub const OPERATOR: ClientInfo = ClientInfo { ip: None, user_agent: None };
 
-/// Locks the account: its sessions end, and so does everything halfway that could act for it later (mailed
-/// links such as a pending email change, sign-ins waiting for a second step, passkeys being added).
+/// Locks the account: its sessions end, and so does everything halfway that could act for it later
+/// (`end_sessions_and_everything_halfway`).
 /// `None` if it was locked already; else how many sessions ended.
 pub async fn lock(app: &AppState, user_id: &str) -> Result<Option<u64>, Error> {
     let now = app.now();
@@ -19,11 +19,7 @@ pub async fn lock(app: &AppState, user_id: &str) -> Result<Option<u64>, Error> {
     if !users::set_locked(&mut *tx, user_id, Some(now)).await? {
         return Ok(None);
     }
-    let ended = sessions::end_all_for_user(&mut *tx, user_id).await?;
-    email_tokens::revoke_all(&mut *tx, user_id).await?;
-    for halfway in ["two_factor_challenges", "passkey_registrations"] {
-        sqlx::query(&format!("DELETE FROM {halfway} WHERE user_id = $1")).bind(user_id).execute(&mut *tx).await?;
-    }
+    let ended = end_sessions_and_everything_halfway(&mut tx, user_id).await?;
     activity::record(&mut *tx, now, Event::new(Kind::AccountLocked, user_id, &OPERATOR)).await?;
     tx.commit().await?;
     app.sessions_changed(user_id).await;
@@ -55,5 +51,20 @@ pub async fn sign_out_everywhere(app: &AppState, user_id: &str) -> Result<u64, E
     activity::record(&mut *tx, app.now(), event).await?;
     tx.commit().await?;
     app.sessions_changed(user_id).await;
+    Ok(ended)
+}
+
+/// Ends the account's sessions, in the caller's transaction, and everything halfway that could act for it
+/// later: mailed links (such as a pending email change), sign-ins waiting for a second step, passkeys
+/// being added. How many sessions ended. For an account nobody may use from now on (locked, deleted).
+pub(super) async fn end_sessions_and_everything_halfway(
+    tx: &mut sqlx::Transaction<'_, sqlx::Any>,
+    user_id: &str,
+) -> Result<u64, sqlx::Error> {
+    let ended = sessions::end_all_for_user(&mut **tx, user_id).await?;
+    email_tokens::revoke_all(&mut **tx, user_id).await?;
+    for halfway in ["two_factor_challenges", "passkey_registrations"] {
+        sqlx::query(&format!("DELETE FROM {halfway} WHERE user_id = $1")).bind(user_id).execute(&mut **tx).await?;
+    }
     Ok(ended)
 }

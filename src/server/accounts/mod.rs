@@ -5,7 +5,9 @@
 pub mod activity;
 pub mod audit;
 pub mod credentials;
+pub mod deletion;
 pub mod email_tokens;
+pub mod export;
 pub mod known_devices;
 pub mod lifecycle;
 pub mod mailed_links;

@@ -59,9 +59,9 @@ pub async fn sign_in(app: &AppState, email: &str, password: &str, browser: &Brow
         return Err(AppError::EmailNotVerified.into());
     }
     // Said only after the right password; before any second step, which would be asked for nothing.
-    if user.locked_at.is_some() {
-        audit::event("sign_in_locked", &user.id);
-        return Err(AppError::AccountLocked.into());
+    if let Some(refusal) = user.sign_in_refusal() {
+        audit::event("sign_in_refused", &user.id);
+        return Err(refusal.into());
     }
     let now = app.now();
     let mut tx = app.db.writes().begin().await?;
@@ -135,10 +135,11 @@ pub async fn sign_in_with_link(
             }
         }
     };
-    // Refused before anything is used or asked for: the link (or code) still works once unlocked.
-    if user.locked_at.is_some() {
-        audit::event("sign_in_locked", &user.id);
-        return Err(AppError::AccountLocked.into());
+    // Refused before anything is used or asked for: the link (or code) still works once unlocked (or the
+    // deletion cancelled).
+    if let Some(refusal) = user.sign_in_refusal() {
+        audit::event("sign_in_refused", &user.id);
+        return Err(refusal.into());
     }
     if !user.is_verified() {
         let in_sign_up_browser = user.signed_up_in(browser.sign_up_proof);
@@ -240,8 +241,9 @@ pub(super) async fn finish_sign_in(
 ) -> Result<String, Error> {
     let now = app.now();
     if !users::record_sign_in(&mut *tx, user_id, now).await? {
-        audit::event("sign_in_locked", user_id);
-        return Err(AppError::AccountLocked.into());
+        audit::event("sign_in_refused", user_id);
+        let refusal = users::get(&mut *tx, user_id).await?.and_then(|user| user.sign_in_refusal());
+        return Err(refusal.unwrap_or(AppError::InvalidCredentials).into());
     }
     let new_device = known_devices::is_new(&mut *tx, user_id, browser.device, now).await?;
     let session = start_session(app, &mut tx, user_id, browser).await?;

@@ -1,6 +1,7 @@
 //! The users table.
 
 use crate::domain::{DisplayName, Email};
+use crate::error::AppError;
 use crate::server::platform::clock::UnixTime;
 use crate::server::platform::db::{is_unique_violation, Db};
 use crate::server::platform::secrets::new_id;
@@ -21,6 +22,9 @@ pub struct User {
     pub sign_up_proof: Option<String>,
     /// Set by an operator (`accounts::lifecycle::lock`): nobody signs in.
     pub locked_at: Option<i64>,
+    /// Its owner deleted it (`accounts::deletion`): nobody signs in, and it is erased at this time unless
+    /// the deletion is cancelled.
+    pub erase_after: Option<i64>,
 }
 
 impl User {
@@ -40,6 +44,18 @@ impl User {
         }
     }
 
+    /// Why nobody may sign in to the account now, if anything stops it: said only to someone who proved
+    /// they may (a right password, link or passkey).
+    pub fn sign_in_refusal(&self) -> Option<AppError> {
+        if self.erase_after.is_some() {
+            Some(AppError::AccountBeingDeleted)
+        } else if self.locked_at.is_some() {
+            Some(AppError::AccountLocked)
+        } else {
+            None
+        }
+    }
+
     /// Whether the browser with this `proof` (`cookies::sign_up::proof_of`) is the one that signed up.
     pub fn signed_up_in(&self, proof: &str) -> bool {
         self.sign_up_proof.as_deref() == Some(proof)
@@ -47,7 +63,8 @@ impl User {
 }
 
 const COLUMNS: &str = "id, email, name, password_hash, email_verified_at, avatar_key, created_at, updated_at, \
-                       last_login_at, sign_up_proof, locked_at";
+                       last_login_at, sign_up_proof, locked_at, \
+                       (SELECT erase_after FROM account_deletions d WHERE d.user_id = users.id) AS erase_after";
 
 pub async fn get<'e>(db: impl sqlx::Executor<'e, Database = sqlx::Any>, id: &str) -> Result<Option<User>, sqlx::Error> {
     sqlx::query_as(&format!("SELECT {COLUMNS} FROM users WHERE id = $1")).bind(id).fetch_optional(db).await
@@ -94,6 +111,7 @@ pub async fn create(
         last_login_at: None,
         sign_up_proof: sign_up_proof.map(str::to_owned),
         locked_at: None,
+        erase_after: None,
     };
     let inserted = sqlx::query(
         "INSERT INTO users (id, email, name, password_hash, created_at, updated_at, sign_up_proof) \
@@ -159,7 +177,7 @@ pub async fn hold<'e>(
 }
 
 /// Notes a sign-in, in the transaction that starts its session, and says whether it may go ahead: not
-/// if the account is locked (or gone). Writing the row first holds it until the commit, so a lock (or a
+/// if the account is locked, being deleted (or gone). Writing the row first holds it until the commit, so a lock (or a
 /// password reset) racing this sign-in either comes first, and this sees it, or waits, and then ends the
 /// session this started.
 pub async fn record_sign_in<'e>(
@@ -167,11 +185,14 @@ pub async fn record_sign_in<'e>(
     id: &str,
     now: UnixTime,
 ) -> Result<bool, sqlx::Error> {
-    let done = sqlx::query("UPDATE users SET last_login_at = $2 WHERE id = $1 AND locked_at IS NULL")
-        .bind(id)
-        .bind(now)
-        .execute(db)
-        .await?;
+    let done = sqlx::query(
+        "UPDATE users SET last_login_at = $2 WHERE id = $1 AND locked_at IS NULL \
+         AND NOT EXISTS (SELECT 1 FROM account_deletions WHERE user_id = $1)",
+    )
+    .bind(id)
+    .bind(now)
+    .execute(db)
+    .await?;
     Ok(done.rows_affected() == 1)
 }
 

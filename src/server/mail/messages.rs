@@ -156,6 +156,38 @@ pub fn account_secured(to: &str, name: &str, reset_link: &str, valid_for: Durati
     })
 }
 
+/// After "Delete account": when it will be erased, and the way back until then.
+pub fn deletion_scheduled(to: &str, name: &str, erase_on: &str, cancel_link: &str) -> OutgoingMail {
+    compose(Parts {
+        to,
+        subject: "Your account will be deleted",
+        name,
+        body: &format!(
+            "Your account was deleted: it is signed out everywhere and nobody can sign in to it. On {erase_on} \
+             it will be erased with everything it holds. Changed your mind? Keep it:"
+        ),
+        action: Some(("Cancel deletion", cancel_link)),
+        code: None,
+        footer: &format!(
+            "The link works once, until {erase_on}. If you did not delete your account, open it now, then change \
+             your password."
+        ),
+    })
+}
+
+/// After "Cancel deletion": the account is back.
+pub fn deletion_cancelled(to: &str, name: &str, login_link: &str) -> OutgoingMail {
+    compose(Parts {
+        to,
+        subject: "Your account was kept",
+        name,
+        body: "The deletion of your account was cancelled. Everything it held is as it was; sign in again to use it.",
+        action: Some(("Log in", login_link)),
+        code: None,
+        footer: "If you did not cancel it, change your password and look at the security activity on your profile.",
+    })
+}
+
 /// What a new-sign-in alert says about the sign-in.
 pub struct NewSignIn<'a> {
     /// "Firefox on Windows".

@@ -58,6 +58,10 @@ impl Refused {
 /// Passkey ceremonies a client network may start, per password sign-in it is allowed.
 const PASSKEY_CEREMONIES_PER_SIGN_IN: u32 = 10;
 
+/// Downloads of an account's data an hour: more than anyone needs, few enough that a script with a
+/// session cannot keep the server reading a long history.
+const EXPORTS_PER_HOUR: u32 = 10;
+
 /// Mail to one address from everywhere together may reach this many times the allowance of one network.
 const ADDRESS_ALLOWANCE_FROM_EVERYWHERE: u32 = 10;
 
@@ -89,6 +93,8 @@ enum Bucket {
     PasskeyCeremoniesPerNetwork,
     /// "New sign-in to your account" mails to one account.
     NewDeviceAlertsPerAccount,
+    /// Downloads of one account's data: each reads all of it.
+    ExportsPerAccount,
 }
 
 impl Bucket {
@@ -107,6 +113,7 @@ impl Bucket {
             Bucket::PasswordChecksPerNetwork => limits.password_checks_per_ip.get(),
             Bucket::AvatarUploadsPerAccount => limits.avatar_uploads_per_account.get(),
             Bucket::CodeAttemptsPerAccount => limits.code_attempts_per_account.get(),
+            Bucket::ExportsPerAccount => EXPORTS_PER_HOUR,
             // Every view of the login page in a browser starts one (for the autofill): many more than
             // sign-ins, still bounded.
             Bucket::PasskeyCeremoniesPerNetwork => {
@@ -248,6 +255,10 @@ impl RateLimits {
     /// The live strength hint of a new-password field.
     pub async fn password_check(&self, ip: Option<IpAddr>) -> Result<(), Refused> {
         self.per_network(Bucket::PasswordChecksPerNetwork, ip).await
+    }
+
+    pub async fn export(&self, user_id: &str) -> Result<(), Refused> {
+        self.hit(Bucket::ExportsPerAccount, &[user_id.as_bytes()]).await
     }
 
     pub async fn avatar_upload(&self, user_id: &str) -> Result<(), Refused> {

@@ -56,6 +56,10 @@ pub struct AppSettings {
     /// An account's security activity (`accounts::activity`) is purged when this old.
     #[serde(with = "humantime_serde")]
     pub activity_kept_for: Duration,
+    /// How long a deleted account waits, locked, before it is erased (`accounts::deletion`): its owner can
+    /// cancel until then with the mailed link.
+    #[serde(with = "humantime_serde")]
+    pub deletion_grace: Duration,
 }
 
 #[derive(Clone, Debug, Deserialize)]
@@ -216,6 +220,7 @@ impl Default for AppSettings {
             secret_key: None,
             dev_mailbox: false,
             activity_kept_for: Duration::from_secs(365 * 86_400),
+            deletion_grace: Duration::from_secs(14 * 86_400),
         }
     }
 }
@@ -309,6 +314,7 @@ pub const KEYS: &[Key] = &[
     Key { file: "app.secret_key", env: "APP_SECRET_KEY", hint: "make one with `openssl rand -hex 32`" },
     Key { file: "app.dev_mailbox", env: "APP_DEV_MAILBOX", hint: "write true or false" },
     Key { file: "app.activity_kept_for", env: "APP_ACTIVITY_KEPT_FOR", hint: DURATION },
+    Key { file: "app.deletion_grace", env: "APP_DELETION_GRACE", hint: DURATION },
     Key { file: "database.url", env: "DATABASE_URL", hint: "write a sqlite: or postgres:// URL" },
     Key {
         file: "database.max_connections",

@@ -166,9 +166,10 @@ async fn purge_periodically(app: AppState) {
 }
 
 /// Removes what has run out at the app's clock: sessions, mailed links, forgotten devices, sign-ins and
-/// setups left halfway, old security activity, rate-limit counts. Each kind on its own: one failing does not keep the others.
+/// setups left halfway, old security activity, rate-limit counts, and accounts deleted longer ago than
+/// their grace period. Each kind on its own: one failing does not keep the others.
 pub async fn purge_expired(app: &AppState) {
-    use crate::server::accounts::{activity, passkeys, two_factor};
+    use crate::server::accounts::{activity, deletion, passkeys, two_factor};
     let (db, now) = (&app.db, app.now());
     app.limits.forget_recovered(now).await;
     let purges = [
@@ -185,6 +186,10 @@ pub async fn purge_expired(app: &AppState) {
             Ok(count) => tracing::info!(count, "purged {what}"),
             Err(e) => tracing::warn!(error = %e, "could not purge {what}"),
         }
+    }
+    // Each erased account is logged on its own (`deletion::erase_claimed`).
+    if let Err(e) = deletion::erase_due(app).await {
+        tracing::warn!(error = %e, "could not erase the accounts whose deletion is due");
     }
 }
 
