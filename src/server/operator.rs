@@ -55,8 +55,13 @@ pub enum Admin {
     /// Keeps an account whose deletion is scheduled, as the owner's "Cancel deletion" link does.
     CancelDeletion { email: String },
     /// Erases an account now, every row and file of it, whether its deletion was scheduled or not. There
-    /// is no undo.
-    EraseNow { email: String },
+    /// is no undo, so it asks for --yes.
+    EraseNow {
+        email: String,
+        /// Yes, erase it for good.
+        #[arg(long)]
+        yes: bool,
+    },
     /// Writes everything an account holds to FILE, as a ZIP: the file its owner's "Download your data"
     /// gives.
     Export {
@@ -68,6 +73,10 @@ pub enum Admin {
 
 /// Runs an operator's command and says how it went.
 pub async fn run(settings: Settings, command: Admin) -> ExitCode {
+    if let Err(e) = database_exists(&settings) {
+        eprintln!("error: {e}");
+        return ExitCode::FAILURE;
+    }
     let app = match startup::prepare(settings, Arc::new(SystemClock)).await {
         Ok(app) => app,
         Err(e) => {
@@ -90,6 +99,22 @@ pub async fn run(settings: Settings, command: Admin) -> ExitCode {
     }
 }
 
+/// A command is about accounts that exist: run from the wrong folder (or with the wrong `APP_DATA_DIR`),
+/// it would find no SQLite file and make a new, empty one, then report every account missing. Refused
+/// instead, naming where it looked. (The server makes the database; PostgreSQL's must exist anyway.)
+fn database_exists(settings: &Settings) -> Result<(), String> {
+    let url = settings.database.url();
+    let Some(file) = url.strip_prefix("sqlite://").or_else(|| url.strip_prefix("sqlite:")) else { return Ok(()) };
+    let file = file.split('?').next().unwrap_or_default();
+    if file.is_empty() || file == ":memory:" || std::path::Path::new(file).exists() {
+        return Ok(());
+    }
+    Err(format!(
+        "there is no database at {file}: run the command where the server runs, with its settings \
+         (app.data_dir / APP_DATA_DIR, database.url / DATABASE_URL)"
+    ))
+}
+
 /// What a command did, in words, or why it failed.
 async fn execute(app: &AppState, command: Admin) -> Result<String, String> {
     let (Admin::FindUser { email }
@@ -100,7 +125,7 @@ async fn execute(app: &AppState, command: Admin) -> Result<String, String> {
     | Admin::ResendVerification { email }
     | Admin::ScheduleDeletion { email }
     | Admin::CancelDeletion { email }
-    | Admin::EraseNow { email }
+    | Admin::EraseNow { email, .. }
     | Admin::Export { email, .. }) = &command;
     let user = account(app, email).await?;
     let failed = |e: crate::server::Error| e.to_string();
@@ -139,7 +164,11 @@ async fn execute(app: &AppState, command: Admin) -> Result<String, String> {
             OperatorCancel::NotScheduled => Err(format!("{} is not deleted: nothing to cancel", user.email)),
             OperatorCancel::BeingErased => Err(format!("{} is being erased: too late to cancel", user.email)),
         },
-        Admin::EraseNow { .. } => match deletion::erase_now(app, &user.id).await.map_err(failed)? {
+        Admin::EraseNow { yes: false, .. } => Err(format!(
+            "erase-now erases {} and everything it holds for good, with no way back: add --yes to do it",
+            user.email
+        )),
+        Admin::EraseNow { yes: true, .. } => match deletion::erase_now(app, &user.id).await.map_err(failed)? {
             EraseNow::Erased => Ok(format!("{} is erased", user.email)),
             EraseNow::ClaimedElsewhere { until } => Err(format!(
                 "{} is being erased by another app server; if that server stopped, try again after {}",

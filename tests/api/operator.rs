@@ -114,7 +114,30 @@ async fn an_operator_command_says_what_is_wrong_and_fails() {
     assert!(err.contains("Usage: authkit admin unlock <EMAIL>"), "{err}");
     let (status, out, _) = app.admin(&["--help"]).await;
     assert!(status.success());
-    for command in ["find-user", "sessions", "end-sessions", "lock", "unlock", "resend-verification"] {
+    for command in [
+        "find-user",
+        "sessions",
+        "end-sessions",
+        "lock",
+        "unlock",
+        "resend-verification",
+        "schedule-deletion",
+        "cancel-deletion",
+        "erase-now",
+        "export",
+    ] {
         assert!(out.contains(command), "{command} in {out}");
     }
+    // Run where there is no database (the wrong folder, say), a command says so and makes none.
+    let elsewhere = tempfile::tempdir().unwrap();
+    let out = server_binary()
+        .args(["admin", "find-user", "ada@example.com"])
+        .env("APP_DATA_DIR", elsewhere.path())
+        .output()
+        .await
+        .unwrap();
+    let err = String::from_utf8_lossy(&out.stderr);
+    assert_eq!(out.status.code(), Some(1), "{err}");
+    assert!(err.contains("there is no database at ") && err.contains("APP_DATA_DIR"), "{err}");
+    assert!(!elsewhere.path().join("app.db").exists(), "no empty database was made");
 }

@@ -350,13 +350,16 @@ async fn the_operator_schedules_cancels_and_erases_deletions_and_exports_an_acco
     app.sign_in_from(ADA, FIREFOX_WINDOWS).await;
 
     let id = user_id_of(&app, ADA).await;
-    let (status, out, err) = app.admin(&["erase-now", ADA]).await;
+    let (status, _, err) = app.admin(&["erase-now", ADA]).await;
+    assert!(!status.success() && err.contains("add --yes to do it"), "{err}");
+    assert!(!rows_left_for(&app, &id).await.is_empty(), "nothing is erased without --yes");
+    let (status, out, err) = app.admin(&["erase-now", ADA, "--yes"]).await;
     assert!(status.success() && out.trim() == "ada@example.com is erased", "{out} {err}");
     assert!(err.contains("account erased") && err.contains(&id), "the audit log names the account: {err}");
     assert!(!err.contains(ADA), "and not its address: {err}");
     assert_eq!(rows_left_for(&app, &id).await, Vec::<String>::new());
     assert_eq!(std::fs::read_dir(app.data_dir.path().join("uploads/avatars")).unwrap().count(), 0);
-    let (status, _, err) = app.admin(&["erase-now", ADA]).await;
+    let (status, _, err) = app.admin(&["erase-now", ADA, "--yes"]).await;
     assert!(!status.success() && err.contains("no account has the address"), "{err}");
 }
 
@@ -385,7 +388,7 @@ async fn item_74_an_erase_killed_halfway_is_finished_later_and_files_leave_the_s
     relay.stall();
     let through_relay = s3_settings(&format!("http://127.0.0.1:{}", relay.port));
     let env: Vec<(&str, &str)> = through_relay.iter().map(|(k, v)| (k.as_str(), v.as_str())).collect();
-    let mut eraser = app.admin_command(&["erase-now", ADA], &env).spawn().unwrap();
+    let mut eraser = app.admin_command(&["erase-now", ADA, "--yes"], &env).spawn().unwrap();
     for _ in 0..400 {
         if relay.holds_a_connection() {
             break;
@@ -404,7 +407,7 @@ async fn item_74_an_erase_killed_halfway_is_finished_later_and_files_leave_the_s
     assert!(status == StatusCode::FORBIDDEN && body.contains("AccountBeingDeleted"), "{body}");
     let (status, _, err) = app.admin_with(&["cancel-deletion", ADA], &env).await;
     assert!(!status.success() && err.contains("too late to cancel"), "{err}");
-    let (status, _, err) = app.admin_with(&["erase-now", ADA], &env).await;
+    let (status, _, err) = app.admin_with(&["erase-now", ADA, "--yes"], &env).await;
     assert!(!status.success() && err.contains("being erased by another app server"), "{err}");
 
     // The claim runs out, and a server's housekeeping finishes the erase: rows and the bucket's file.

@@ -98,8 +98,8 @@ pub async fn write_zip<W: AsyncWrite + Unpin>(app: &AppState, user_id: &str, out
     let user = users::get(app.db.reads(), user_id).await?.ok_or_else(|| Error::Internal("no such account".into()))?;
     let modified = zip_time(now);
     let mut zip = ZipFileWriter::with_tokio(out);
-    let entry = ZipEntryBuilder::new("account.json".to_owned().into(), Compression::Deflate)
-        .last_modification_date(modified);
+    let entry =
+        ZipEntryBuilder::new("account.json".to_owned().into(), Compression::Deflate).last_modification_date(modified);
     let mut json = zip.write_entry_stream(entry).await.map_err(zip_error)?;
 
     let avatar = match &user.avatar_key {
