@@ -2,10 +2,11 @@
 
 use crate::pages::{
     auth_redirect::AuthRedirectPage, cancel_deletion::CancelDeletionPage, check_email::CheckEmailPage,
-    confirm_email_change::ConfirmEmailChangePage, forgot_password::ForgotPasswordPage, home::HomePage,
-    login::LoginPage, magic_link::MagicLinkPage, not_found::NotFoundPage, profile::ProfilePage, register::RegisterPage,
-    reset_password::ResetPasswordPage, secure_account::SecureAccountPage, security_activity::SecurityActivityPage,
-    two_factor_login::TwoFactorLoginPage, two_factor_setup::TwoFactorSetupPage,
+    confirm_email_change::ConfirmEmailChangePage, download_data::DownloadDataPage, forgot_password::ForgotPasswordPage,
+    home::HomePage, login::LoginPage, magic_link::MagicLinkPage, not_found::NotFoundPage, profile::ProfilePage,
+    register::RegisterPage, reset_password::ResetPasswordPage, secure_account::SecureAccountPage,
+    security_activity::SecurityActivityPage, two_factor_login::TwoFactorLoginPage,
+    two_factor_setup::TwoFactorSetupPage,
 };
 use leptos::prelude::*;
 use leptos_meta::{provide_meta_context, MetaTags, Stylesheet};
@@ -93,6 +94,7 @@ pub fn App() -> impl IntoView {
                 <Route path=path!("/profile") ssr=SsrMode::Async view=ProfilePage/>
                 <Route path=path!("/profile/two-factor") ssr=SsrMode::Async view=TwoFactorSetupPage/>
                 <Route path=path!("/profile/activity") ssr=SsrMode::Async view=SecurityActivityPage/>
+                <Route path=path!("/profile/export") ssr=SsrMode::Async view=DownloadDataPage/>
                 <Route path=path!("/login/two-factor") ssr=SsrMode::Async view=TwoFactorLoginPage/>
             </Routes>
         </Router>

@@ -20,7 +20,7 @@ pub enum AppError {
     #[error("This account is locked. Contact the site's operator to have it unlocked.")]
     AccountLocked,
     /// Right credentials, but the owner deleted the account; it is erased after the grace period.
-    #[error("This account is being deleted. To keep it, open the \"Cancel deletion\" link in the email we sent when it was deleted.")]
+    #[error("This account is being deleted. To keep it, open the \"Cancel deletion\" link we emailed you.")]
     AccountBeingDeleted,
     /// Only when email verification is off: there is no mail to hide behind, so say it plainly.
     #[error("An account with this email already exists. Log in instead.")]

@@ -20,8 +20,10 @@ pub mod paths {
     pub const TWO_FACTOR: &str = "/profile/two-factor";
     /// The account's security activity.
     pub const ACTIVITY: &str = "/profile/activity";
-    /// "Download your data": a ZIP of everything the account holds.
+    /// "Download your data": the page that asks for the password, then posts to `EXPORT_DOWNLOAD` for a
+    /// ZIP of everything the account holds.
     pub const EXPORT: &str = "/profile/export";
+    pub const EXPORT_DOWNLOAD: &str = "/api/export";
     /// "Cancel deletion", from the mail sent when an account is deleted.
     pub const CANCEL_DELETION: &str = "/cancel-deletion";
     /// A signed-in tab's event stream (`server::sessions::live`).

@@ -113,9 +113,13 @@ for (const scheme of ["light", "dark"] as const) {
       await other.close();
     });
 
-    test("deleting the account and its cancel page are accessible", async ({ page }) => {
+    test("downloading your data, deleting the account and its cancel page are accessible", async ({ page }) => {
       const email = uniqueEmail(`look-delete-${scheme}`);
       await signUpAndVerify(page, "Ada Lovelace", email, true);
+      await page.goto("/profile/export");
+      await expectAccessible(page, `download your data (${scheme})`);
+      await shoot(page, "download-data", scheme);
+      await page.goto("/profile");
       const yourData = page.getByRole("region", { name: "Your data" });
       await yourData.getByLabel("Current password", { exact: true }).fill(PASSWORD);
       await yourData.getByRole("button", { name: "Delete account" }).click();

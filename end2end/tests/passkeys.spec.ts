@@ -24,8 +24,9 @@ test("add a passkey on the profile, then sign in with it alone", async ({ page }
   const { cdp, authenticatorId } = await withVirtualAuthenticator(page);
   const email = uniqueEmail("passkey");
   await signUpAndVerify(page, "Pass Key", email, true);
-  await page.getByLabel("Current password").last().fill(PASSWORD);
-  await page.getByRole("button", { name: "Add a passkey" }).click();
+  const passkeys = page.getByRole("region", { name: "Passkeys" });
+  await passkeys.getByLabel("Current password", { exact: true }).fill(PASSWORD);
+  await passkeys.getByRole("button", { name: "Add a passkey" }).click();
   await expect(page.locator(".passkey-name")).toHaveCount(1);
   await expect(page.getByText("Not used yet")).toBeVisible();
   const { credentials } = await cdp.send("WebAuthn.getCredentials", { authenticatorId });

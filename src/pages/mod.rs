@@ -4,6 +4,7 @@ pub mod auth_redirect;
 pub mod cancel_deletion;
 pub mod check_email;
 pub mod confirm_email_change;
+pub mod download_data;
 pub mod forgot_password;
 pub mod home;
 pub mod login;

@@ -70,8 +70,6 @@ pub struct AddressState {
     pub confirming_sign_out: bool,
     /// `?new_email=…`: the address as typed before it was refused.
     pub new_email: Option<String>,
-    /// `?export_error=…`: why "Download your data" was refused.
-    pub export_error: Option<String>,
 }
 
 impl AddressState {
@@ -85,7 +83,6 @@ impl AddressState {
                 avatar_error: value("avatar_error"),
                 confirming_sign_out: value(CONFIRM_PARAM).as_deref() == Some(CONFIRM_SIGN_OUT_OTHERS),
                 new_email: value("new_email"),
-                export_error: value("export_error"),
             }
         })
     }
@@ -117,7 +114,7 @@ pub fn ProfileContent(
             new_email=address.new_email
         />
         <SignInMethodsPanel methods/>
-        <YourData deletion_grace export_error=address.export_error/>
+        <YourData deletion_grace/>
     }
 }
 
@@ -198,26 +195,21 @@ fn AccountPanels(
     .into_any()
 }
 
-/// "Your data": download everything the account holds (a plain link: the browser saves the file), or
+/// "Your data": download everything the account holds (on a page of its own, after the password), or
 /// delete the account, after the password.
 #[cfg_attr(feature = "lazy-islands", island(lazy))]
 #[cfg_attr(not(feature = "lazy-islands"), island)]
-fn YourData(deletion_grace: String, export_error: Option<String>) -> impl IntoView {
+fn YourData(deletion_grace: String) -> impl IntoView {
     island_hydrated();
     let delete = ServerAction::<DeleteAccount>::new();
     let error = last_error(delete);
-    let export_refused = export_error.map(|code| match code.as_str() {
-        "too_many" => "You downloaded your data many times this hour. Please try again later.",
-        _ => "We could not prepare your data. Please try again in a moment.",
-    });
     view! {
         <section class="panel" id="your-data" aria-labelledby="your-data-heading">
             <h2 id="your-data-heading">"Your data"</h2>
             <section class="subsection" aria-labelledby="download-data-heading">
                 <h3 id="download-data-heading">"Download"</h3>
                 <p class="muted">"One ZIP file with everything your account holds: your profile and picture, sign-in methods (names and dates, never secrets), sessions and security activity."</p>
-                {export_refused.map(|message| view! { <Alert kind=AlertKind::Error>{message}</Alert> })}
-                <a class="button" href=crate::routes::paths::EXPORT download="">"Download your data"</a>
+                <a class="button" href=crate::routes::paths::EXPORT>"Download your data"</a>
             </section>
             <section class="subsection" aria-labelledby="delete-account-heading">
                 <h3 id="delete-account-heading">"Delete account"</h3>

@@ -183,14 +183,12 @@ async fn execute(app: &AppState, command: Admin) -> Result<String, String> {
 /// Writes the account's ZIP to a new file (never over an existing one), recorded in its security
 /// activity as the operator's.
 async fn export_to_file(app: &AppState, user: &users::User, path: &std::path::Path) -> Result<String, String> {
-    let file = tokio::fs::OpenOptions::new()
-        .write(true)
-        .create_new(true)
-        .open(path)
-        .await
-        .map_err(|e| format!("cannot create {}: {e}", path.display()))?;
-    let event = Event::new(Kind::DataExported, &user.id, &lifecycle::OPERATOR).detail(activity::BY_OPERATOR);
-    activity::record(app.db.writes(), app.now(), event).await.map_err(|e| e.to_string())?;
+    let mut options = tokio::fs::OpenOptions::new();
+    options.write(true).create_new(true);
+    // Someone's personal data: readable by the operator alone.
+    #[cfg(unix)]
+    options.mode(0o600);
+    let file = options.open(path).await.map_err(|e| format!("cannot create {}: {e}", path.display()))?;
     let written = match export::write_zip(app, &user.id, file).await {
         Ok(written) => written,
         Err(e) => {
@@ -198,6 +196,8 @@ async fn export_to_file(app: &AppState, user: &users::User, path: &std::path::Pa
             return Err(format!("could not export {}: {e}", user.email));
         }
     };
+    let event = Event::new(Kind::DataExported, &user.id, &lifecycle::OPERATOR).detail(activity::BY_OPERATOR);
+    activity::record(app.db.writes(), app.now(), event).await.map_err(|e| e.to_string())?;
     let size = tokio::fs::metadata(path).await.map(|m| m.len()).unwrap_or(0);
     Ok(format!(
         "wrote {} ({size} bytes): {} security events{}",

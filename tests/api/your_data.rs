@@ -14,9 +14,14 @@ use std::time::Duration;
 const ADA: &str = "ada@example.com";
 const GRACE: Duration = Duration::from_secs(14 * 86_400);
 
-/// Downloads the account's data as the profile's link does.
+/// Downloads the account's data as `/profile/export`'s form does, with this password.
+async fn download_with(app: &TestApp, client: &reqwest::Client, password: &str) -> reqwest::Response {
+    let form = [("current_password", password)];
+    client.post(app.url("/api/export")).header("sec-fetch-site", "same-origin").form(&form).send().await.unwrap()
+}
+
 async fn download(app: &TestApp, client: &reqwest::Client) -> reqwest::Response {
-    client.get(app.url("/profile/export")).header("sec-fetch-site", "same-origin").send().await.unwrap()
+    download_with(app, client, PASSWORD).await
 }
 
 /// The files of a ZIP, by name; each one's checksum is checked as it is read. (The browser tests open the
@@ -46,8 +51,12 @@ async fn account_json(app: &TestApp, client: &reqwest::Client) -> (serde_json::V
 #[tokio::test]
 async fn item_73_downloading_your_data_gives_one_zip_with_everything_and_no_secret() {
     let app = spawn_app().await;
-    let ada = app.signed_in_user("Ada", ADA).await;
-    let phone = app.sign_in_from(ADA, FIREFOX_WINDOWS).await;
+    // With every kind of secret an account can hold: two-factor and its recovery codes, a pending email
+    // change's link, sessions.
+    let (ada, _, recovery_codes) = crate::two_factor::ada_with_two_factor(&app).await;
+    let res =
+        app.call(&ada, "/api/change_email", &[("new_email", "ada@new.example"), ("current_password", PASSWORD)]).await;
+    assert_eq!(res.status(), StatusCode::OK);
     assert!(text(app.login(&browser(), ADA, "not her password").await).await.0.is_redirection());
     let (status, avatar_url) = upload_js(&app, &ada, "me.png", "image/png", picture(300, 200, ImageFormat::Png)).await;
     assert_eq!(status, StatusCode::OK);
@@ -72,9 +81,9 @@ async fn item_73_downloading_your_data_gives_one_zip_with_everything_and_no_secr
     assert_eq!(json["profile"]["name"], "Ada");
     assert_eq!(json["profile"]["avatar"], "avatar.jpg");
     assert!(json["profile"]["email_verified_at"].as_str().unwrap().ends_with('Z'));
-    assert_eq!(json["sign_in_methods"]["two_factor"]["on"], false);
-    assert_eq!(json["sessions"].as_array().unwrap().len(), 2);
-    assert!(json["sessions"].as_array().unwrap().iter().any(|s| s["device"] == "Firefox on Windows"));
+    assert_eq!(json["sign_in_methods"]["two_factor"]["on"], true);
+    assert_eq!(json["sign_in_methods"]["two_factor"]["recovery_codes_left"], 10);
+    assert_eq!(json["sessions"].as_array().unwrap().len(), 1);
     let events: Vec<&str> =
         json["security_activity"].as_array().unwrap().iter().map(|e| e["event"].as_str().unwrap()).collect();
     assert_eq!(events.first(), Some(&"data_exported"), "newest first, this download included: {events:?}");
@@ -91,13 +100,18 @@ async fn item_73_downloading_your_data_gives_one_zip_with_everything_and_no_secr
         .fetch_one(app.state.db.reads())
         .await
         .unwrap();
-    let token_hashes: Vec<String> =
-        sqlx::query_scalar("SELECT token_hash FROM sessions").fetch_all(app.state.db.reads()).await.unwrap();
+    let stored_secrets: Vec<String> = sqlx::query_scalar(
+        "SELECT token_hash FROM sessions UNION ALL SELECT token_hash FROM email_tokens \
+         UNION ALL SELECT secret_sealed FROM two_factor UNION ALL SELECT code_hash FROM recovery_codes",
+    )
+    .fetch_all(app.state.db.reads())
+    .await
+    .unwrap();
+    assert!(stored_secrets.len() >= 13, "sessions, the email change's link, the sealed secret, 10 codes");
     assert!(!text.contains(&hash) && !text.contains("$argon2"), "no password hash");
-    for secret in token_hashes.iter().map(String::as_str).chain(["token", "password_hash", "secret"]) {
-        assert!(!text.contains(secret), "{secret} is not in the export");
+    for secret in stored_secrets.iter().chain(&recovery_codes) {
+        assert!(!text.contains(secret.as_str()), "{secret} is not in the export");
     }
-    drop(phone);
 }
 
 #[tokio::test]
@@ -105,19 +119,34 @@ async fn item_73_only_the_signed_in_owner_downloads_from_the_site_itself_and_not
     let app = spawn_app().await;
     let ada = app.signed_in_user("Ada", ADA).await;
     assert_redirect(&app.get(&browser(), "/profile/export").await, "/login");
-    // Another site's link or form: refused, and nothing is counted or recorded.
-    let res = ada.get(app.url("/profile/export")).header("sec-fetch-site", "cross-site").send().await.unwrap();
+    assert_redirect(&download(&app, &browser()).await, "/login");
+    let (status, page) = text(app.get(&ada, "/profile/export").await).await;
+    assert_eq!(status, StatusCode::OK);
+    assert!(page.contains(">Download your data</h1>") && page.contains("action=\"/api/export\""), "{page}");
+    // Another site's form: refused, and nothing is counted or recorded.
+    let res = ada
+        .post(app.url("/api/export"))
+        .header("sec-fetch-site", "cross-site")
+        .form(&[("current_password", PASSWORD)])
+        .send()
+        .await
+        .unwrap();
     assert_eq!(res.status(), StatusCode::FORBIDDEN);
     let recorded = "SELECT COUNT(*) FROM security_events WHERE kind = 'data_exported'";
+    assert_eq!(app.count(recorded).await, 0);
+    // A session left open is not enough: the password, and a wrong one gives nothing.
+    assert_redirect(&download_with(&app, &ada, "not her password").await, "/profile/export?error=wrong_password");
+    let (_, page) = text(app.get(&ada, "/profile/export?error=wrong_password").await).await;
+    assert!(page.contains("That is not your current password."), "{page}");
     assert_eq!(app.count(recorded).await, 0);
 
     for _ in 0..10 {
         assert_eq!(download(&app, &ada).await.status(), StatusCode::OK);
     }
     assert_eq!(app.count(recorded).await, 10);
-    assert_redirect(&download(&app, &ada).await, "/profile?export_error=too_many#your-data");
-    let (_, page) = text(app.get(&ada, "/profile?export_error=too_many").await).await;
-    assert!(page.contains("You downloaded your data many times this hour. Please try again later."), "{page}");
+    assert_redirect(&download(&app, &ada).await, "/profile/export?error=too_many");
+    let (_, page) = text(app.get(&ada, "/profile/export?error=too_many").await).await;
+    assert!(page.contains("Too many attempts. Please wait an hour and try again."), "{page}");
     app.clock.advance(Duration::from_secs(3600));
     assert_eq!(download(&app, &ada).await.status(), StatusCode::OK);
 }
@@ -166,9 +195,9 @@ async fn item_74_deleting_the_account_ends_every_session_and_refuses_sign_in_unt
     assert!(body.contains("That is not your current password."), "{body}");
     assert_eq!(app.get(&phone, "/profile").await.status(), StatusCode::OK);
 
-    let before = app.mails_about(ADA, "Your account will be deleted");
+    let deletion_mails = app.mails_about(ADA, "Your account will be deleted");
     assert_redirect(&delete_account(&app, &ada, PASSWORD).await, "/login?notice=account_deleted");
-    let mail = app.new_mail_about(ADA, "Your account will be deleted", before).await;
+    let mail = app.new_mail_about(ADA, "Your account will be deleted", deletion_mails).await;
     let erase_on = authkit::time_format::exact_utc(app.state.now() + GRACE.as_secs() as i64);
     assert!(mail.text.contains(&format!("On {erase_on} it will be erased")), "{}", mail.text);
     let cancel = mail.link().unwrap();
@@ -176,12 +205,18 @@ async fn item_74_deleting_the_account_ends_every_session_and_refuses_sign_in_unt
     assert_redirect(&app.get(&ada, "/profile").await, "/login");
     assert_redirect(&app.get(&phone, "/profile").await, "/login?notice=session_ended");
 
-    // A right password is told why it cannot sign in; a wrong one learns nothing; nor does a mailed link
-    // sign in.
+    // A right password is told why it cannot sign in, and the owner gets a new "Cancel deletion" link (the
+    // first mail may be lost; the older link stops working); a wrong one learns nothing; nor does a
+    // mailed link sign in.
     let (status, body) =
         text(app.call(&browser(), "/api/login", &[("email", ADA), ("password", PASSWORD)]).await).await;
     assert_eq!(status, StatusCode::FORBIDDEN);
     assert!(body.contains("AccountBeingDeleted"), "{body}");
+    let first = token_param(&cancel, "token");
+    let cancel = app.new_mail_about(ADA, "Your account will be deleted", deletion_mails + 1).await.link().unwrap();
+    assert_ne!(token_param(&cancel, "token"), first);
+    let (_, page) = text(app.get(&browser(), &format!("/cancel-deletion?token={first}")).await).await;
+    assert!(page.contains("This link is invalid, was already used, or has expired"), "{page}");
     let (_, page) = text(app.get(&browser(), "/login?notice=account_deleted").await).await;
     assert!(page.contains("Your account is deleted and signed out everywhere."), "{page}");
     let res = app.call(&browser(), "/api/login", &[("email", ADA), ("password", "not her password")]).await;
@@ -192,6 +227,8 @@ async fn item_74_deleting_the_account_ends_every_session_and_refuses_sign_in_unt
     let stranger = browser();
     app.confirm_link(&stranger, &link).await;
     assert_redirect(&app.get(&stranger, "/profile").await, "/login");
+    // (The link was right too: a new "Cancel deletion" link is mailed again.)
+    let cancel = app.new_mail_about(ADA, "Your account will be deleted", deletion_mails + 2).await.link().unwrap();
     // Deleting twice is no error for anyone: a signed-out browser is sent to sign in.
     let (status, _) = text(app.call(&ada, "/api/delete_account", &[("current_password", PASSWORD)]).await).await;
     assert_eq!(status, StatusCode::UNAUTHORIZED);
@@ -325,9 +362,14 @@ async fn the_operator_schedules_cancels_and_erases_deletions_and_exports_an_acco
     let (status, out, err) = app.admin(&["export", ADA, file.to_str().unwrap()]).await;
     assert!(status.success(), "{err}");
     assert!(out.contains("bytes): ") && out.contains("security events, the avatar"), "{out}");
+    use std::os::unix::fs::PermissionsExt as _;
+    assert_eq!(std::fs::metadata(&file).unwrap().permissions().mode() & 0o777, 0o600, "the operator's alone");
     let files = unzip(std::fs::read(&file).unwrap()).await;
     assert!(files.contains_key("avatar.jpg"));
-    let json: serde_json::Value = serde_json::from_slice(&files["account.json"]).unwrap();
+    let (status, out, _) = app.admin(&["export", ADA, app.data_dir.path().join("again.zip").to_str().unwrap()]).await;
+    assert!(status.success(), "{out}");
+    let again = unzip(std::fs::read(app.data_dir.path().join("again.zip")).unwrap()).await;
+    let json: serde_json::Value = serde_json::from_slice(&again["account.json"]).unwrap();
     assert_eq!(json["security_activity"][0]["description"], "Data downloaded by the site's operator");
     let (status, _, err) = app.admin(&["export", ADA, file.to_str().unwrap()]).await;
     assert!(!status.success() && err.contains("cannot create"), "an existing file is kept: {err}");

@@ -103,9 +103,41 @@ async fn schedule_in(
     tx.commit().await?;
     app.sessions_changed(&user.id).await;
     tracing::info!(target: "audit", user_id = %user.id, sessions_ended = ended, erase_after, "account deletion scheduled");
-    // The deletion stands if the mail fails: the operator can cancel it (`authkit admin cancel-deletion`).
-    app.mailer.deliver(mail).await?;
+    // The deletion stands if the mail cannot go: signing in with the password mails a new link
+    // (`mail_cancel_link_again`), and the operator can cancel (`authkit admin cancel-deletion`).
+    if let Err(e) = app.mailer.deliver(mail).await {
+        tracing::error!(user_id = %user.id, error = %e, "the deletion's mail could not be sent");
+    }
     Ok(Some(erase_after))
+}
+
+/// Mails the "Cancel deletion" link of an account being deleted again, as a new link (the older one stops
+/// working), after right credentials for it: its owner may have lost the first mail. In the background,
+/// within the account's allowance of such mail; nothing if an eraser has claimed it.
+pub(super) fn mail_cancel_link_again(app: &AppState, user_id: &str) {
+    let (app, user_id) = (app.clone(), user_id.to_owned());
+    let task = app.clone();
+    task.in_background("cancel-deletion link again", async move {
+        if app.limits.cancel_link_again(&user_id).await.is_err() {
+            return Ok(());
+        }
+        let token = new_token();
+        let erase_after: Option<UnixTime> = sqlx::query_scalar(
+            "UPDATE account_deletions SET cancel_token_hash = $2 \
+             WHERE user_id = $1 AND eraser IS NULL AND erase_after > $3 RETURNING erase_after",
+        )
+        .bind(&user_id)
+        .bind(hash_token(&token))
+        .bind(app.now())
+        .fetch_optional(app.db.writes())
+        .await?;
+        let (Some(erase_after), Some(user)) = (erase_after, users::get(app.db.reads(), &user_id).await?) else {
+            return Ok(());
+        };
+        let cancel_link = app.link(paths::CANCEL_DELETION, &[("token", &token)]);
+        let erase_on = exact_utc(erase_after);
+        app.mailer.send(messages::deletion_scheduled(&user.email, user.name_for_mail(), &erase_on, &cancel_link)).await
+    });
 }
 
 /// Whether a "Cancel deletion" link still works, without using it.
@@ -139,7 +171,9 @@ pub async fn cancel_with_link(app: &AppState, token: &str, client: &ClientInfo) 
     let user_id = cancellable_by_link(&mut *tx, now, token).await?.ok_or(AppError::InvalidLink)?;
     // The account's row first, as every change to an account takes it; then the deletion, if it still
     // can be cancelled (an eraser may have claimed it meanwhile).
-    users::hold(&mut *tx, &user_id, None).await?;
+    if !users::hold(&mut *tx, &user_id, None).await? {
+        return Err(AppError::InvalidLink.into());
+    }
     let cancelled = sqlx::query(
         "DELETE FROM account_deletions WHERE user_id = $1 AND cancel_token_hash = $2 AND erase_after > $3 \
          AND eraser IS NULL",
@@ -167,7 +201,9 @@ pub enum OperatorCancel {
 /// `authkit admin cancel-deletion`: as the owner's link would, whenever the link was lost.
 pub async fn cancel_by_operator(app: &AppState, user_id: &str) -> Result<OperatorCancel, Error> {
     let mut tx = app.db.writes().begin().await?;
-    users::hold(&mut *tx, user_id, None).await?;
+    if !users::hold(&mut *tx, user_id, None).await? {
+        return Ok(OperatorCancel::NotScheduled);
+    }
     let eraser: Option<Option<String>> = sqlx::query_scalar("SELECT eraser FROM account_deletions WHERE user_id = $1")
         .bind(user_id)
         .fetch_optional(&mut *tx)
@@ -177,7 +213,15 @@ pub async fn cancel_by_operator(app: &AppState, user_id: &str) -> Result<Operato
         Some(Some(_)) => return Ok(OperatorCancel::BeingErased),
         Some(None) => {}
     }
-    sqlx::query("DELETE FROM account_deletions WHERE user_id = $1").bind(user_id).execute(&mut *tx).await?;
+    // An eraser's claim does not take the account's row: the condition is checked again by the DELETE,
+    // which on PostgreSQL waits for a claim being made and then sees it.
+    let cancelled = sqlx::query("DELETE FROM account_deletions WHERE user_id = $1 AND eraser IS NULL")
+        .bind(user_id)
+        .execute(&mut *tx)
+        .await?;
+    if cancelled.rows_affected() == 0 {
+        return Ok(OperatorCancel::BeingErased);
+    }
     finish_cancel(app, tx, user_id, &OPERATOR).await?;
     Ok(OperatorCancel::Cancelled)
 }
@@ -208,9 +252,15 @@ struct Claim {
 /// how many. Run by each server's housekeeping.
 pub async fn erase_due(app: &AppState) -> Result<u64, Error> {
     let mut erased = 0;
+    // Each claim takes an account no other claim holds, so this ends; one that fails (its bucket is
+    // away, say) stays claimed until its lease runs out and is tried again then, by any server.
     while let Some(claim) = claim_one(app, None).await? {
-        if erase_claimed(app, &claim).await? {
-            erased += 1;
+        match erase_claimed(app, &claim).await {
+            Ok(true) => erased += 1,
+            Ok(false) => {}
+            Err(e) => {
+                tracing::warn!(user_id = %claim.user_id, error = %e, "could not erase an account; tried again later")
+            }
         }
     }
     Ok(erased)
@@ -247,10 +297,10 @@ pub async fn erase_now(app: &AppState, user_id: &str) -> Result<EraseNow, Error>
     tx.commit().await?;
     app.sessions_changed(user_id).await;
     match claim_one(app, Some(user_id)).await? {
-        Some(claim) => {
-            erase_claimed(app, &claim).await?;
-            Ok(EraseNow::Erased)
-        }
+        Some(claim) => match erase_claimed(app, &claim).await? {
+            true => Ok(EraseNow::Erased),
+            false => Err(Error::Internal("another app server took the account over while it was being erased".into())),
+        },
         None => {
             let until: Option<Option<i64>> =
                 sqlx::query_scalar("SELECT erasing_until FROM account_deletions WHERE user_id = $1")
@@ -289,16 +339,27 @@ async fn claim_one(app: &AppState, only: Option<&str>) -> Result<Option<Claim>, 
 }
 
 /// Erases a claimed account: its files, then its rows in one transaction, if the claim is still this
-/// server's. Logs what went, as ids and counts.
+/// server's (a claim whose lease ran out may have been taken over; a claimed account is never cancelled,
+/// so deleting its files first loses nothing). Logs what went, as ids and counts.
 async fn erase_claimed(app: &AppState, claim: &Claim) -> Result<bool, Error> {
     let user_id = claim.user_id.as_str();
     let mut files = 0;
-    if let Some(avatar) = users::get(app.db.writes(), user_id).await?.and_then(|user| user.avatar_key) {
-        app.storage.delete_avatar(&avatar).await?;
+    let avatar = users::get(app.db.writes(), user_id).await?.and_then(|user| user.avatar_key);
+    if let Some(avatar) = &avatar {
+        app.storage.delete_avatar(avatar).await?;
         files += 1;
     }
     let mut tx = app.db.writes().begin().await?;
-    users::hold(&mut *tx, user_id, None).await?;
+    if !users::hold(&mut *tx, user_id, None).await? {
+        return Ok(false);
+    }
+    // An upload that passed its session check before the deletion may have landed since.
+    let newer =
+        users::get(&mut *tx, user_id).await?.and_then(|user| user.avatar_key).filter(|a| Some(a) != avatar.as_ref());
+    if let Some(newer) = newer {
+        app.storage.delete_avatar(&newer).await?;
+        files += 1;
+    }
     let still_ours: Option<String> =
         sqlx::query_scalar("SELECT user_id FROM account_deletions WHERE user_id = $1 AND eraser = $2")
             .bind(user_id)

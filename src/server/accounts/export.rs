@@ -3,12 +3,15 @@
 //! security activity, read a page at a time; `avatar.jpg` is the uploaded picture, if there is one. No
 //! secret is in it: no password hash, token, key, code, or passkey credential.
 //!
-//! `GET /profile/export` (the profile's "Download your data" link) and `authkit admin export` write it
-//! through `write_zip`. Each download is recorded in the account's security activity, and limited per
+//! `POST /api/export` (the "Download" button of `/profile/export`, after the current password: a session
+//! left open on a shared computer must not be enough to take everything) and `authkit admin export` write
+//! it through `write_zip`. Each download is recorded in the account's security activity, and limited per
 //! account (`RateLimits::export`): a download reads the whole history.
 
 use super::activity::{self, Event, Kind};
+use super::credentials::check_current_password;
 use super::{passkeys, two_factor, users};
+use crate::error::AppError;
 use crate::routes::paths;
 use crate::server::sessions::{self, user_agents, ClientInfo, Lookup};
 use crate::server::{AppState, Error};
@@ -16,8 +19,8 @@ use crate::time_format::iso_utc;
 use async_zip::tokio::write::ZipFileWriter;
 use async_zip::{Compression, ZipDateTimeBuilder, ZipEntryBuilder};
 use axum::body::Body;
-use axum::extract::State;
-use axum::http::{header, HeaderMap, StatusCode};
+use axum::extract::{Form, State};
+use axum::http::header;
 use axum::response::{IntoResponse, Redirect, Response};
 use axum::Extension;
 use futures_util::AsyncWriteExt as _;
@@ -40,29 +43,46 @@ pub fn file_name(now: i64) -> String {
     format!("authkit-data-{}.zip", &iso_utc(now)[..10])
 }
 
-/// `GET /profile/export`: the signed-in account's data as a download. Asked for from another site (a
-/// link or a form there), it is refused: the owner gains nothing, and it would use up the owner's
-/// allowance.
+/// What "Download" on `/profile/export` posts: the current password, as for any change that gives what a
+/// session left open should not (here, everything the account holds).
+#[derive(serde::Deserialize)]
+pub struct DownloadForm {
+    #[serde(default)]
+    current_password: String,
+}
+
+/// `POST /api/export`: the signed-in account's data as a download, after its current password. Refused
+/// from another site by `refuse_cross_site`, as every POST is. A refusal goes back to the page with why
+/// (`?error=…`); the download itself leaves the page where it is.
 pub async fn download(
     State(app): State<AppState>,
     Extension(lookup): Extension<Lookup>,
     Extension(client): Extension<ClientInfo>,
-    headers: HeaderMap,
+    Form(form): Form<DownloadForm>,
 ) -> Response {
     let Some(session) = lookup.active().cloned() else { return Redirect::to(paths::LOGIN).into_response() };
-    let from = headers.get("sec-fetch-site").and_then(|v| v.to_str().ok());
-    if from.is_some_and(|site| site != "same-origin" && site != "none") {
-        return (StatusCode::FORBIDDEN, "Download your data from your profile page.").into_response();
+    let refused = |problem: &str| Redirect::to(&format!("{}?error={problem}", paths::EXPORT)).into_response();
+    // The password can be guessed here too: counted per session, as on every form that asks for it.
+    if app.limits.reauthenticate(&session.session_id).await.is_err() {
+        return refused("too_many");
     }
-    let refused = |problem: &str| Redirect::to(&format!("{}?export_error={problem}#your-data", paths::PROFILE));
+    match check_current_password(&app, &session, &form.current_password).await {
+        Ok(_) => {}
+        Err(Error::User(AppError::Invalid { .. })) => return refused("wrong_password"),
+        Err(Error::User(AppError::SessionEnded)) => return Redirect::to(paths::LOGIN).into_response(),
+        Err(e) => {
+            tracing::error!(error = %e, "could not check the password for a data export");
+            return refused("failed");
+        }
+    }
     if app.limits.export(&session.user_id).await.is_err() {
-        return refused("too_many").into_response();
+        return refused("too_many");
     }
     let now = app.now();
     let recorded = Event::of_session(Kind::DataExported, &session, &client);
     if let Err(e) = activity::record(app.db.writes(), now, recorded).await {
         tracing::error!(error = %e, "could not record a data export");
-        return refused("failed").into_response();
+        return refused("failed");
     }
     let (writer, reader) = tokio::io::duplex(PIPE_BYTES);
     let user_id = session.user_id.clone();
@@ -124,7 +144,6 @@ pub async fn write_zip<W: AsyncWrite + Unpin>(app: &AppState, user_id: &str, out
             deletion_erases_at: user.erase_after.map(iso_utc),
         },
         sign_in_methods: SignInMethods {
-            password: true,
             two_factor: match two_factor {
                 two_factor::Status::Off => TwoFactor { on: false, recovery_codes_left: None },
                 two_factor::Status::On { recovery_codes_left } => {
@@ -246,7 +265,6 @@ struct Profile<'a> {
 
 #[derive(Serialize)]
 struct SignInMethods<'a> {
-    password: bool,
     two_factor: TwoFactor,
     passkeys: Vec<Passkey<'a>>,
 }

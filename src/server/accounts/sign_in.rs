@@ -4,7 +4,7 @@
 
 use super::activity::{self, Event, Kind, SecondFactor, SignInMethod};
 use super::email_tokens::{self, Purpose};
-use super::{audit, known_devices, secure_account, two_factor, users};
+use super::{audit, deletion, known_devices, secure_account, two_factor, users};
 use crate::domain::{Email, Password};
 use crate::error::AppError;
 use crate::routes::paths;
@@ -60,8 +60,7 @@ pub async fn sign_in(app: &AppState, email: &str, password: &str, browser: &Brow
     }
     // Said only after the right password; before any second step, which would be asked for nothing.
     if let Some(refusal) = user.sign_in_refusal() {
-        audit::event("sign_in_refused", &user.id);
-        return Err(refusal.into());
+        return Err(refuse(app, &user.id, refusal));
     }
     let now = app.now();
     let mut tx = app.db.writes().begin().await?;
@@ -138,8 +137,7 @@ pub async fn sign_in_with_link(
     // Refused before anything is used or asked for: the link (or code) still works once unlocked (or the
     // deletion cancelled).
     if let Some(refusal) = user.sign_in_refusal() {
-        audit::event("sign_in_refused", &user.id);
-        return Err(refusal.into());
+        return Err(refuse(app, &user.id, refusal));
     }
     if !user.is_verified() {
         let in_sign_up_browser = user.signed_up_in(browser.sign_up_proof);
@@ -241,9 +239,8 @@ pub(super) async fn finish_sign_in(
 ) -> Result<String, Error> {
     let now = app.now();
     if !users::record_sign_in(&mut *tx, user_id, now).await? {
-        audit::event("sign_in_refused", user_id);
         let refusal = users::get(&mut *tx, user_id).await?.and_then(|user| user.sign_in_refusal());
-        return Err(refusal.unwrap_or(AppError::InvalidCredentials).into());
+        return Err(refuse(app, user_id, refusal.unwrap_or(AppError::InvalidCredentials)));
     }
     let new_device = known_devices::is_new(&mut *tx, user_id, browser.device, now).await?;
     let session = start_session(app, &mut tx, user_id, browser).await?;
@@ -256,6 +253,17 @@ pub(super) async fn finish_sign_in(
         secure_account::alert_new_device(app, user_id, browser.client, now);
     }
     Ok(session.token)
+}
+
+/// The answer to right credentials for an account nobody may sign in to now (`User::sign_in_refusal`). An
+/// account being deleted also gets its "Cancel deletion" link mailed again: its owner may have lost the
+/// first mail, and only the owner's mailbox gets it.
+fn refuse(app: &AppState, user_id: &str, refusal: AppError) -> Error {
+    audit::event("sign_in_refused", user_id);
+    if refusal == AppError::AccountBeingDeleted {
+        deletion::mail_cancel_link_again(app, user_id);
+    }
+    refusal.into()
 }
 
 /// Starts a session for `user_id` in `tx`, after the caller has written the user's row there

@@ -62,7 +62,10 @@ pub fn router(state: AppState) -> Router {
         .route("/api/session", get(session_status))
         .route(crate::routes::paths::LIVE, get(crate::server::sessions::live::events))
         .route("/api/health", get(health))
-        .route(crate::routes::paths::EXPORT, get(crate::server::accounts::export::download))
+        .route(
+            crate::routes::paths::EXPORT_DOWNLOAD,
+            post(crate::server::accounts::export::download).layer(DefaultBodyLimit::max(MAX_BODY_BYTES)),
+        )
         .nest_service("/pkg", site_files(&state));
     let uploads = Router::new()
         .route("/api/avatar", post(avatars::upload))

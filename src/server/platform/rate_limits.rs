@@ -95,6 +95,8 @@ enum Bucket {
     NewDeviceAlertsPerAccount,
     /// Downloads of one account's data: each reads all of it.
     ExportsPerAccount,
+    /// "Cancel deletion" links mailed again to an account being deleted (`deletion::mail_cancel_link_again`).
+    CancelLinksPerAccount,
 }
 
 impl Bucket {
@@ -106,9 +108,10 @@ impl Bucket {
             }
             Bucket::SignUpPerNetwork => limits.sign_up_per_ip.get(),
             Bucket::MailPerNetwork => limits.mail_per_ip.get(),
-            Bucket::MailPerAddressAndAsker | Bucket::MailPerDevice | Bucket::NewDeviceAlertsPerAccount => {
-                limits.mail_per_account.get()
-            }
+            Bucket::MailPerAddressAndAsker
+            | Bucket::MailPerDevice
+            | Bucket::NewDeviceAlertsPerAccount
+            | Bucket::CancelLinksPerAccount => limits.mail_per_account.get(),
             Bucket::MailPerAddress => limits.mail_per_account.get().saturating_mul(ADDRESS_ALLOWANCE_FROM_EVERYWHERE),
             Bucket::PasswordChecksPerNetwork => limits.password_checks_per_ip.get(),
             Bucket::AvatarUploadsPerAccount => limits.avatar_uploads_per_account.get(),
@@ -259,6 +262,10 @@ impl RateLimits {
 
     pub async fn export(&self, user_id: &str) -> Result<(), Refused> {
         self.hit(Bucket::ExportsPerAccount, &[user_id.as_bytes()]).await
+    }
+
+    pub async fn cancel_link_again(&self, user_id: &str) -> Result<(), Refused> {
+        self.hit(Bucket::CancelLinksPerAccount, &[user_id.as_bytes()]).await
     }
 
     pub async fn avatar_upload(&self, user_id: &str) -> Result<(), Refused> {
