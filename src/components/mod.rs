@@ -7,6 +7,7 @@ pub mod avatar_upload;
 pub mod email_form;
 pub mod form_field;
 pub mod live_session;
+pub mod mailed_link_page;
 pub mod name_editor;
 pub mod page_address;
 pub mod passkeys;

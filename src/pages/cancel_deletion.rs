@@ -1,7 +1,6 @@
 use crate::api::your_data::{check_cancel_deletion_link, CancelDeletion};
-use crate::components::alert::{last_error, Alert, AlertKind, FormError, LinkCheckFailed};
-use crate::components::auth_card::AuthCard;
-use crate::components::page_address::query_value;
+use crate::components::alert::{last_error, Alert, AlertKind, FormError};
+use crate::components::mailed_link_page::MailedLinkPage;
 use crate::components::server_form::ServerForm;
 use crate::components::submit_button::SubmitButton;
 use crate::hydration::island_hydrated;
@@ -11,42 +10,17 @@ use leptos::prelude::*;
 /// (mail scanners open links); its one button keeps the account (`accounts::deletion`).
 #[component]
 pub fn CancelDeletionPage() -> impl IntoView {
-    let token = query_value("token");
-    // Set when the server already refused the link (`?error=invalid_link` or `failed`).
-    let link_error = query_value("error");
-    let usable = Resource::new_blocking(
-        {
-            let (token, link_error) = (token.clone(), link_error.clone());
-            move || (token.clone(), link_error.clone())
-        },
-        |(token, link_error)| async move {
-            match token {
-                Some(token) if link_error.is_none() => check_cancel_deletion_link(token).await,
-                _ => Ok(false),
-            }
-        },
-    );
     view! {
-        <AuthCard title="Keep your account">
-            <Suspense fallback=|| ()>
-                {move || {
-                    let (token, link_error) = (token.clone(), link_error.clone());
-                    Suspend::new(async move {
-                        match (usable.await, token) {
-                            (Ok(true), Some(token)) => view! { <CancelDeletionForm token/> }.into_any(),
-                            (Err(_), _) => view! { <LinkCheckFailed/> }.into_any(),
-                            _ if link_error.as_deref() == Some("failed") => view! { <LinkCheckFailed/> }.into_any(),
-                            _ => view! {
-                                <Alert kind=AlertKind::Error>
-                                    "This link is invalid, was already used, or has expired: the account was kept already, or its grace period is over and it was erased."
-                                </Alert>
-                            }
-                            .into_any(),
-                        }
-                    })
-                }}
-            </Suspense>
-        </AuthCard>
+        <MailedLinkPage
+            title="Keep your account"
+            check=check_cancel_deletion_link
+            form=|token| view! { <CancelDeletionForm token/> }
+            invalid=|| view! {
+                <Alert kind=AlertKind::Error>
+                    "This link is invalid, was already used, or has expired: the account was kept already, or its grace period is over and it was erased."
+                </Alert>
+            }
+        />
     }
 }
 

@@ -1,7 +1,6 @@
 use crate::api::secure_account::{check_secure_link, SecureAccount};
-use crate::components::alert::{last_error, Alert, AlertKind, FormError, LinkCheckFailed};
-use crate::components::auth_card::AuthCard;
-use crate::components::page_address::query_value;
+use crate::components::alert::{last_error, Alert, AlertKind, FormError};
+use crate::components::mailed_link_page::MailedLinkPage;
 use crate::components::server_form::ServerForm;
 use crate::components::submit_button::SubmitButton;
 use crate::hydration::island_hydrated;
@@ -12,43 +11,18 @@ use leptos::prelude::*;
 /// (mail scanners open links); its one button does (`accounts::secure_account`).
 #[component]
 pub fn SecureAccountPage() -> impl IntoView {
-    let token = query_value("token");
-    // Set when the server already refused the link (`?error=invalid_link` or `failed`).
-    let link_error = query_value("error");
-    let usable = Resource::new_blocking(
-        {
-            let (token, link_error) = (token.clone(), link_error.clone());
-            move || (token.clone(), link_error.clone())
-        },
-        |(token, link_error)| async move {
-            match token {
-                Some(token) if link_error.is_none() => check_secure_link(token).await,
-                _ => Ok(false),
-            }
-        },
-    );
     view! {
-        <AuthCard title="Secure your account">
-            <Suspense fallback=|| ()>
-                {move || {
-                    let (token, link_error) = (token.clone(), link_error.clone());
-                    Suspend::new(async move {
-                        match (usable.await, token) {
-                            (Ok(true), Some(token)) => view! { <SecureAccountForm token/> }.into_any(),
-                            (Err(_), _) => view! { <LinkCheckFailed/> }.into_any(),
-                            _ if link_error.as_deref() == Some("failed") => view! { <LinkCheckFailed/> }.into_any(),
-                            _ => view! {
-                                <Alert kind=AlertKind::Error>
-                                    "This link is invalid, was already used, or has expired. If someone else is using your account, reset your password now."
-                                </Alert>
-                                <p><a href=paths::FORGOT_PASSWORD>"Reset your password"</a></p>
-                            }
-                            .into_any(),
-                        }
-                    })
-                }}
-            </Suspense>
-        </AuthCard>
+        <MailedLinkPage
+            title="Secure your account"
+            check=check_secure_link
+            form=|token| view! { <SecureAccountForm token/> }
+            invalid=|| view! {
+                <Alert kind=AlertKind::Error>
+                    "This link is invalid, was already used, or has expired. If someone else is using your account, reset your password now."
+                </Alert>
+                <p><a href=paths::FORGOT_PASSWORD>"Reset your password"</a></p>
+            }
+        />
     }
 }
 
