@@ -225,6 +225,21 @@ impl TestApp {
         res.json().await.unwrap()
     }
 
+    /// Asks for a magic link to `email` from a new browser, as the magic-link page does, and returns the
+    /// link once its mail is in the outbox.
+    pub async fn mailed_sign_in_link(&self, email: &str) -> String {
+        let before = self.mails_about(email, "Your sign-in link");
+        self.post_form(&browser(), "/api/send_magic_link", "/login-with-magic-link", &[("email", email)]).await;
+        self.new_mail_about(email, "Your sign-in link", before).await.link().expect("a link in the mail")
+    }
+
+    /// Uses `link` in a new browser and checks that no session came of it.
+    pub async fn assert_link_signs_nobody_in(&self, link: &str) {
+        let stranger = browser();
+        self.confirm_link(&stranger, link).await;
+        assert_redirect(&self.get(&stranger, "/profile").await, "/login");
+    }
+
     /// Confirms an emailed link as the confirm form on `/auth-redirect` does.
     pub async fn confirm_link(&self, client: &Client, link: &str) -> Response {
         let token = access_token_of(link);

@@ -27,9 +27,7 @@ async fn item_72_an_operator_finds_an_account_lists_and_ends_its_sessions_and_lo
 
     // Locked: every session ends, and every link mailed before (a pending email change, say) dies; a
     // right password is told to ask the operator; a wrong one learns nothing new.
-    let before = app.mails_about(ADA, "Your sign-in link");
-    app.post_form(&browser(), "/api/send_magic_link", "/login-with-magic-link", &[("email", ADA)]).await;
-    let mailed_before = app.new_mail_about(ADA, "Your sign-in link", before).await.link().unwrap();
+    let mailed_before = app.mailed_sign_in_link(ADA).await;
     let (status, out, _) = app.admin(&["lock", ADA]).await;
     assert!(status.success());
     assert_eq!(out.trim(), "ada@example.com is locked; 2 sessions ended");
@@ -41,12 +39,8 @@ async fn item_72_an_operator_finds_an_account_lists_and_ends_its_sessions_and_lo
     let res = app.call(&browser(), "/api/login", &[("email", ADA), ("password", "not her password")]).await;
     assert_eq!(res.status(), StatusCode::UNAUTHORIZED);
     // Nor does a mailed link sign in (and it stays unused).
-    let before = app.mails_about(ADA, "Your sign-in link");
-    app.post_form(&browser(), "/api/send_magic_link", "/login-with-magic-link", &[("email", ADA)]).await;
-    let link = app.new_mail_about(ADA, "Your sign-in link", before).await.link().unwrap();
-    let stranger = browser();
-    app.confirm_link(&stranger, &link).await;
-    assert_redirect(&app.get(&stranger, "/profile").await, "/login");
+    let link = app.mailed_sign_in_link(ADA).await;
+    app.assert_link_signs_nobody_in(&link).await;
     let (_, out, _) = app.admin(&["lock", ADA]).await;
     assert_eq!(out.trim(), "ada@example.com was already locked");
     let (_, out, _) = app.admin(&["find-user", ADA]).await;
@@ -59,6 +53,7 @@ async fn item_72_an_operator_finds_an_account_lists_and_ends_its_sessions_and_lo
         .to_str()
         .unwrap()
         .ends_with("/profile"));
+    let stranger = browser();
     assert_redirect(&app.confirm_link(&stranger, &link).await, "/profile");
     let (_, out, _) = app.admin(&["unlock", ADA]).await;
     assert_eq!(out.trim(), "ada@example.com was not locked");

@@ -22,6 +22,7 @@ use super::users::{self, User};
 use crate::error::AppError;
 use crate::routes::paths;
 use crate::server::mail::messages;
+use crate::server::mail::transport::OutgoingMail;
 use crate::server::platform::clock::{secs, UnixTime};
 use crate::server::platform::secrets::{hash_token, is_well_formed, new_id, new_token};
 use crate::server::sessions::{ClientInfo, CurrentSession};
@@ -97,9 +98,7 @@ async fn schedule_in(
     }
     let ended = end_sessions_and_everything_halfway(&mut tx, &user.id).await?;
     activity::record(&mut *tx, now, Event::new(Kind::DeletionScheduled, &user.id, client)).await?;
-    let cancel_link = app.link(paths::CANCEL_DELETION, &[("token", &token)]);
-    let mail = messages::deletion_scheduled(&user.email, user.name_for_mail(), &exact_utc(erase_after), &cancel_link);
-    let mail = app.mailer.prepare(mail)?;
+    let mail = app.mailer.prepare(cancel_mail(app, user, &token, erase_after))?;
     tx.commit().await?;
     app.sessions_changed(&user.id).await;
     tracing::info!(target: "audit", user_id = %user.id, sessions_ended = ended, erase_after, "account deletion scheduled");
@@ -134,10 +133,14 @@ pub(super) fn mail_cancel_link_again(app: &AppState, user_id: &str) {
         let (Some(erase_after), Some(user)) = (erase_after, users::get(app.db.reads(), &user_id).await?) else {
             return Ok(());
         };
-        let cancel_link = app.link(paths::CANCEL_DELETION, &[("token", &token)]);
-        let erase_on = exact_utc(erase_after);
-        app.mailer.send(messages::deletion_scheduled(&user.email, user.name_for_mail(), &erase_on, &cancel_link)).await
+        app.mailer.send(cancel_mail(&app, &user, &token, erase_after)).await
     });
+}
+
+/// "Your account will be deleted": the erase date and the "Cancel deletion" link of `token`.
+fn cancel_mail(app: &AppState, user: &User, token: &str, erase_after: UnixTime) -> OutgoingMail {
+    let cancel_link = app.link(paths::CANCEL_DELETION, &[("token", token)]);
+    messages::deletion_scheduled(&user.email, user.name_for_mail(), &exact_utc(erase_after), &cancel_link)
 }
 
 /// Whether a "Cancel deletion" link still works, without using it.
