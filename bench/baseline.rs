@@ -124,7 +124,9 @@ fn smallest_document<V: IntoView + 'static>(body: impl Fn() -> V + Send + 'stati
 /// Renders a view to HTML with Leptos' renderer alone, inside a reactive owner of its own (components make
 /// their signals and contexts in one), dropped afterwards as `leptos_axum` drops a request's.
 fn render_to_html<V: IntoView>(view: impl FnOnce() -> V) -> String {
-    let owner = Owner::new();
+    // As the server renders: with a server's shared context, so that code meant for the browser only
+    // (a window's event listener, say) knows it is not there.
+    let owner = Owner::new_root(Some(std::sync::Arc::new(hydration_context::SsrSharedContext::new_islands())));
     let html = owner.with(|| view().to_html());
     owner.unset_with_forced_cleanup();
     html

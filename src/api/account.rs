@@ -1,5 +1,7 @@
 //! The signed-in user's own account.
 
+use crate::api::sessions::DeviceList;
+use crate::api::sign_in_methods::SignInMethods;
 use crate::error::AppError;
 use leptos::prelude::*;
 use serde::{Deserialize, Serialize};
@@ -30,13 +32,42 @@ pub async fn get_profile() -> Result<Profile, AppError> {
 
     let req = RequestContext::get();
     let session = req.session()?;
-    Ok(Profile {
+    Ok(profile_of(&req.app, &session))
+}
+
+/// Everything `/profile` shows. Each section's data can fail on its own; the page shows why there.
+#[derive(Clone, Debug, Serialize, Deserialize)]
+pub struct ProfileData {
+    pub profile: Profile,
+    pub sessions: Result<DeviceList, AppError>,
+    pub methods: Result<SignInMethods, AppError>,
+}
+
+/// What `/profile` shows, read on one database connection: sqlx checks every connection handed back to
+/// the pool with a round trip of its own, and this page is the one most viewed.
+#[server(endpoint = "profile_page")]
+pub async fn get_profile_page() -> Result<ProfileData, AppError> {
+    use crate::api::sessions::read_device_list;
+    use crate::api::sign_in_methods::read_sign_in_methods;
+    use crate::server::http::request_context::RequestContext;
+
+    let req = RequestContext::get();
+    let session = req.session()?;
+    let mut conn = req.app.db.reads().acquire().await?;
+    let sessions = read_device_list(&mut *conn, &req.app, &session).await;
+    let methods = read_sign_in_methods(&mut conn, req.app.now(), &session.user_id).await;
+    Ok(ProfileData { profile: profile_of(&req.app, &session), sessions, methods })
+}
+
+#[cfg(feature = "ssr")]
+fn profile_of(app: &crate::server::AppState, session: &crate::server::sessions::CurrentSession) -> Profile {
+    Profile {
         name: session.name.clone(),
         email: session.email.clone(),
         avatar_url: avatar_url_of(&session.name, &session.user_id, session.avatar_key.as_deref()),
-        avatar_max_bytes: req.app.settings.storage.avatar_max_bytes(),
-        deletion_grace: crate::server::mail::messages::describe(req.app.settings.app.deletion_grace),
-    })
+        avatar_max_bytes: app.settings.storage.avatar_max_bytes(),
+        deletion_grace: crate::server::mail::messages::describe(app.settings.app.deletion_grace),
+    }
 }
 
 #[cfg(feature = "ssr")]

@@ -35,12 +35,23 @@ impl DeviceList {
 #[server(endpoint = "sessions")]
 pub async fn list_sessions() -> Result<DeviceList, AppError> {
     use crate::server::http::request_context::RequestContext;
-    use crate::server::sessions::{self, user_agents};
 
     let req = RequestContext::get();
     let current = req.session()?;
-    let now = req.app.now();
-    let records = sessions::list_for_user(&req.app.db, now, &req.app.settings.sessions, &current.user_id).await?;
+    read_device_list(req.app.db.reads(), &req.app, &current).await
+}
+
+/// The signed-in user's devices, read through `db` (a pool, or the connection a page reads the rest with).
+#[cfg(feature = "ssr")]
+pub(crate) async fn read_device_list<'e>(
+    db: impl sqlx::Executor<'e, Database = sqlx::Any>,
+    app: &crate::server::AppState,
+    current: &crate::server::sessions::CurrentSession,
+) -> Result<DeviceList, AppError> {
+    use crate::server::sessions::{self, user_agents};
+
+    let now = app.now();
+    let records = sessions::list_for_user(db, now, &app.settings.sessions, &current.user_id).await?;
     let sessions = records
         .into_iter()
         .map(|r| DeviceSession {

@@ -1,8 +1,6 @@
 //! What the profile's "Sign-in methods" section lists: the account's passkeys and its two-factor state.
 
 use crate::api::passkeys::PasskeyView;
-use crate::error::AppError;
-use leptos::prelude::*;
 use serde::{Deserialize, Serialize};
 
 /// What the profile's "Sign-in methods" section shows.
@@ -15,18 +13,20 @@ pub struct SignInMethods {
     pub two_factor: Option<u32>,
 }
 
-#[server(endpoint = "sign_in_methods")]
-pub async fn get_sign_in_methods() -> Result<SignInMethods, AppError> {
+/// The account's passkeys and two-factor state, read on `conn` (the connection `/profile` reads with).
+#[cfg(feature = "ssr")]
+pub(crate) async fn read_sign_in_methods(
+    conn: &mut sqlx::AnyConnection,
+    now: i64,
+    user_id: &str,
+) -> Result<SignInMethods, crate::error::AppError> {
     use crate::server::accounts::passkeys;
     use crate::server::accounts::two_factor::{self, Status};
-    use crate::server::http::request_context::RequestContext;
 
-    let req = RequestContext::get();
-    let session = req.session()?;
-    let two_factor = match two_factor::status(&req.app.db, &session.user_id).await? {
+    let two_factor = match two_factor::status(&mut *conn, user_id).await? {
         Status::Off => None,
         Status::On { recovery_codes_left } => Some(recovery_codes_left),
     };
-    let passkeys = passkeys::list(&req.app.db, &session.user_id).await?.into_iter().map(PasskeyView::from).collect();
-    Ok(SignInMethods { now: req.app.now(), passkeys, two_factor })
+    let passkeys = passkeys::list(&mut *conn, user_id).await?.into_iter().map(PasskeyView::from).collect();
+    Ok(SignInMethods { now, passkeys, two_factor })
 }

@@ -29,7 +29,7 @@ pub async fn get_two_factor_page() -> Result<TwoFactorPage, AppError> {
     if let Some(enrolment) = two_factor::enrolment(&req.app, &session).await? {
         return Ok(TwoFactorPage::SetUp { secret: enrolment.secret, qr_code: enrolment.qr_code });
     }
-    match two_factor::status(&req.app.db, &session.user_id).await? {
+    match two_factor::status(req.app.db.reads(), &session.user_id).await? {
         Status::On { recovery_codes_left } => Ok(TwoFactorPage::On { recovery_codes_left }),
         Status::Off => Err(AppError::Unexpected),
     }

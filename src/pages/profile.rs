@@ -1,7 +1,7 @@
-use crate::api::account::{get_profile, Profile};
+use crate::api::account::{get_profile_page, Profile, ProfileData};
 use crate::api::auth::Logout;
-use crate::api::sessions::{list_sessions, DeviceList};
-use crate::api::sign_in_methods::{get_sign_in_methods, SignInMethods};
+use crate::api::sessions::DeviceList;
+use crate::api::sign_in_methods::SignInMethods;
 use crate::api::your_data::DeleteAccount;
 use crate::components::account_settings::AccountSettings;
 use crate::components::alert::{last_error, Alert, AlertKind, FormError, NoticeBanner};
@@ -28,13 +28,7 @@ use leptos_meta::Title;
 #[component]
 pub fn ProfilePage() -> impl IntoView {
     // Awaited below in a bare `Suspend` (why not in `<Suspense>`: see `app::App`).
-    let data = Resource::new_blocking(
-        || (),
-        |_| async {
-            let profile = get_profile().await?;
-            Ok::<_, AppError>((profile, list_sessions().await, get_sign_in_methods().await))
-        },
-    );
+    let data = Resource::new_blocking(|| (), |_| get_profile_page());
     view! {
         <Title text="Your profile · Authkit"/>
         <header class="site-header">
@@ -46,7 +40,7 @@ pub fn ProfilePage() -> impl IntoView {
             <NoticeBanner/>
             {Suspend::new(async move {
                 match data.await {
-                    Ok((profile, sessions, methods)) => {
+                    Ok(ProfileData { profile, sessions, methods }) => {
                         view! { <ProfileContent profile sessions methods address=AddressState::read()/> }.into_any()
                     }
                     Err(e) => view! { <Alert kind=AlertKind::Error>{e.to_string()}</Alert> }.into_any(),

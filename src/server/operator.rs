@@ -217,8 +217,8 @@ async fn account(app: &AppState, email: &str) -> Result<users::User, String> {
 
 async fn describe(app: &AppState, user: &users::User) -> Result<String, crate::server::Error> {
     let now = app.now();
-    let sessions = sessions::list_for_user(&app.db, now, &app.settings.sessions, &user.id).await?;
-    let passkeys = passkeys::list(&app.db, &user.id).await?;
+    let sessions = sessions::list_for_user(app.db.reads(), now, &app.settings.sessions, &user.id).await?;
+    let passkeys = passkeys::list(app.db.reads(), &user.id).await?;
     let two_factor = two_factor::is_on(app.db.reads(), &user.id).await?;
     let when = |at: Option<i64>, otherwise: &str| at.map(exact_utc).unwrap_or_else(|| otherwise.to_owned());
     Ok([
@@ -244,7 +244,7 @@ async fn describe(app: &AppState, user: &users::User) -> Result<String, crate::s
 }
 
 async fn list_sessions(app: &AppState, user: &users::User) -> Result<String, crate::server::Error> {
-    let sessions = sessions::list_for_user(&app.db, app.now(), &app.settings.sessions, &user.id).await?;
+    let sessions = sessions::list_for_user(app.db.reads(), app.now(), &app.settings.sessions, &user.id).await?;
     if sessions.is_empty() {
         return Ok(format!("{} has no sessions", user.email));
     }

@@ -535,7 +535,7 @@ const SERVER_FUNCTIONS: &[(&str, &[(&str, &str)])] = &[
     ("/api/end_session", &[("id", "x")]),
     ("/api/end_other_sessions", &[]),
     ("/api/avatar", &[]),
-    ("/api/sign_in_methods", &[]),
+    ("/api/profile_page", &[]),
     ("/api/two_factor_page", &[]),
     ("/api/turn_on_two_factor", &[("code", "123456"), ("current_password", PASSWORD)]),
     ("/api/turn_off_two_factor", &[("current_password", PASSWORD)]),

@@ -126,9 +126,9 @@ pub async fn write_zip<W: AsyncWrite + Unpin>(app: &AppState, user_id: &str, out
         Some(key) => app.storage.get_avatar(key).await?,
         None => None,
     };
-    let sessions = sessions::list_for_user(&app.db, now, &app.settings.sessions, user_id).await?;
-    let passkeys = passkeys::list(&app.db, user_id).await?;
-    let two_factor = two_factor::status(&app.db, user_id).await?;
+    let sessions = sessions::list_for_user(app.db.reads(), now, &app.settings.sessions, user_id).await?;
+    let passkeys = passkeys::list(app.db.reads(), user_id).await?;
+    let two_factor = two_factor::status(app.db.reads(), user_id).await?;
     let head = Head {
         format: "authkit-account-data/1",
         exported_at: iso_utc(now),

@@ -48,12 +48,15 @@ pub struct Listed {
     pub last_used_at: Option<i64>,
 }
 
-pub async fn list(db: &Db, user_id: &str) -> Result<Vec<Listed>, sqlx::Error> {
+pub async fn list<'e>(
+    db: impl sqlx::Executor<'e, Database = sqlx::Any>,
+    user_id: &str,
+) -> Result<Vec<Listed>, sqlx::Error> {
     let rows: Vec<(String, String, i64, Option<i64>)> = sqlx::query_as(
         "SELECT id, name, created_at, last_used_at FROM passkeys WHERE user_id = $1 ORDER BY created_at, id",
     )
     .bind(user_id)
-    .fetch_all(db.reads())
+    .fetch_all(db)
     .await?;
     Ok(rows
         .into_iter()

@@ -61,15 +61,19 @@ pub enum Status {
     On { recovery_codes_left: u32 },
 }
 
-pub async fn status(db: &Db, user_id: &str) -> Result<Status, sqlx::Error> {
-    if !is_on(db.reads(), user_id).await? {
-        return Ok(Status::Off);
-    }
-    let left: i64 = sqlx::query_scalar("SELECT COUNT(*) FROM recovery_codes WHERE user_id = $1 AND used_at IS NULL")
-        .bind(user_id)
-        .fetch_one(db.reads())
-        .await?;
-    Ok(Status::On { recovery_codes_left: u32::try_from(left).unwrap_or(0) })
+/// One statement: a page that shows the status reads it with the rest of its data.
+pub async fn status<'e>(
+    db: impl sqlx::Executor<'e, Database = sqlx::Any>,
+    user_id: &str,
+) -> Result<Status, sqlx::Error> {
+    let (on, codes_left): (i64, i64) = sqlx::query_as(
+        "SELECT (SELECT COUNT(*) FROM two_factor WHERE user_id = $1 AND enabled_at IS NOT NULL), \
+                (SELECT COUNT(*) FROM recovery_codes WHERE user_id = $1 AND used_at IS NULL)",
+    )
+    .bind(user_id)
+    .fetch_one(db)
+    .await?;
+    Ok(if on > 0 { Status::On { recovery_codes_left: u32::try_from(codes_left).unwrap_or(0) } } else { Status::Off })
 }
 
 /// Whether signing in to the account takes a second factor.

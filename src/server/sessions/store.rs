@@ -138,8 +138,8 @@ pub struct SessionRecord {
 
 /// The user's live sessions, newest first. Sessions past either limit are left out even before the
 /// background purge removes them.
-pub async fn list_for_user(
-    db: &Db,
+pub async fn list_for_user<'e>(
+    db: impl sqlx::Executor<'e, Database = Any>,
     now: UnixTime,
     lifetimes: &SessionSettings,
     user_id: &str,
@@ -153,7 +153,7 @@ pub async fn list_for_user(
     .bind(user_id)
     .bind(now)
     .bind(idle_since)
-    .fetch_all(db.reads())
+    .fetch_all(db)
     .await
 }
 
