@@ -40,11 +40,16 @@ fi
 # own, except wasm_split_cli_support 0.2.4 (and the three crates that needs newer) for 0.2.3. The WASM
 # splitter 0.2.3 puts every island's text back into the main file whenever its new layout of the data
 # comes out a few bytes longer than the old, which happens by chance as code changes (once: +9.6 KB
-# brotli on every first visit). A stamp says which lockfile the installed one was built with.
+# brotli on every first visit). A stamp says which lockfile the installed one was built with (first line)
+# and which binary that build made (second line): a cargo-leptos of the same version installed since by
+# other means (`cargo install cargo-leptos`, with its own lockfile) is built again.
 leptos_stamp="${XDG_CACHE_HOME:-$HOME/.cache}/authkit/cargo-leptos-built-with"
 leptos_wanted="$CARGO_LEPTOS_VERSION $(sha256sum scripts/cargo-leptos/Cargo.lock | cut -d' ' -f1)"
+leptos_binary() { sha256sum "$(command -v cargo-leptos)" 2>/dev/null | cut -d' ' -f1; }
+leptos_stamped_binary=$(sed -n 2p "$leptos_stamp" 2>/dev/null || true)
 if [[ "$(cargo leptos --version 2>/dev/null | awk '{print $2}')" != "$CARGO_LEPTOS_VERSION" ||
-  "$(cat "$leptos_stamp" 2>/dev/null)" != "$leptos_wanted" ]]; then
+  "$(sed -n 1p "$leptos_stamp" 2>/dev/null)" != "$leptos_wanted" ||
+  (-n "$leptos_stamped_binary" && "$leptos_stamped_binary" != "$(leptos_binary)") ]]; then
   step "installing cargo-leptos $CARGO_LEPTOS_VERSION (about 10-15 minutes, once)"
   work=$(mktemp -d)
   trap 'rm -rf "$work"' EXIT
@@ -58,7 +63,10 @@ if [[ "$(cargo leptos --version 2>/dev/null | awk '{print $2}')" != "$CARGO_LEPT
   cp scripts/cargo-leptos/Cargo.lock "$work/cargo-leptos-$CARGO_LEPTOS_VERSION/Cargo.lock"
   cargo install --path "$work/cargo-leptos-$CARGO_LEPTOS_VERSION" --locked --force
   rm -rf "$work"
-  mkdir -p "$(dirname "$leptos_stamp")" && echo "$leptos_wanted" > "$leptos_stamp"
+  mkdir -p "$(dirname "$leptos_stamp")" && printf '%s\n%s\n' "$leptos_wanted" "$(leptos_binary)" > "$leptos_stamp"
+elif [[ -z "$leptos_stamped_binary" ]]; then
+  # A stamp written before it named the binary: the binary is the one its build installed.
+  echo "$(leptos_binary)" >> "$leptos_stamp"
 fi
 
 # cargo-leptos runs whatever wasm-bindgen is on PATH; it must be the exact version the app links against,

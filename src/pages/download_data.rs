@@ -25,6 +25,7 @@ pub fn DownloadDataPage() -> impl IntoView {
     let refused = match problem.as_deref() {
         Some("too_many") => Some("Too many attempts. Please wait an hour and try again."),
         Some("failed") => Some("We could not prepare your data. Please try again in a moment."),
+        Some("busy") => Some("Many downloads are being prepared right now. Please try again in a minute."),
         _ => None,
     };
     view! {

@@ -273,20 +273,26 @@ async fn repeated_failed_sign_ins_within_an_hour_are_one_event_with_a_count() {
     let app = spawn_app().await;
     let ada = app.signed_in_user("Ada", ADA).await;
     let rows_before = app.count("SELECT COUNT(*) FROM security_events").await;
-    for _ in 0..5 {
+    for _ in 0..3 {
+        app.login(&browser(), ADA, "not her password").await;
+    }
+    assert_eq!(activity_of(&app, &ada).await[0], "Sign-in failed: wrong password, 3 times within a minute");
+    // Spread over 40 minutes: listed at the last one, with how long they took.
+    for _ in 0..2 {
+        app.clock.advance(Duration::from_secs(20 * 60));
         app.login(&browser(), ADA, "not her password").await;
     }
     assert_eq!(app.count("SELECT COUNT(*) FROM security_events").await, rows_before + 1, "one row for the five");
-    assert_eq!(activity_of(&app, &ada).await[0], "Sign-in failed: wrong password, 5 times within the hour");
+    let (_, page) = text(app.get(&ada, "/profile/activity").await).await;
+    let newest = &events_in(&page)[0];
+    assert_eq!(newest.what, "Sign-in failed: wrong password, 5 times in 40 minutes");
+    assert!(newest.meta.starts_with("just now"), "when the last one happened: {}", newest.meta);
 
     // An hour after the first failure, a new row starts.
-    app.clock.advance(Duration::from_secs(3_601));
+    app.clock.advance(Duration::from_secs(20 * 60 + 1));
     app.login(&browser(), ADA, "not her password").await;
     let said = activity_of(&app, &ada).await;
-    assert_eq!(
-        said[..2],
-        ["Sign-in failed: wrong password", "Sign-in failed: wrong password, 5 times within the hour"]
-    );
+    assert_eq!(said[..2], ["Sign-in failed: wrong password", "Sign-in failed: wrong password, 5 times in 40 minutes"]);
     // Another browser's failure is not shown under this one's, and after it this one's starts anew.
     let rows = app.count("SELECT COUNT(*) FROM security_events").await;
     let firefox = client_builder().user_agent(FIREFOX_WINDOWS).build().unwrap();

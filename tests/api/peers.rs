@@ -193,7 +193,18 @@ impl Relay {
 
     /// Whether a connection is being held by the stall.
     pub fn holds_a_connection(&self) -> bool {
-        !self.held.lock().unwrap().is_empty()
+        self.connections_held() > 0
+    }
+
+    /// How many connections the stall holds.
+    pub fn connections_held(&self) -> usize {
+        self.held.lock().unwrap().len()
+    }
+
+    /// Ends the stall: the connections it held close unanswered, and new ones pass again.
+    pub fn release(&self) {
+        self.stalled.store(false, Ordering::SeqCst);
+        self.held.lock().unwrap().clear();
     }
 
     pub fn cut(&self) {

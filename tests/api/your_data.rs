@@ -58,6 +58,8 @@ async fn item_73_downloading_your_data_gives_one_zip_with_everything_and_no_secr
         app.call(&ada, "/api/change_email", &[("new_email", "ada@new.example"), ("current_password", PASSWORD)]).await;
     assert_eq!(res.status(), StatusCode::OK);
     assert!(text(app.login(&browser(), ADA, "not her password").await).await.0.is_redirection());
+    app.clock.advance(Duration::from_secs(300));
+    assert!(text(app.login(&browser(), ADA, "not her password").await).await.0.is_redirection());
     let (status, avatar_url) = upload_js(&app, &ada, "me.png", "image/png", picture(300, 200, ImageFormat::Png)).await;
     assert_eq!(status, StatusCode::OK);
 
@@ -90,8 +92,11 @@ async fn item_73_downloading_your_data_gives_one_zip_with_everything_and_no_secr
     for kind in ["account_created", "email_confirmed", "signed_in", "sign_in_failed"] {
         assert!(events.contains(&kind), "{kind} in {events:?}");
     }
-    let failed = json["security_activity"].as_array().unwrap().iter().find(|e| e["event"] == "sign_in_failed");
-    assert_eq!(failed.unwrap()["description"], "Sign-in failed: wrong password");
+    let failed = json["security_activity"].as_array().unwrap().iter().find(|e| e["event"] == "sign_in_failed").unwrap();
+    assert_eq!(failed["description"], "Sign-in failed: wrong password, 2 times in 5 minutes");
+    assert_eq!(failed["times"], 2);
+    let (first, last) = (failed["at"].as_str().unwrap(), failed["last_at"].as_str().unwrap());
+    assert!(first < last, "the first failure at {first}, the last at {last}");
 
     // Nothing that signs in or proves anything: no password hash, no token or its hash, no key.
     let text = String::from_utf8(files["account.json"].clone()).unwrap();
@@ -174,6 +179,65 @@ async fn a_long_history_is_exported_whole_newest_first_a_page_at_a_time() {
     let times: Vec<&str> = events.iter().map(|e| e["at"].as_str().unwrap()).collect();
     assert!(times.windows(2).all(|w| w[0] >= w[1]), "newest first");
     assert_eq!(events.iter().filter(|e| e["event"] == "signed_out" && e["ip"] == "192.0.2.7").count(), 1_200);
+}
+
+#[tokio::test]
+async fn one_app_server_writes_a_few_downloads_at_once_and_a_busy_one_costs_the_owner_nothing() {
+    use authkit::server::accounts::export::DOWNLOADS_AT_ONCE;
+    // The picture is read from an S3 bucket through a relay that can stop answering: a download waiting for
+    // it holds its place, as a long history or a slow bucket would.
+    let s3 = S3Server::start().await;
+    s3.create_bucket("authkit-avatars").await;
+    let relay = Relay::start(s3.endpoint.trim_start_matches("http://").to_owned()).await;
+    let endpoint = format!("http://127.0.0.1:{}", relay.port);
+    let app = spawn_app_with(&[
+        ("APP_S3_BUCKET", "authkit-avatars"),
+        ("APP_S3_ENDPOINT", &endpoint),
+        ("AWS_ACCESS_KEY_ID", "test-key"),
+        ("AWS_SECRET_ACCESS_KEY", "test-secret"),
+    ])
+    .await;
+    let ada = app.signed_in_user("Ada", ADA).await;
+    upload_js(&app, &ada, "me.png", "image/png", picture(200, 200, ImageFormat::Png)).await;
+    let exported = "SELECT COUNT(*) FROM security_events WHERE kind = 'data_exported'";
+
+    relay.stall();
+    let mut waiting = Vec::new();
+    for _ in 0..DOWNLOADS_AT_ONCE {
+        let res = download(&app, &ada).await;
+        assert_eq!(res.status(), StatusCode::OK);
+        waiting.push(res);
+    }
+    for _ in 0..400 {
+        if relay.connections_held() == DOWNLOADS_AT_ONCE {
+            break;
+        }
+        tokio::time::sleep(Duration::from_millis(50)).await;
+    }
+    assert_eq!(relay.connections_held(), DOWNLOADS_AT_ONCE, "each download waits for the bucket");
+    // One more is refused with why, and neither recorded nor counted against the account's allowance.
+    assert_redirect(&download(&app, &ada).await, "/profile/export?error=busy");
+    assert_eq!(app.count(exported).await, DOWNLOADS_AT_ONCE as i64);
+    let (_, page) = text(app.get(&ada, "/profile/export?error=busy").await).await;
+    assert!(page.contains("Many downloads are being prepared right now"), "{page}");
+
+    // Once those end, the places are free again: a download gives the whole file.
+    relay.release();
+    for res in waiting {
+        let _ = res.bytes().await;
+    }
+    let mut res = download(&app, &ada).await;
+    for _ in 0..100 {
+        if res.status() == StatusCode::OK {
+            break;
+        }
+        tokio::time::sleep(Duration::from_millis(50)).await;
+        res = download(&app, &ada).await;
+    }
+    assert_eq!(res.status(), StatusCode::OK);
+    let files = unzip(res.bytes().await.unwrap().to_vec()).await;
+    assert!(files.contains_key("avatar.jpg"), "the whole file, picture included");
+    assert_eq!(app.count(exported).await, DOWNLOADS_AT_ONCE as i64 + 1);
 }
 
 /// Deletes Ada's account from the profile's form (JavaScript off), with her password.

@@ -246,7 +246,8 @@ pub async fn record<'e>(
 const FAILURES_FOLDED_FOR: UnixTime = 3_600;
 
 /// Records a failed sign-in (`Kind::SignInFailed`): a repeat of the account's newest event, the same
-/// failure from the same network and browser within the hour after it, adds to that row's count, so
+/// failure from the same network and browser within the hour after it, adds to that row's count and
+/// moves its `last_at` (the list shows when the latest happened), so
 /// someone guessing at an account adds at most one row an hour per kind of failure, network and browser.
 /// Anything else in between (a sign-in, a failure from elsewhere) starts a new row, so no failure is shown
 /// under another's device. (Two app servers racing may each add a row: still bounded.) Every failure is
@@ -258,7 +259,7 @@ pub async fn record_failed_sign_in(
 ) -> Result<(), sqlx::Error> {
     debug_assert_eq!(event.kind, Kind::SignInFailed);
     let folded = sqlx::query(
-        "UPDATE security_events SET repeats = repeats + 1 \
+        "UPDATE security_events SET repeats = repeats + 1, last_at = $7 \
          WHERE id = (SELECT id FROM security_events WHERE user_id = $1 ORDER BY created_at DESC, id DESC LIMIT 1) \
          AND kind = $2 AND detail = $3 AND created_at > $4 \
          AND COALESCE(ip, '') = $5 AND COALESCE(user_agent, '') = $6",
@@ -269,6 +270,7 @@ pub async fn record_failed_sign_in(
     .bind(now - FAILURES_FOLDED_FOR)
     .bind(event.client.ip.as_deref().unwrap_or_default())
     .bind(stored_user_agent(event.client).unwrap_or_default())
+    .bind(now)
     .execute(&mut *conn)
     .await?;
     if folded.rows_affected() == 0 {
@@ -319,6 +321,8 @@ struct Stored {
     user_agent: Option<String>,
     created_at: i64,
     repeats: i32,
+    /// The latest of the `repeats` (`None` while there is one).
+    last_at: Option<i64>,
 }
 
 /// How many events a page of the list shows.
@@ -328,7 +332,7 @@ pub const PAGE_SIZE: u32 = 25;
 pub async fn page_for(db: &Db, user_id: &str, session_id: &str, page: u32) -> Result<(Vec<Shown>, bool), sqlx::Error> {
     let offset = i64::from(page.max(1) - 1) * i64::from(PAGE_SIZE);
     let rows: Vec<Stored> = sqlx::query_as(
-        "SELECT kind, detail, session_id, ip, user_agent, created_at, repeats FROM security_events WHERE user_id = $1 \
+        "SELECT kind, detail, session_id, ip, user_agent, created_at, repeats, last_at FROM security_events WHERE user_id = $1 \
          ORDER BY created_at DESC, id DESC LIMIT $2 OFFSET $3",
     )
     .bind(user_id)
@@ -342,7 +346,7 @@ pub async fn page_for(db: &Db, user_id: &str, session_id: &str, page: u32) -> Re
         .take(PAGE_SIZE as usize)
         .map(|row| Shown {
             what: row.describe(),
-            at: row.created_at,
+            at: row.latest(),
             device: user_agents::describe(row.user_agent.as_deref()),
             this_session: row.session_id.as_deref() == Some(session_id),
             ip: row.ip,
@@ -352,13 +356,28 @@ pub async fn page_for(db: &Db, user_id: &str, session_id: &str, page: u32) -> Re
 }
 
 impl Stored {
-    /// "Sign-in failed: wrong password, 5 times within the hour".
+    /// "Sign-in failed: wrong password", "…, 5 times in 40 minutes" (from the first to the last).
     fn describe(&self) -> String {
+        let what = describe(&self.kind, self.detail.as_deref());
         match self.repeats {
-            1 => describe(&self.kind, self.detail.as_deref()),
-            n => format!("{}, {n} times within the hour", describe(&self.kind, self.detail.as_deref())),
+            1 => what,
+            n => format!("{what}, {n} times {}", within(self.latest() - self.created_at)),
         }
     }
+
+    /// When it last happened: a folded row is listed at its latest failure.
+    fn latest(&self) -> UnixTime {
+        self.last_at.unwrap_or(self.created_at).max(self.created_at)
+    }
+}
+
+/// "within a minute", "in 40 minutes": how long repeats took, from the first to the last.
+fn within(secs: i64) -> String {
+    if secs < 60 {
+        return "within a minute".to_owned();
+    }
+    let minutes = (secs + 30) / 60;
+    format!("in {minutes} minute{}", if minutes == 1 { "" } else { "s" })
 }
 
 /// One event as a download of the account's data holds it (`accounts::export`).
@@ -370,6 +389,8 @@ pub struct Exported {
     pub ip: Option<String>,
     pub user_agent: Option<String>,
     pub repeats: i32,
+    /// The latest of the repeats, when there are several.
+    pub last_at: Option<UnixTime>,
 }
 
 /// Where a page of `page_for_export` ended: the last event's time and id.
@@ -392,7 +413,7 @@ pub async fn page_for_export(
     }
     let (before_at, before_id) = after.map_or((None, None), |(at, id)| (Some(*at), Some(id.as_str())));
     let rows: Vec<Row> = sqlx::query_as(
-        "SELECT id, kind, detail, session_id, ip, user_agent, created_at, repeats FROM security_events \
+        "SELECT id, kind, detail, session_id, ip, user_agent, created_at, repeats, last_at FROM security_events \
          WHERE user_id = $1 AND ($2 IS NULL OR created_at < $2 OR (created_at = $2 AND id < $3)) \
          ORDER BY created_at DESC, id DESC LIMIT $4",
     )
@@ -408,6 +429,7 @@ pub async fn page_for_export(
         .into_iter()
         .map(|Row { stored, .. }| Exported {
             what: stored.describe(),
+            last_at: (stored.repeats > 1).then(|| stored.latest()),
             kind: stored.kind,
             at: stored.created_at,
             ip: stored.ip,

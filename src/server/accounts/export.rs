@@ -38,6 +38,20 @@ const PIPE_BYTES: usize = 64 * 1024;
 /// writer for ever.
 const DOWNLOAD_TIME_LIMIT: Duration = Duration::from_secs(10 * 60);
 
+/// How many downloads one app server writes at once. Each holds a pipe and a compressor and reads the
+/// account's whole history; the limit per account does not stop many accounts asking at once.
+pub const DOWNLOADS_AT_ONCE: usize = 4;
+
+/// The downloads being written on this server: a place each holds until its file is written or cut off.
+#[derive(Clone)]
+pub struct Downloads(std::sync::Arc<tokio::sync::Semaphore>);
+
+impl Default for Downloads {
+    fn default() -> Self {
+        Self(std::sync::Arc::new(tokio::sync::Semaphore::new(DOWNLOADS_AT_ONCE)))
+    }
+}
+
 /// The name the file is saved under, e.g. `authkit-data-2026-12-05.zip`.
 pub fn file_name(now: i64) -> String {
     format!("authkit-data-{}.zip", &iso_utc(now)[..10])
@@ -75,6 +89,8 @@ pub async fn download(
             return refused("failed");
         }
     }
+    // Before the account's allowance is used: a busy server costs the owner nothing.
+    let Ok(place) = app.downloads.0.clone().try_acquire_owned() else { return refused("busy") };
     if app.limits.export(&session.user_id).await.is_err() {
         return refused("too_many");
     }
@@ -87,6 +103,7 @@ pub async fn download(
     let (writer, reader) = tokio::io::duplex(PIPE_BYTES);
     let user_id = session.user_id.clone();
     tokio::spawn(async move {
+        let _place = place;
         match tokio::time::timeout(DOWNLOAD_TIME_LIMIT, write_zip(&app, &user_id, writer)).await {
             Ok(Ok(_)) => {}
             // The client went away, or the database did: the file ends short, and an unzip says it is broken.
@@ -191,6 +208,7 @@ pub async fn write_zip<W: AsyncWrite + Unpin>(app: &AppState, user_id: &str, out
                 ip: event.ip.as_deref(),
                 user_agent: event.user_agent.as_deref(),
                 times: event.repeats,
+                last_at: event.last_at.map(iso_utc),
             };
             text.push_str(&serde_json::to_string(&shown).map_err(|e| Error::Internal(e.to_string()))?);
             events += 1;
@@ -302,4 +320,7 @@ struct ActivityEvent<'a> {
     user_agent: Option<&'a str>,
     /// Repeats folded into one event (failed sign-ins within the hour).
     times: i32,
+    /// When the last of them happened (`at` is the first), with `times` above 1.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    last_at: Option<String>,
 }

@@ -135,6 +135,7 @@ pub async fn prepare(settings: Settings, clock: Arc<dyn Clock>) -> Result<AppSta
         secret_key,
         background: Default::default(),
         live: Default::default(),
+        downloads: Default::default(),
     });
     Ok(state)
 }

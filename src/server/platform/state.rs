@@ -36,6 +36,8 @@ pub struct AppStateInner {
     pub background: tokio_util::task::TaskTracker,
     /// Open tabs' event streams (`sessions::live`).
     pub live: Arc<crate::server::sessions::live::Live>,
+    /// Downloads of account data being written on this server (`accounts::export::Downloads`).
+    pub downloads: crate::server::accounts::export::Downloads,
 }
 
 impl std::ops::Deref for AppState {
