@@ -98,6 +98,11 @@ python3 bench/report.py sizes http://$app/login target/site > "$work/sizes.md"
 echo "==> live sign-out: 2,000 idle streams, 200 sign-outs"
 python3 bench/live_streams.py $app "${pids[0]}" 500 5 200 > "$work/live.md"
 
+echo "==> Download your data: histories of 10,000 and 100,000 events"
+for events in 10000 100000; do
+  python3 bench/export.py target/release/authkit $events > "$work/export_$events.txt"
+done
+
 if $scale; then
   # A second server on a database of 1,000,000 users, measured in turn with the first one (1,000 users),
   # twice: the machine's speed drifts over minutes, and alternating keeps that drift out of the comparison.
