@@ -6,7 +6,7 @@
 //! `POST /api/export` (the "Download" button of `/profile/export`, after the current password: a session
 //! left open on a shared computer must not be enough to take everything) and `authkit admin export` write
 //! it through `write_zip`. Each download is recorded in the account's security activity, and limited per
-//! account (`RateLimits::export`): a download reads the whole history.
+//! account (`RateLimits::export`: a download reads the whole history) and per app server (`Downloads`).
 
 use super::activity::{self, Event, Kind};
 use super::credentials::check_current_password;
