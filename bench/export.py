@@ -75,7 +75,7 @@ def main() -> None:
         assert exported == events, f"{exported} events exported of {events}"
         print(f"events exported          {exported:,}")
         print(f"account.json             {raw:,} bytes ({os.path.getsize(zip_path):,} bytes zipped)")
-        print(f"time (whole command)     {seconds * 1000:.0f} ms")
+        print(f"time (whole command)     {seconds * 1000:,.0f} ms")
         print(f"peak memory, export      {peak_kib / 1024:.1f} MiB")
         print(f"peak memory, sessions    {baseline_kib / 1024:.1f} MiB (the same start-up, no export)")
     finally:

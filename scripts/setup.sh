@@ -45,7 +45,10 @@ fi
 # other means (`cargo install cargo-leptos`, with its own lockfile) is built again.
 leptos_stamp="${XDG_CACHE_HOME:-$HOME/.cache}/authkit/cargo-leptos-built-with"
 leptos_wanted="$CARGO_LEPTOS_VERSION $(sha256sum scripts/cargo-leptos/Cargo.lock | cut -d' ' -f1)"
-leptos_binary() { sha256sum "$(command -v cargo-leptos)" 2>/dev/null | cut -d' ' -f1; }
+# Cargo finds cargo-leptos in its own bin folder even when that is not on PATH.
+leptos_binary() {
+  sha256sum "$(command -v cargo-leptos || echo "${CARGO_HOME:-$HOME/.cargo}/bin/cargo-leptos")" 2>/dev/null | cut -d' ' -f1
+}
 leptos_stamped_binary=$(sed -n 2p "$leptos_stamp" 2>/dev/null || true)
 if [[ "$(cargo leptos --version 2>/dev/null | awk '{print $2}')" != "$CARGO_LEPTOS_VERSION" ||
   "$(sed -n 1p "$leptos_stamp" 2>/dev/null)" != "$leptos_wanted" ||
@@ -64,9 +67,10 @@ if [[ "$(cargo leptos --version 2>/dev/null | awk '{print $2}')" != "$CARGO_LEPT
   cargo install --path "$work/cargo-leptos-$CARGO_LEPTOS_VERSION" --locked --force
   rm -rf "$work"
   mkdir -p "$(dirname "$leptos_stamp")" && printf '%s\n%s\n' "$leptos_wanted" "$(leptos_binary)" > "$leptos_stamp"
-elif [[ -z "$leptos_stamped_binary" ]]; then
-  # A stamp written before it named the binary: the binary is the one its build installed.
-  echo "$(leptos_binary)" >> "$leptos_stamp"
+elif [[ -z "$leptos_stamped_binary" && -n "$(leptos_binary)" ]]; then
+  # A stamp written before it named the binary: taken to be the one its build installed (building again
+  # to be sure would cost every machine that has it 10-15 minutes).
+  leptos_binary >> "$leptos_stamp"
 fi
 
 # cargo-leptos runs whatever wasm-bindgen is on PATH; it must be the exact version the app links against,

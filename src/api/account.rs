@@ -26,16 +26,8 @@ pub struct NameChanged {
     pub avatar_url: String,
 }
 
-#[server(endpoint = "profile")]
-pub async fn get_profile() -> Result<Profile, AppError> {
-    use crate::server::http::request_context::RequestContext;
-
-    let req = RequestContext::get();
-    let session = req.session()?;
-    Ok(profile_of(&req.app, &session))
-}
-
-/// Everything `/profile` shows. Each section's data can fail on its own; the page shows why there.
+/// Everything `/profile` shows. The sessions and the sign-in methods are read apart, and either can fail
+/// alone (the page says so in that section); without a database connection at all, the page fails.
 #[derive(Clone, Debug, Serialize, Deserialize)]
 pub struct ProfileData {
     pub profile: Profile,

@@ -26,6 +26,9 @@ pub fn DownloadDataPage() -> impl IntoView {
         Some("too_many") => Some("Too many attempts. Please wait an hour and try again."),
         Some("failed") => Some("We could not prepare your data. Please try again in a moment."),
         Some("busy") => Some("Many downloads are being prepared right now. Please try again in a minute."),
+        Some("in_progress") => {
+            Some("Your previous download is still being prepared. Please wait until it has finished.")
+        }
         _ => None,
     };
     view! {

@@ -9,7 +9,7 @@ async fn guests_are_sent_to_login_before_any_profile_html() {
     assert_redirect(&res, "/login");
     assert!(!text(res).await.1.contains("Hello"));
 
-    let (status, body) = text(app.call(&browser(), "/api/profile", &[]).await).await;
+    let (status, body) = text(app.call(&browser(), "/api/profile_page", &[]).await).await;
     assert_eq!(status, StatusCode::UNAUTHORIZED);
     assert!(body.contains("SignInRequired"), "{body}");
 }
@@ -21,7 +21,7 @@ async fn signed_in_users_are_sent_from_guest_pages_to_their_profile() {
     for path in ["/", "/login", "/register", "/login-with-magic-link", "/forgot-password"] {
         assert_redirect(&app.get(&client, path).await, "/profile");
     }
-    let (status, body) = text(app.call(&client, "/api/profile", &[]).await).await;
+    let (status, body) = text(app.call(&client, "/api/profile_page", &[]).await).await;
     assert_eq!(status, StatusCode::OK);
     assert!(body.contains("ada@example.com"), "{body}");
 }

@@ -517,7 +517,6 @@ const SERVER_FUNCTIONS: &[(&str, &[(&str, &str)])] = &[
     ),
     ("/api/preview_link", &[("access_token", "x")]),
     ("/api/logout", &[]),
-    ("/api/profile", &[]),
     ("/api/update_name", &[("name", "Mallory")]),
     (
         "/api/change_password",
@@ -566,7 +565,7 @@ async fn item_27_cross_site_posts_are_refused_and_gets_change_nothing() {
         assert_eq!(res.status(), StatusCode::FORBIDDEN, "{endpoint}");
         let res = ada.get(app.url(endpoint)).query(form).send().await.unwrap();
         assert!(
-            !res.status().is_success() || *endpoint == "/api/profile" || *endpoint == "/api/sessions",
+            !res.status().is_success() || *endpoint == "/api/profile_page" || *endpoint == "/api/sessions",
             "GET {endpoint}: {}",
             res.status()
         );

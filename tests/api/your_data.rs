@@ -182,10 +182,10 @@ async fn a_long_history_is_exported_whole_newest_first_a_page_at_a_time() {
 }
 
 #[tokio::test]
-async fn one_app_server_writes_a_few_downloads_at_once_and_a_busy_one_costs_the_owner_nothing() {
+async fn one_app_server_writes_a_few_downloads_at_once_one_per_account_and_a_refused_one_costs_nothing() {
     use authkit::server::accounts::export::DOWNLOADS_AT_ONCE;
-    // The picture is read from an S3 bucket through a relay that can stop answering: a download waiting for
-    // it holds its place, as a long history or a slow bucket would.
+    // Pictures are read from an S3 bucket through a relay that can stop answering: a download waiting for
+    // one holds its place, as a long history or a slow bucket would.
     let s3 = S3Server::start().await;
     s3.create_bucket("authkit-avatars").await;
     let relay = Relay::start(s3.endpoint.trim_start_matches("http://").to_owned()).await;
@@ -197,14 +197,23 @@ async fn one_app_server_writes_a_few_downloads_at_once_and_a_busy_one_costs_the_
         ("AWS_SECRET_ACCESS_KEY", "test-secret"),
     ])
     .await;
+    let mut owners = Vec::new();
+    for n in 0..DOWNLOADS_AT_ONCE {
+        let owner = app.signed_in_user("Owner", &format!("owner{n}@example.com")).await;
+        upload_js(&app, &owner, "me.png", "image/png", picture(200, 200, ImageFormat::Png)).await;
+        owners.push(owner);
+    }
     let ada = app.signed_in_user("Ada", ADA).await;
-    upload_js(&app, &ada, "me.png", "image/png", picture(200, 200, ImageFormat::Png)).await;
     let exported = "SELECT COUNT(*) FROM security_events WHERE kind = 'data_exported'";
 
+    // The uploads' connections are closed, so each download opens one to read its picture, and the stall
+    // holds it.
+    relay.cut();
+    relay.mend();
     relay.stall();
     let mut waiting = Vec::new();
-    for _ in 0..DOWNLOADS_AT_ONCE {
-        let res = download(&app, &ada).await;
+    for owner in &owners {
+        let res = download(&app, owner).await;
         assert_eq!(res.status(), StatusCode::OK);
         waiting.push(res);
     }
@@ -215,29 +224,40 @@ async fn one_app_server_writes_a_few_downloads_at_once_and_a_busy_one_costs_the_
         tokio::time::sleep(Duration::from_millis(50)).await;
     }
     assert_eq!(relay.connections_held(), DOWNLOADS_AT_ONCE, "each download waits for the bucket");
-    // One more is refused with why, and neither recorded nor counted against the account's allowance.
+    // The same account again, and another one: each refused with why, neither recorded nor counted.
+    assert_redirect(&download(&app, &owners[0]).await, "/profile/export?error=in_progress");
     assert_redirect(&download(&app, &ada).await, "/profile/export?error=busy");
     assert_eq!(app.count(exported).await, DOWNLOADS_AT_ONCE as i64);
     let (_, page) = text(app.get(&ada, "/profile/export?error=busy").await).await;
     assert!(page.contains("Many downloads are being prepared right now"), "{page}");
+    let (_, page) = text(app.get(&owners[0], "/profile/export?error=in_progress").await).await;
+    assert!(page.contains("Your previous download is still being prepared"), "{page}");
 
-    // Once those end, the places are free again: a download gives the whole file.
+    // Once those end, the places are free again. The first owner's refusal cost nothing: nine more
+    // downloads make the ten an hour, each the whole file, and the eleventh is refused.
     relay.release();
     for res in waiting {
         let _ = res.bytes().await;
     }
-    let mut res = download(&app, &ada).await;
-    for _ in 0..100 {
-        if res.status() == StatusCode::OK {
-            break;
-        }
-        tokio::time::sleep(Duration::from_millis(50)).await;
-        res = download(&app, &ada).await;
+    for _ in 0..9 {
+        let res = download_when_free(&app, &owners[0]).await;
+        assert_eq!(res.status(), StatusCode::OK);
+        let files = unzip(res.bytes().await.unwrap().to_vec()).await;
+        assert!(files.contains_key("avatar.jpg"), "the whole file, picture included");
     }
-    assert_eq!(res.status(), StatusCode::OK);
-    let files = unzip(res.bytes().await.unwrap().to_vec()).await;
-    assert!(files.contains_key("avatar.jpg"), "the whole file, picture included");
-    assert_eq!(app.count(exported).await, DOWNLOADS_AT_ONCE as i64 + 1);
+    assert_redirect(&download_when_free(&app, &owners[0]).await, "/profile/export?error=too_many");
+}
+
+/// A download once the account's previous one has given its place back (just after its last byte).
+async fn download_when_free(app: &TestApp, client: &reqwest::Client) -> reqwest::Response {
+    for _ in 0..100 {
+        let res = download(app, client).await;
+        if !res.status().is_redirection() || !location(&res).contains("error=in_progress") {
+            return res;
+        }
+        tokio::time::sleep(Duration::from_millis(20)).await;
+    }
+    panic!("the previous download never gave its place back");
 }
 
 /// Deletes Ada's account from the profile's form (JavaScript off), with her password.

@@ -359,9 +359,11 @@ impl Stored {
     /// "Sign-in failed: wrong password", "…, 5 times in 40 minutes" (from the first to the last).
     fn describe(&self) -> String {
         let what = describe(&self.kind, self.detail.as_deref());
-        match self.repeats {
-            1 => what,
-            n => format!("{what}, {n} times {}", within(self.latest() - self.created_at)),
+        match (self.repeats, self.last_at) {
+            (1, _) => what,
+            (n, Some(last)) => format!("{what}, {n} times {}", within(last - self.created_at)),
+            // Folded before the latest time was kept.
+            (n, None) => format!("{what}, {n} times within the hour"),
         }
     }
 
@@ -389,7 +391,7 @@ pub struct Exported {
     pub ip: Option<String>,
     pub user_agent: Option<String>,
     pub repeats: i32,
-    /// The latest of the repeats, when there are several.
+    /// The latest of the repeats, when several were folded into the event (and the time was kept).
     pub last_at: Option<UnixTime>,
 }
 
@@ -429,7 +431,7 @@ pub async fn page_for_export(
         .into_iter()
         .map(|Row { stored, .. }| Exported {
             what: stored.describe(),
-            last_at: (stored.repeats > 1).then(|| stored.latest()),
+            last_at: stored.last_at.map(|_| stored.latest()),
             kind: stored.kind,
             at: stored.created_at,
             ip: stored.ip,
@@ -498,6 +500,28 @@ pub async fn purge_old(db: &Db, now: UnixTime, kept_for: Duration) -> Result<u64
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn a_folded_row_says_how_long_its_repeats_took_and_is_listed_at_the_last() {
+        let row = |repeats, last_at| Stored {
+            kind: "sign_in_failed".into(),
+            detail: None,
+            session_id: None,
+            ip: None,
+            user_agent: None,
+            created_at: 1_000,
+            repeats,
+            last_at,
+        };
+        assert_eq!(row(1, None).describe(), "Sign-in failed: wrong password");
+        assert_eq!(row(3, Some(1_030)).describe(), "Sign-in failed: wrong password, 3 times within a minute");
+        assert_eq!(row(2, Some(1_060)).describe(), "Sign-in failed: wrong password, 2 times in 1 minute");
+        assert_eq!(row(5, Some(3_400)).describe(), "Sign-in failed: wrong password, 5 times in 40 minutes");
+        assert_eq!(row(5, Some(3_400)).latest(), 3_400);
+        // Folded before the time of the last was kept: as it was said then, listed at the first.
+        assert_eq!(row(12, None).describe(), "Sign-in failed: wrong password, 12 times within the hour");
+        assert_eq!(row(12, None).latest(), 1_000);
+    }
 
     #[test]
     fn every_kind_and_method_reads_back_from_its_stored_name() {

@@ -6,7 +6,8 @@
 //! `POST /api/export` (the "Download" button of `/profile/export`, after the current password: a session
 //! left open on a shared computer must not be enough to take everything) and `authkit admin export` write
 //! it through `write_zip`. Each download is recorded in the account's security activity, and limited per
-//! account (`RateLimits::export`: a download reads the whole history) and per app server (`Downloads`).
+//! account (`RateLimits::export`: a download reads the whole history) and per app server (`Downloads`: a
+//! few at once, one per account, each cut off when its client stops reading).
 
 use super::activity::{self, Event, Kind};
 use super::credentials::check_current_password;
@@ -25,6 +26,11 @@ use axum::response::{IntoResponse, Redirect, Response};
 use axum::Extension;
 use futures_util::AsyncWriteExt as _;
 use serde::Serialize;
+use std::collections::HashSet;
+use std::future::Future as _;
+use std::pin::Pin;
+use std::sync::{Arc, Mutex};
+use std::task::{Context, Poll};
 use std::time::Duration;
 use tokio::io::AsyncWrite;
 
@@ -38,17 +44,50 @@ const PIPE_BYTES: usize = 64 * 1024;
 /// writer for ever.
 const DOWNLOAD_TIME_LIMIT: Duration = Duration::from_secs(10 * 60);
 
+/// A download whose client takes nothing for this long is cut off: a client that stops reading must not
+/// hold a place (`Downloads`) for the whole `DOWNLOAD_TIME_LIMIT`.
+const STALLED_FOR: Duration = Duration::from_secs(30);
+
 /// How many downloads one app server writes at once. Each holds a pipe and a compressor and reads the
 /// account's whole history; the limit per account does not stop many accounts asking at once.
 pub const DOWNLOADS_AT_ONCE: usize = 4;
 
-/// The downloads being written on this server: a place each holds until its file is written or cut off.
-#[derive(Clone)]
-pub struct Downloads(std::sync::Arc<tokio::sync::Semaphore>);
+/// The accounts whose download this server is writing: at most `DOWNLOADS_AT_ONCE`, and one each, so one
+/// account cannot take every place.
+#[derive(Clone, Default)]
+pub struct Downloads(Arc<Mutex<HashSet<String>>>);
 
-impl Default for Downloads {
-    fn default() -> Self {
-        Self(std::sync::Arc::new(tokio::sync::Semaphore::new(DOWNLOADS_AT_ONCE)))
+/// Why a download cannot start now.
+enum NoPlace {
+    /// The account's previous download is still being written.
+    ThisAccount,
+    /// Every place on this server is taken.
+    Server,
+}
+
+impl Downloads {
+    fn take(&self, user_id: &str) -> Result<Place, NoPlace> {
+        let mut writing = self.0.lock().expect("downloads lock");
+        if writing.contains(user_id) {
+            return Err(NoPlace::ThisAccount);
+        }
+        if writing.len() >= DOWNLOADS_AT_ONCE {
+            return Err(NoPlace::Server);
+        }
+        writing.insert(user_id.to_owned());
+        Ok(Place { downloads: self.clone(), user_id: user_id.to_owned() })
+    }
+}
+
+/// A download's place, given back when it ends (written, cut off, or the client gone).
+struct Place {
+    downloads: Downloads,
+    user_id: String,
+}
+
+impl Drop for Place {
+    fn drop(&mut self) {
+        self.downloads.0.lock().expect("downloads lock").remove(&self.user_id);
     }
 }
 
@@ -90,7 +129,11 @@ pub async fn download(
         }
     }
     // Before the account's allowance is used: a busy server costs the owner nothing.
-    let Ok(place) = app.downloads.0.clone().try_acquire_owned() else { return refused("busy") };
+    let place = match app.downloads.take(&session.user_id) {
+        Ok(place) => place,
+        Err(NoPlace::ThisAccount) => return refused("in_progress"),
+        Err(NoPlace::Server) => return refused("busy"),
+    };
     if app.limits.export(&session.user_id).await.is_err() {
         return refused("too_many");
     }
@@ -104,9 +147,11 @@ pub async fn download(
     let user_id = session.user_id.clone();
     tokio::spawn(async move {
         let _place = place;
+        let writer = CutOffWhenStalled::new(writer, STALLED_FOR);
         match tokio::time::timeout(DOWNLOAD_TIME_LIMIT, write_zip(&app, &user_id, writer)).await {
             Ok(Ok(_)) => {}
-            // The client went away, or the database did: the file ends short, and an unzip says it is broken.
+            // The client went away or stopped reading, or the database went away: the file ends short, and
+            // an unzip says it is broken.
             Ok(Err(e)) => tracing::warn!(user_id, error = %e, "a data export stopped"),
             Err(_) => tracing::warn!(user_id, "a data export took too long and was cut off"),
         }
@@ -121,6 +166,56 @@ pub async fn download(
         Body::from_stream(tokio_util::io::ReaderStream::new(reader)),
     )
         .into_response()
+}
+
+/// The download's way to its client: a write that waits longer than `limit` for the client to take
+/// something fails, and the download ends.
+struct CutOffWhenStalled<W> {
+    inner: W,
+    limit: Duration,
+    /// Since when the client has taken nothing, while it has taken nothing.
+    stalled: Option<Pin<Box<tokio::time::Sleep>>>,
+}
+
+impl<W> CutOffWhenStalled<W> {
+    fn new(inner: W, limit: Duration) -> Self {
+        Self { inner, limit, stalled: None }
+    }
+
+    fn progress<T>(&mut self, cx: &mut Context<'_>, poll: Poll<std::io::Result<T>>) -> Poll<std::io::Result<T>> {
+        if poll.is_ready() {
+            self.stalled = None;
+            return poll;
+        }
+        let limit = self.limit;
+        let stalled = self.stalled.get_or_insert_with(|| Box::pin(tokio::time::sleep(limit)));
+        match stalled.as_mut().poll(cx) {
+            Poll::Ready(()) => {
+                Poll::Ready(Err(std::io::Error::new(std::io::ErrorKind::TimedOut, "the client stopped reading")))
+            }
+            Poll::Pending => Poll::Pending,
+        }
+    }
+}
+
+impl<W: AsyncWrite + Unpin> AsyncWrite for CutOffWhenStalled<W> {
+    fn poll_write(self: Pin<&mut Self>, cx: &mut Context<'_>, buf: &[u8]) -> Poll<std::io::Result<usize>> {
+        let this = self.get_mut();
+        let poll = Pin::new(&mut this.inner).poll_write(cx, buf);
+        this.progress(cx, poll)
+    }
+
+    fn poll_flush(self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<std::io::Result<()>> {
+        let this = self.get_mut();
+        let poll = Pin::new(&mut this.inner).poll_flush(cx);
+        this.progress(cx, poll)
+    }
+
+    fn poll_shutdown(self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<std::io::Result<()>> {
+        let this = self.get_mut();
+        let poll = Pin::new(&mut this.inner).poll_shutdown(cx);
+        this.progress(cx, poll)
+    }
 }
 
 /// What a finished export wrote.
@@ -323,4 +418,56 @@ struct ActivityEvent<'a> {
     /// When the last of them happened (`at` is the first), with `times` above 1.
     #[serde(skip_serializing_if = "Option::is_none")]
     last_at: Option<String>,
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use tokio::io::{AsyncReadExt, AsyncWriteExt};
+
+    #[tokio::test]
+    async fn a_client_that_stops_reading_is_cut_off() {
+        let (writer, _reader) = tokio::io::duplex(16);
+        let mut out = CutOffWhenStalled::new(writer, Duration::from_millis(200));
+        out.write_all(&[0; 16]).await.expect("the pipe takes what fits");
+        let started = std::time::Instant::now();
+        let cut_off = tokio::time::timeout(Duration::from_secs(10), out.write_all(&[0; 1]));
+        let error = cut_off.await.expect("cut off, not left waiting").expect_err("nobody reads");
+        assert_eq!(error.kind(), std::io::ErrorKind::TimedOut);
+        assert!(started.elapsed() >= Duration::from_millis(200));
+    }
+
+    #[tokio::test]
+    async fn a_slow_client_that_keeps_reading_is_not_cut_off() {
+        let (writer, mut reader) = tokio::io::duplex(16);
+        let reading = tokio::spawn(async move {
+            let mut got = 0;
+            let mut byte = [0; 1];
+            while reader.read(&mut byte).await.unwrap() > 0 {
+                got += 1;
+                tokio::time::sleep(Duration::from_millis(20)).await;
+            }
+            got
+        });
+        let mut out = CutOffWhenStalled::new(writer, Duration::from_millis(500));
+        // 48 bytes at one every 20 ms: about a second in all, far longer than the limit, never stalled for it.
+        out.write_all(&[0; 64]).await.expect("the client keeps reading");
+        out.shutdown().await.unwrap();
+        drop(out);
+        assert_eq!(reading.await.unwrap(), 64);
+    }
+
+    #[test]
+    fn a_server_writes_a_few_downloads_at_once_and_one_per_account() {
+        let downloads = Downloads::default();
+        let places: Vec<Place> =
+            (0..DOWNLOADS_AT_ONCE).map(|n| downloads.take(&format!("user {n}")).ok().unwrap()).collect();
+        assert!(matches!(downloads.take("user 0"), Err(NoPlace::ThisAccount)));
+        assert!(matches!(downloads.take("someone else"), Err(NoPlace::Server)));
+        drop(places);
+        let again = downloads.take("user 0").ok().expect("places are given back");
+        assert!(matches!(downloads.take("user 0"), Err(NoPlace::ThisAccount)));
+        drop(again);
+        assert!(downloads.take("user 0").is_ok());
+    }
 }

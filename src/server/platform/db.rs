@@ -9,7 +9,8 @@ use sqlx::AnyPool;
 use sqlx::Executor;
 use std::time::Duration;
 
-/// The app's database. Repository functions take it whole and pick the side each statement needs.
+/// The app's database. Repository functions take it whole and pick the side each statement needs, or take
+/// an executor (a pool side, a connection, a transaction) when their caller runs several statements on one.
 ///
 /// With SQLite, every write goes through one connection of its own, and reads through a pool of
 /// connections that refuse to write (`query_only`). SQLite lets one writer in at a time; a second one
