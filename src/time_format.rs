@@ -3,16 +3,22 @@
 
 /// "just now", "5 minutes ago", "3 hours ago", "yesterday", "12 days ago".
 pub fn relative(now: i64, then: i64) -> String {
-    let seconds = now.saturating_sub(then).max(0);
-    let plural = |n: i64, unit: &str| format!("{n} {unit}{} ago", if n == 1 { "" } else { "s" });
-    match seconds {
+    match now.saturating_sub(then).max(0) {
         0..=44 => "just now".into(),
-        45..=89 => "1 minute ago".into(),
-        90..=2699 => plural((seconds + 30) / 60, "minute"),
-        2700..=5399 => "1 hour ago".into(),
-        5400..=86399 => plural((seconds + 1800) / 3600, "hour"),
         86400..=172799 => "yesterday".into(),
-        _ => plural(seconds / 86400, "day"),
+        seconds => format!("{} ago", span(seconds)),
+    }
+}
+
+/// A length of time as people round it: "1 minute", "40 minutes", "1 hour", "3 hours", "12 days".
+pub fn span(seconds: i64) -> String {
+    let plural = |n: i64, unit: &str| format!("{n} {unit}{}", if n == 1 { "" } else { "s" });
+    match seconds.max(0) {
+        0..=89 => "1 minute".into(),
+        seconds @ 90..=2699 => plural((seconds + 30) / 60, "minute"),
+        2700..=5399 => "1 hour".into(),
+        seconds @ 5400..=86399 => plural((seconds + 1800) / 3600, "hour"),
+        seconds => plural(seconds / 86400, "day"),
     }
 }
 
@@ -47,6 +53,15 @@ mod tests {
         assert_eq!(relative(now, now - 86400), "yesterday");
         assert_eq!(relative(now, now - 9 * 86400), "9 days ago");
         assert_eq!(relative(now, now + 30), "just now");
+    }
+
+    #[test]
+    fn spans_round_as_relative_times_do() {
+        assert_eq!(span(60), "1 minute");
+        assert_eq!(span(2_400), "40 minutes");
+        assert_eq!(span(3_000), "1 hour");
+        assert_eq!(span(7_200), "2 hours");
+        assert_eq!(span(86_400), "1 day");
     }
 
     #[test]

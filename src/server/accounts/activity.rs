@@ -378,8 +378,7 @@ fn within(secs: i64) -> String {
     if secs < 60 {
         return "within a minute".to_owned();
     }
-    let minutes = (secs + 30) / 60;
-    format!("in {minutes} minute{}", if minutes == 1 { "" } else { "s" })
+    format!("in {}", crate::time_format::span(secs))
 }
 
 /// One event as a download of the account's data holds it (`accounts::export`).

@@ -27,12 +27,11 @@ use axum::Extension;
 use futures_util::AsyncWriteExt as _;
 use serde::Serialize;
 use std::collections::HashSet;
-use std::future::Future as _;
 use std::pin::Pin;
 use std::sync::{Arc, Mutex};
-use std::task::{Context, Poll};
 use std::time::Duration;
 use tokio::io::AsyncWrite;
+use tokio_io_timeout::TimeoutWriter;
 
 /// Security events read per query while the file is written.
 const ACTIVITY_PAGE: u32 = 500;
@@ -147,7 +146,7 @@ pub async fn download(
     let user_id = session.user_id.clone();
     tokio::spawn(async move {
         let _place = place;
-        let writer = CutOffWhenStalled::new(writer, STALLED_FOR);
+        let writer = cut_off_when_stalled(writer, STALLED_FOR);
         match tokio::time::timeout(DOWNLOAD_TIME_LIMIT, write_zip(&app, &user_id, writer)).await {
             Ok(Ok(_)) => {}
             // The client went away or stopped reading, or the database went away: the file ends short, and
@@ -170,52 +169,10 @@ pub async fn download(
 
 /// The download's way to its client: a write that waits longer than `limit` for the client to take
 /// something fails, and the download ends.
-struct CutOffWhenStalled<W> {
-    inner: W,
-    limit: Duration,
-    /// Since when the client has taken nothing, while it has taken nothing.
-    stalled: Option<Pin<Box<tokio::time::Sleep>>>,
-}
-
-impl<W> CutOffWhenStalled<W> {
-    fn new(inner: W, limit: Duration) -> Self {
-        Self { inner, limit, stalled: None }
-    }
-
-    fn progress<T>(&mut self, cx: &mut Context<'_>, poll: Poll<std::io::Result<T>>) -> Poll<std::io::Result<T>> {
-        if poll.is_ready() {
-            self.stalled = None;
-            return poll;
-        }
-        let limit = self.limit;
-        let stalled = self.stalled.get_or_insert_with(|| Box::pin(tokio::time::sleep(limit)));
-        match stalled.as_mut().poll(cx) {
-            Poll::Ready(()) => {
-                Poll::Ready(Err(std::io::Error::new(std::io::ErrorKind::TimedOut, "the client stopped reading")))
-            }
-            Poll::Pending => Poll::Pending,
-        }
-    }
-}
-
-impl<W: AsyncWrite + Unpin> AsyncWrite for CutOffWhenStalled<W> {
-    fn poll_write(self: Pin<&mut Self>, cx: &mut Context<'_>, buf: &[u8]) -> Poll<std::io::Result<usize>> {
-        let this = self.get_mut();
-        let poll = Pin::new(&mut this.inner).poll_write(cx, buf);
-        this.progress(cx, poll)
-    }
-
-    fn poll_flush(self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<std::io::Result<()>> {
-        let this = self.get_mut();
-        let poll = Pin::new(&mut this.inner).poll_flush(cx);
-        this.progress(cx, poll)
-    }
-
-    fn poll_shutdown(self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<std::io::Result<()>> {
-        let this = self.get_mut();
-        let poll = Pin::new(&mut this.inner).poll_shutdown(cx);
-        this.progress(cx, poll)
-    }
+fn cut_off_when_stalled<W: AsyncWrite>(writer: W, limit: Duration) -> Pin<Box<TimeoutWriter<W>>> {
+    let mut writer = TimeoutWriter::new(writer);
+    writer.set_timeout(Some(limit));
+    Box::pin(writer)
 }
 
 /// What a finished export wrote.
@@ -428,7 +385,7 @@ mod tests {
     #[tokio::test]
     async fn a_client_that_stops_reading_is_cut_off() {
         let (writer, _reader) = tokio::io::duplex(16);
-        let mut out = CutOffWhenStalled::new(writer, Duration::from_millis(200));
+        let mut out = cut_off_when_stalled(writer, Duration::from_millis(200));
         out.write_all(&[0; 16]).await.expect("the pipe takes what fits");
         let started = std::time::Instant::now();
         let cut_off = tokio::time::timeout(Duration::from_secs(10), out.write_all(&[0; 1]));
@@ -449,7 +406,7 @@ mod tests {
             }
             got
         });
-        let mut out = CutOffWhenStalled::new(writer, Duration::from_millis(500));
+        let mut out = cut_off_when_stalled(writer, Duration::from_millis(500));
         // 48 bytes at one every 20 ms: about a second in all, far longer than the limit, never stalled for it.
         out.write_all(&[0; 64]).await.expect("the client keeps reading");
         out.shutdown().await.unwrap();
