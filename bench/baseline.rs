@@ -152,7 +152,7 @@ fn mean_profile_render_us(n: usize) -> (f64, usize) {
         email: "bench-0@example.com".into(),
         avatar_url: avatars::default_avatar(name, &user_id),
         avatar_max_bytes: settings.storage.avatar_max_bytes(),
-        deletion_grace: authkit::server::mail::messages::describe(settings.app.deletion_grace),
+        deletion_grace: authkit::time_format::exact_length(settings.app.deletion_grace),
     };
     let sessions = DeviceList {
         now,

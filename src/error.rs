@@ -45,7 +45,7 @@ pub enum AppError {
     #[error("Your session has ended. Please log in again.")]
     SessionEnded,
     /// Too many attempts from this address or for this account; the same answer whatever the password.
-    #[error("Too many attempts. Please wait {} and try again.", describe_wait(*retry_after_secs))]
+    #[error("Too many attempts. Please wait {} and try again.", crate::time_format::wait(*retry_after_secs))]
     RateLimited { retry_after_secs: u64 },
     /// The database cannot be reached right now; nothing was changed.
     #[error("The service is temporarily unavailable. Please try again in a moment.")]
@@ -75,7 +75,7 @@ impl AppError {
 
 #[cfg(feature = "ssr")]
 impl AppError {
-    /// The HTTP status an API client gets with this error (`server::http::guards::error_statuses`).
+    /// The HTTP status an API client gets with this error (`server::http::headers::error_statuses`).
     pub fn status(&self) -> http::StatusCode {
         use http::StatusCode;
         match self {
@@ -97,16 +97,6 @@ impl AppError {
             AppError::Unexpected => StatusCode::INTERNAL_SERVER_ERROR,
             AppError::Unavailable | AppError::MailUnavailable => StatusCode::SERVICE_UNAVAILABLE,
         }
-    }
-}
-
-/// "30 seconds", "a minute", "12 minutes", "2 hours".
-fn describe_wait(secs: u64) -> String {
-    match secs {
-        0..=59 => format!("{secs} seconds"),
-        60..=119 => "a minute".into(),
-        120..=5399 => format!("{} minutes", secs.div_ceil(60)),
-        _ => format!("{} hours", secs.div_ceil(3600)),
     }
 }
 

@@ -1,5 +1,8 @@
-//! Times as people read them: "2 minutes ago", with the exact time (UTC) for a tooltip. Shared by the
-//! server's HTML and the hydrated page, which must render the same text.
+//! Times as people read them: "2 minutes ago", with the exact time (UTC) for a tooltip, and lengths of
+//! time: how long ago, how long to wait, how long a link lasts. Shared by the server's HTML, its mails and
+//! the hydrated page, which must render the same text.
+
+use std::time::Duration;
 
 /// "just now", "5 minutes ago", "3 hours ago", "yesterday", "12 days ago".
 pub fn relative(now: i64, then: i64) -> String {
@@ -19,6 +22,36 @@ pub fn span(seconds: i64) -> String {
         2700..=5399 => "1 hour".into(),
         seconds @ 5400..=86399 => plural((seconds + 1800) / 3600, "hour"),
         seconds => plural(seconds / 86400, "day"),
+    }
+}
+
+/// A length the operator set, said exactly: "15 minutes", "24 hours", "7 days". Up to two days read
+/// better in hours ("24 hours", not "1 day").
+pub fn exact_length(d: Duration) -> String {
+    let s = d.as_secs();
+    let (n, unit) = if s.is_multiple_of(86400) && s > 2 * 86400 {
+        (s / 86400, "day")
+    } else if s.is_multiple_of(3600) {
+        (s / 3600, "hour")
+    } else if s.is_multiple_of(60) {
+        (s / 60, "minute")
+    } else {
+        (s, "second")
+    };
+    format!("{n} {unit}{}", if n == 1 { "" } else { "s" })
+}
+
+/// How long to wait before trying again, rounded up so that trying then works: "30 seconds", "a minute",
+/// "12 minutes", "an hour", "2 hours".
+pub fn wait(seconds: u64) -> String {
+    match seconds {
+        0..=1 => "a second".into(),
+        2..=59 => format!("{seconds} seconds"),
+        60 => "a minute".into(),
+        3600 => "an hour".into(),
+        // Up to an hour and a half reads better in minutes ("75 minutes", not "2 hours").
+        61..=5399 => format!("{} minutes", seconds.div_ceil(60)),
+        _ => format!("{} hours", seconds.div_ceil(3600)),
     }
 }
 
@@ -62,6 +95,27 @@ mod tests {
         assert_eq!(span(3_000), "1 hour");
         assert_eq!(span(7_200), "2 hours");
         assert_eq!(span(86_400), "1 day");
+    }
+
+    #[test]
+    fn set_lengths_are_said_exactly() {
+        assert_eq!(exact_length(Duration::from_secs(900)), "15 minutes");
+        assert_eq!(exact_length(Duration::from_secs(86400)), "24 hours");
+        assert_eq!(exact_length(Duration::from_secs(7 * 86400)), "7 days");
+        assert_eq!(exact_length(Duration::from_secs(3600)), "1 hour");
+        assert_eq!(exact_length(Duration::from_secs(90)), "90 seconds");
+    }
+
+    #[test]
+    fn waits_round_up() {
+        assert_eq!(wait(1), "a second");
+        assert_eq!(wait(30), "30 seconds");
+        assert_eq!(wait(60), "a minute");
+        assert_eq!(wait(61), "2 minutes");
+        assert_eq!(wait(3599), "60 minutes");
+        assert_eq!(wait(3600), "an hour");
+        assert_eq!(wait(3601), "61 minutes");
+        assert_eq!(wait(5400), "2 hours");
     }
 
     #[test]

@@ -58,7 +58,7 @@ fn profile_of(app: &crate::server::AppState, session: &crate::server::sessions::
         email: session.email.clone(),
         avatar_url: avatar_url_of(&session.name, &session.user_id, session.avatar_key.as_deref()),
         avatar_max_bytes: app.settings.storage.avatar_max_bytes(),
-        deletion_grace: crate::server::mail::messages::describe(app.settings.app.deletion_grace),
+        deletion_grace: crate::time_format::exact_length(app.settings.app.deletion_grace),
     }
 }
 

@@ -14,8 +14,8 @@ use leptos::prelude::*;
 
 /// "Sign in with a passkey", and, where the browser can, passkeys offered in the Email field's autofill
 /// (the field has `autocomplete="username webauthn"`). Part of the main WASM file, as the login form is:
-/// the login page starts the autofill as it loads, and as a piece of its own it came to more (12 KB
-/// brotli) than it adds there.
+/// the login page starts the autofill as it loads, and as a piece of its own it came to more than it adds
+/// there (bench/NOTES.md has the sizes).
 #[island]
 pub fn PasskeySignIn() -> impl IntoView {
     island_hydrated();

@@ -21,7 +21,7 @@ use leptos::prelude::*;
 use leptos_meta::Title;
 
 /// `/profile`, for signed-in users only. Guests never get here: the server redirects them before
-/// rendering (see `server::middleware::resolve_session`).
+/// rendering (see `server::http::guards::resolve_session`).
 ///
 /// The page reads what it shows on the server and hands it to its islands; without JavaScript, the
 /// address carries the state of the moment (`?edit=name`, `?confirm=…`, what was typed before a refusal).

@@ -23,7 +23,7 @@ pub const PARALLELISM: u32 = 1;
 const MIN_SCORE: zxcvbn::Score = zxcvbn::Score::Three;
 
 /// zxcvbn's time grows much faster than the length of what it scores (symbols it tries substitutions
-/// for are the worst case: 100 of them took most of a second). So it scores the first `SCORED_CHARS`
+/// for are the worst case). So it scores the first `SCORED_CHARS`
 /// characters, and the rest in pieces of `TAIL_PIECE_CHARS` (`estimate`), which bounds every request.
 const SCORED_CHARS: usize = 32;
 const TAIL_PIECE_CHARS: usize = 16;

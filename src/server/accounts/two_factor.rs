@@ -356,7 +356,6 @@ async fn forget(tx: &mut sqlx::Transaction<'_, sqlx::Any>, user_id: &str) -> Res
     Ok(())
 }
 
-/// Removes second steps that can no longer be completed.
 /// Removes second steps nobody finished, and secrets shown for a setup nobody finished.
 pub async fn purge_expired(db: &Db, now: UnixTime) -> Result<u64, sqlx::Error> {
     let steps =

@@ -2,7 +2,7 @@
 //! client. The session was already looked up by `http::guards::resolve_session`.
 //!
 //! A server function reads its request here, calls the backend, and returns `?`-style: the status an
-//! `AppError` gets is set in one place for every function (`http::guards::error_statuses`).
+//! `AppError` gets is set in one place for every function (`http::headers::error_statuses`).
 
 use crate::domain::Email;
 use crate::error::AppError;

@@ -3,12 +3,12 @@
 //! with mail going to the outbox; and answered only to a browser on the same machine that came through
 //! no proxy (a proxy on the same machine would otherwise make every visitor look local).
 
-use crate::server::mail::messages::escape;
 use crate::server::mail::transport::Mailer;
 use crate::server::platform::state::AppState;
 use axum::extract::{ConnectInfo, State};
 use axum::http::{HeaderMap, StatusCode};
 use axum::response::{Html, IntoResponse, Response};
+use html_escape::encode_quoted_attribute;
 use mail_parser::MessageParser;
 use std::net::SocketAddr;
 
@@ -68,14 +68,14 @@ pub async fn page(
             for m in messages {
                 html.push_str(&format!(
                     "<article class=\"card\"><h2>{}</h2><p>To {} · {}</p><pre>{}</pre>",
-                    escape(&m.subject),
-                    escape(&m.to),
-                    escape(&m.file),
-                    escape(&m.text)
+                    encode_quoted_attribute(&m.subject),
+                    encode_quoted_attribute(&m.to),
+                    encode_quoted_attribute(&m.file),
+                    encode_quoted_attribute(&m.text)
                 ));
                 for link in m.text.split_whitespace().filter(|w| w.starts_with("http://") || w.starts_with("https://"))
                 {
-                    html.push_str(&format!("<p><a href=\"{0}\">{0}</a></p>", escape(link)));
+                    html.push_str(&format!("<p><a href=\"{0}\">{0}</a></p>", encode_quoted_attribute(link)));
                 }
                 html.push_str("</article>");
             }

@@ -3,6 +3,8 @@
 //! both made by `compose` from the same parts.
 
 use crate::server::mail::transport::OutgoingMail;
+use crate::time_format::exact_length;
+use html_escape::encode_quoted_attribute;
 use std::time::Duration;
 
 /// The parts of a mail: a greeting, what happened, an optional button, and what to do if it was not you.
@@ -28,7 +30,7 @@ pub fn verify_email(to: &str, name: &str, link: &str, code: Option<&str>, valid_
         footer: &format!(
             "The link and the code work once and expire in {}. If you did not create an account, ignore this \
              message: nothing happens without them.",
-            describe(valid_for)
+            exact_length(valid_for)
         ),
     })
 }
@@ -58,7 +60,7 @@ pub fn magic_link(to: &str, name: &str, link: &str, code: Option<&str>, valid_fo
         footer: &format!(
             "The link and the code work once and expire in {}. If you did not ask for them, ignore this \
              message, and never tell anyone the code: nobody can log in without one of them.",
-            describe(valid_for)
+            exact_length(valid_for)
         ),
     })
 }
@@ -75,7 +77,7 @@ pub fn reset_password(to: &str, name: &str, link: &str, _code: Option<&str>, val
         footer: &format!(
             "The link works once and expires in {}. If you did not ask for it, ignore this message: your \
              password stays as it is.",
-            describe(valid_for)
+            exact_length(valid_for)
         ),
     })
 }
@@ -133,7 +135,7 @@ pub fn new_sign_in(
         footer: &format!(
             "\"This wasn't me\" signs your account out everywhere and sends you a link to choose a new password. \
              It works once and expires in {}.",
-            describe(valid_for)
+            exact_length(valid_for)
         ),
     })
 }
@@ -151,7 +153,7 @@ pub fn account_secured(to: &str, name: &str, reset_link: &str, valid_for: Durati
         footer: &format!(
             "The link works once and expires in {}. Then check the sign-in methods and the security activity on \
              your profile.",
-            describe(valid_for)
+            exact_length(valid_for)
         ),
     })
 }
@@ -210,7 +212,7 @@ pub fn confirm_email_change(to: &str, link: &str, valid_for: Duration) -> Outgoi
         footer: &format!(
             "The link works once and expires in {}. Until it is used, your account keeps its current \
              address. If you did not ask for this, ignore this message.",
-            describe(valid_for)
+            exact_length(valid_for)
         ),
     })
 }
@@ -270,30 +272,33 @@ fn compose(p: Parts) -> OutgoingMail {
     let mut html = format!(
         "<!DOCTYPE html><html><body style=\"font-family:system-ui,sans-serif;line-height:1.5;color:#1f2933\">\
          <p>{}</p><p>{}</p>",
-        escape(&greeting),
-        escape(p.body).replace('\n', "<br>")
+        encode_quoted_attribute(&greeting),
+        encode_quoted_attribute(p.body).replace('\n', "<br>")
     );
     if let Some((label, link)) = p.action {
         text.push_str(&format!("{label}: {link}\n\n"));
-        let link = escape(link);
+        let link = encode_quoted_attribute(link);
         html.push_str(&format!(
             "<p><a href=\"{link}\" style=\"display:inline-block;padding:10px 18px;background:#3346b8;color:#fff;\
              border-radius:6px;text-decoration:none\">{}</a></p>\
              <p style=\"font-size:14px\">Or paste this address into your browser:<br>{link}</p>",
-            escape(label)
+            encode_quoted_attribute(label)
         ));
         if let Some(code) = p.code {
             text.push_str(&format!("Or type this code on the page that asked for this message: {code}\n\n"));
             html.push_str(&format!(
                 "<p>Or type this code on the page that asked for this message:</p>\
                  <p style=\"font-size:28px;font-weight:700;letter-spacing:6px;font-family:ui-monospace,monospace\">{}</p>",
-                escape(code)
+                encode_quoted_attribute(code)
             ));
         }
     }
     text.push_str(p.footer);
     text.push('\n');
-    html.push_str(&format!("<p style=\"font-size:14px;color:#52606d\">{}</p></body></html>", escape(p.footer)));
+    html.push_str(&format!(
+        "<p style=\"font-size:14px;color:#52606d\">{}</p></body></html>",
+        encode_quoted_attribute(p.footer)
+    ));
     OutgoingMail {
         to: p.to.to_owned(),
         subject: p.subject.to_owned(),
@@ -303,38 +308,9 @@ fn compose(p: Parts) -> OutgoingMail {
     }
 }
 
-/// User input (names, addresses) in HTML is text, never markup.
-pub fn escape(s: &str) -> String {
-    s.replace('&', "&amp;").replace('<', "&lt;").replace('>', "&gt;").replace('"', "&quot;").replace('\'', "&#39;")
-}
-
-/// "15 minutes", "24 hours", "7 days".
-pub fn describe(d: Duration) -> String {
-    let s = d.as_secs();
-    // Up to two days read better in hours ("24 hours", not "1 day").
-    let (n, unit) = if s.is_multiple_of(86400) && s > 2 * 86400 {
-        (s / 86400, "day")
-    } else if s.is_multiple_of(3600) {
-        (s / 3600, "hour")
-    } else if s.is_multiple_of(60) {
-        (s / 60, "minute")
-    } else {
-        (s, "second")
-    };
-    format!("{n} {unit}{}", if n == 1 { "" } else { "s" })
-}
-
 #[cfg(test)]
 mod tests {
     use super::*;
-
-    #[test]
-    fn durations_read_naturally() {
-        assert_eq!(describe(Duration::from_secs(900)), "15 minutes");
-        assert_eq!(describe(Duration::from_secs(86400)), "24 hours");
-        assert_eq!(describe(Duration::from_secs(7 * 86400)), "7 days");
-        assert_eq!(describe(Duration::from_secs(3600)), "1 hour");
-    }
 
     #[test]
     fn names_are_escaped_in_html() {

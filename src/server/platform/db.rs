@@ -78,7 +78,7 @@ fn sqlite_pool_options(max_connections: u32, side: Side) -> AnyPoolOptions {
     pool_options(max_connections)
         // Before handing out a connection the pool pings it, to find one a network or server failure has
         // broken. A SQLite connection is a file in this process and never breaks that way, and the ping is
-        // a round trip to its worker thread: such hand-offs took about a fifth of a page's CPU.
+        // a round trip to its worker thread, a large share of a page's CPU (bench/NOTES.md).
         .test_before_acquire(false)
         .after_connect(move |conn, _meta| {
             Box::pin(async move {

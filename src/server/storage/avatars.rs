@@ -212,7 +212,7 @@ pub fn default_avatar(name: &str, user_id: &str) -> String {
          <rect width='64' height='64' fill='hsl({hue},45%,36%)'/>\
          <text x='32' y='32' dy='.35em' text-anchor='middle' font-family='system-ui,sans-serif' \
          font-size='26' font-weight='600' fill='#fff'>{}</text></svg>",
-        crate::server::mail::messages::escape(&initials)
+        html_escape::encode_quoted_attribute(&initials)
     );
     format!("data:image/svg+xml,{}", crate::routes::encode_query_value(&svg))
 }
