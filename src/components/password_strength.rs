@@ -8,6 +8,10 @@ use leptos::prelude::*;
 #[component]
 pub fn PasswordStrength(input_id: &'static str, children: Children) -> impl IntoView {
     let feedback = RwSignal::new(None::<Result<(), String>>);
+    // From the first keystroke the hint holds room for its answer: arriving a moment later, the answer
+    // would otherwise push the submit button down under a pointer already on its way to it, and the
+    // press would land on the hint (it did, in a browser test).
+    let open = RwSignal::new(false);
     let asked = StoredValue::new(0u32);
     let on_input = move |ev: leptos::ev::Event| {
         #[cfg(feature = "hydrate")]
@@ -25,8 +29,10 @@ pub fn PasswordStrength(input_id: &'static str, children: Children) -> impl Into
             let password = input.value();
             if password.is_empty() {
                 feedback.set(None);
+                open.set(false);
                 return;
             }
+            open.set(true);
             let (name, email) = (value_of("field-name"), value_of("field-email"));
             asked.update_value(|n| *n += 1);
             let this = asked.get_value();
@@ -51,12 +57,12 @@ pub fn PasswordStrength(input_id: &'static str, children: Children) -> impl Into
             );
         }
         #[cfg(not(feature = "hydrate"))]
-        let _ = (ev, input_id, asked);
+        let _ = (ev, input_id, asked, open);
     };
     view! {
         <div class="password-strength" on:input=on_input>
             {children()}
-            <p class="strength-hint" aria-live="polite">
+            <p class="strength-hint" class:open=move || open.get() aria-live="polite">
                 {move || match feedback.get() {
                     None => ().into_any(),
                     Some(Ok(())) => view! { <span class="strength-ok">"Strong enough."</span> }.into_any(),
