@@ -115,7 +115,7 @@ async fn resending_answers_the_same_for_unknown_and_verified_addresses_and_mails
         let res = app.post_form(&browser(), "/api/resend_verification", "/check-email", &[("email", email)]).await;
         assert_redirect(&res, "/check-email?email=");
     }
-    tokio::time::sleep(std::time::Duration::from_millis(300)).await;
+    app.background_work_done().await;
     assert_eq!(app.outbox().len(), before);
 }
 
