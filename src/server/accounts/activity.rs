@@ -430,7 +430,7 @@ pub async fn page_for_export(
         .into_iter()
         .map(|Row { stored, .. }| Exported {
             what: stored.describe(),
-            last_at: stored.last_at.map(|_| stored.latest()),
+            last_at: stored.last_at.is_some().then(|| stored.latest()),
             kind: stored.kind,
             at: stored.created_at,
             ip: stored.ip,

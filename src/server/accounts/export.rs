@@ -407,7 +407,7 @@ mod tests {
             got
         });
         let mut out = cut_off_when_stalled(writer, Duration::from_millis(500));
-        // 48 bytes at one every 20 ms: about a second in all, far longer than the limit, never stalled for it.
+        // 64 bytes at one every 20 ms: over a second in all, far longer than the limit, never stalled for it.
         out.write_all(&[0; 64]).await.expect("the client keeps reading");
         out.shutdown().await.unwrap();
         drop(out);
